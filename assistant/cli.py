@@ -1,0 +1,278 @@
+"""The ``askdoc`` command line.
+
+Heavy libraries (torch, FAISS, Gradio) load inside the commands that need
+them, so ``askdoc --help`` answers at once. Every error askdoc knows about
+becomes one line on stderr and an exit code: 1 for bad input, 2 for an index
+that needs attention.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from index import __version__
+from index.errors import AskdocError
+
+if TYPE_CHECKING:
+    from .engine import Assistant
+
+log = logging.getLogger("askdoc")
+
+DEFAULT_DOCS = "docs"
+DEFAULT_INDEX = ".askdoc/index"
+
+docs_option = click.option(
+    "--docs", "docs", envvar="ASKDOC_DOCS", default=DEFAULT_DOCS, show_default=True, show_envvar=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Folder of documents (.txt .md .html .pdf, searched recursively).",
+)
+index_option = click.option(
+    "--index", "index_dir", envvar="ASKDOC_INDEX", default=DEFAULT_INDEX, show_default=True, show_envvar=True,
+    type=click.Path(file_okay=False, path_type=Path), help="Index directory (built here when missing).",
+)
+model_option = click.option(
+    "--model", envvar="ASKDOC_MODEL", default=None, show_envvar=True,
+    help="Embedding model: a sentence-transformers name or a local folder. Default: the bundled all-MiniLM-L6-v2.",
+)
+
+
+class _Formatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        level = record.levelname.lower()
+        return f"askdoc: {level}: {record.getMessage()}" if record.levelno >= logging.WARNING else f"askdoc: {record.getMessage()}"
+
+
+def _setup_logging(verbose: int) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_Formatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    for name in ("askdoc", "index", "assistant"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    # Libraries that announce their own internals at INFO stay quiet unless asked.
+    for name in ("faiss", "sentence_transformers", "transformers", "bm25s", "httpx", "urllib3"):
+        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 2 else logging.ERROR)
+
+
+class _Bar:
+    """tqdm progress for index builds, drawn only on a terminal."""
+
+    def __init__(self) -> None:
+        self.bar = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if stage != "embedding" or not total or not sys.stderr.isatty():
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, desc="embedding", unit="text", file=sys.stderr, leave=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _build(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
+           chunk_overlap: int | None):
+    """Run ``askdoc index``: keep the index's chunking unless told otherwise.
+    A model other than the index's re-embeds everything (that is the point
+    of running ``index`` with a new model)."""
+    from index.build import build_index
+    from index.chunking import ChunkConfig
+    from index.embed import load_embedder
+    from index.store import read_manifest
+
+    manifest = None if rebuild else read_manifest(index_dir)
+    base = ChunkConfig(manifest.chunk_size, manifest.chunk_overlap) if manifest else ChunkConfig()
+    try:
+        config = ChunkConfig(chunk_size or base.size, base.overlap if chunk_overlap is None else chunk_overlap)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    bar = _Bar()
+    try:
+        return build_index(docs, index_dir, load_embedder(model), config, rebuild=rebuild, progress=bar)
+    finally:
+        bar.close()
+
+
+def _open(docs: Path, index_dir: Path, model: str | None) -> "Assistant":
+    """Build or refresh the index when needed, then load the assistant."""
+    from index.build import ensure_index
+    from index.embed import load_embedder
+
+    from .engine import Assistant
+
+    embedder = load_embedder(model)
+    bar = _Bar()
+    try:
+        report = ensure_index(docs, index_dir, embedder, progress=bar)
+    finally:
+        bar.close()
+    if report is not None:
+        log.info("indexed %d documents (%d embedded) in %.1fs", report.documents, report.embedded, report.seconds)
+    return Assistant.load(index_dir, embedder=embedder)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="askdoc")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (-v progress, -vv debug).")
+def cli(verbose: int) -> None:
+    """Ask questions about a folder of documents.
+
+    Every answer is made of sentences quoted verbatim from the documents, each
+    followed by a [n] marker naming its source. When the documents do not say,
+    askdoc says so instead of guessing. Works offline, on the CPU.
+
+    \b
+    Quick start:
+      askdoc index                                # index ./docs into ./.askdoc/index
+      askdoc ask "What did Singh tell Dong Jun?"  # one question
+      askdoc chat                                 # a conversation with follow-ups
+    """
+    _setup_logging(verbose)
+
+
+@cli.command("index")
+@docs_option
+@index_option
+@model_option
+@click.option("--rebuild", is_flag=True, help="Re-embed every document instead of only the changed ones.")
+@click.option("--chunk-size", type=click.IntRange(min=50), default=None, help="Target chunk size in characters [default: 800].")
+@click.option("--chunk-overlap", type=click.IntRange(min=0), default=None, help="Overlap between chunks in characters [default: 150].")
+def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
+                  chunk_overlap: int | None) -> None:
+    """Build or refresh the index of DOCS.
+
+    Only documents whose content changed are embedded again; deleted ones are
+    dropped. The new index replaces the old one atomically, so an interrupted
+    run leaves the previous index usable.
+    """
+    report = _build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap)
+    click.echo(
+        f"Indexed {report.documents} document(s) into {index_dir}: {report.chunks} chunks, {report.sentences} sentences "
+        f"({report.embedded} embedded, {report.reused} unchanged, {report.removed} removed"
+        + (f", {len(report.skipped)} skipped" if report.skipped else "")
+        + f") in {report.seconds:.1f}s."
+    )
+
+
+def _print_answer(answer, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
+        return
+    click.echo(answer.text)
+    if answer.citations:
+        click.echo("\nSources:")
+        for c in answer.citations:
+            where = f"page {c.page}, " if c.page else ""
+            click.echo(f"[{c.n}] {c.source} ({where}characters {c.start}-{c.end}, score {c.score:.2f})")
+            click.echo("    " + " ".join(c.text.split()))
+
+
+@cli.command("ask")
+@docs_option
+@index_option
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer.")
+@click.argument("question", nargs=-1, required=True)
+def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, question: tuple[str, ...]) -> None:
+    """Answer QUESTION from the documents, with numbered sources.
+
+    QUESTION may be several words without quotes. With "-", questions are read
+    from standard input, one per line, and answered in order (the model loads
+    once); with --json each answer is one line of JSON:
+    {"question", "answer", "abstained", "citations": [{"n", "source", "start",
+    "end", "text", "score", "highlight_start", "highlight_end"}]}.
+    """
+    text = " ".join(question)
+    assistant = _open(docs, index_dir, model)
+    if text.strip() != "-":
+        _print_answer(assistant.ask(text), as_json)
+        return
+    first = True
+    for line in sys.stdin:
+        line = line.rstrip("\n")
+        try:
+            answer = assistant.ask(line)
+        except AskdocError as exc:
+            if not as_json:
+                raise
+            click.echo(json.dumps({"question": line, "error": str(exc)}, ensure_ascii=False))
+            continue
+        if not as_json and not first:
+            click.echo("")
+        _print_answer(answer, as_json)
+        first = False
+        sys.stdout.flush()
+
+
+@cli.command("chat")
+@docs_option
+@index_option
+@model_option
+def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
+    """Talk with the documents in the terminal; follow-ups use the conversation.
+
+    Type a question and press Enter. "/new" starts a new conversation, "/quit"
+    (or Ctrl-D) leaves.
+    """
+    assistant = _open(docs, index_dir, model)
+    manifest = assistant.index.manifest
+    click.echo(f"askdoc: {len(manifest.documents)} document(s), {manifest.chunks} chunks. Ask away; /new resets, /quit leaves.")
+    history: list[dict] = []
+    while True:
+        try:
+            line = input("\nyou> ")
+        except EOFError:
+            click.echo("")
+            return
+        line = line.strip()
+        if not line:
+            continue
+        if line in {"/quit", "/exit"}:
+            return
+        if line == "/new":
+            history.clear()
+            click.echo("(new conversation)")
+            continue
+        try:
+            answer = assistant.ask(line, history)
+        except AskdocError as exc:
+            click.echo(f"askdoc: error: {exc}", err=True)
+            continue
+        click.echo("")
+        _print_answer(answer, as_json=False)
+        history += [{"role": "user", "content": line}, {"role": "assistant", "content": answer.text}]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning askdoc's errors into messages."""
+    try:
+        code = cli.main(args=argv, prog_name="askdoc", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("askdoc: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AskdocError as exc:
+        click.echo(f"askdoc: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("askdoc: interrupted", err=True)
+        sys.exit(130)
+    except BrokenPipeError:
+        # stdout closed early (askdoc ask ... | head): not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,56 @@
+"""The Python API every front end uses: load once, then ``ask``.
+
+>>> assistant = Assistant.load(".askdoc/index")          # doctest: +SKIP
+>>> answer = assistant.ask("What did Singh tell Dong Jun?")  # doctest: +SKIP
+>>> answer.citations[0].text                             # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from index import store
+from index.embed import Embedder, load_embedder
+from index.errors import QuestionError
+
+from .answer import Answer, AnswerConfig, compose
+from .query import named_terms, prepare
+from .retrieve import Retriever, Weights, _QUESTION_STEMS
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+
+
+class Assistant:
+    def __init__(self, index: store.Index, embedder: Embedder, weights: Weights = Weights(),
+                 config: AnswerConfig = AnswerConfig()) -> None:
+        if index.manifest.model_id != embedder.model_id:
+            store.check_model(index.manifest, embedder.model_id, index.path or Path("."))
+        self.index = index
+        self.embedder = embedder
+        self.retriever = Retriever(index, embedder, weights)
+        self.config = config
+
+    @classmethod
+    def load(cls, index_dir: str | Path, model: str | None = None, embedder: Embedder | None = None) -> "Assistant":
+        """Open the index in ``index_dir`` with the model it must match."""
+        embedder = embedder or load_embedder(model)
+        return cls(store.load(Path(index_dir), embedder.model_id), embedder)
+
+    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+        """Answer ``question``; ``history`` is earlier turns as
+        ``[{"role": "user"|"assistant", "content": str}, ...]``."""
+        question = " ".join((question or "").split())
+        if not question:
+            raise QuestionError("the question is empty")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise QuestionError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        query = prepare(question, history)
+        _, ranked, unknown = self.retriever.search(query)
+        unknown_topical = [t for t in unknown if t not in _QUESTION_STEMS]
+        answer = compose(question, self.index, ranked, unknown_topical, named_terms(query.search_text),
+                         self.config, query.search_text)
+        log.debug("asked %r (searched %r): abstained=%s", question, query.search_text, answer.abstained)
+        return answer

@@ -1,0 +1,315 @@
+"""Hybrid retrieval: FAISS and BM25 find chunks, then every sentence in the
+best chunks is scored as a possible answer.
+
+A chunk's score is its cosine similarity to the question plus the share of
+the question's (IDF-weighted) terms it contains, so exact names and numbers
+count as much as paraphrase. A sentence's score adds its own similarity and
+term coverage, the score of the chunk around it, and whether it carries the
+kind of information asked for (a date for "when", words said for "what did
+X tell Y").
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from index.embed import Embedder
+from index.store import Index
+
+from .query import QUESTION_WORDS, Query, matches_type
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """How the signals combine; tuned on the project's question sets (see README)."""
+
+    chunk_coverage: float = 0.5
+    sentence_dense: float = 1.0
+    sentence_context: float = 0.8
+    sentence_coverage: float = 0.4
+    answer_type: tuple[tuple[str, float], ...] = (
+        ("when", 0.25), ("number", 0.25), ("speech", 0.3), ("why", 0.1), ("who", 0.05), ("where", 0.15),
+    )
+    restates_question: float = 0.15
+    window: int = 2
+    dense_candidates: int = 40
+    lexical_candidates: int = 40
+    chunks_for_sentences: int = 6
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved chunk."""
+
+    chunk: int
+    source: str
+    start: int
+    end: int
+    score: float
+    dense: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class SentenceHit:
+    """A sentence that may answer the question."""
+
+    sentence: int
+    chunk: int
+    source: str
+    start: int
+    end: int
+    score: float
+    dense: float
+    coverage: float
+    typed: bool
+
+
+def edit_distance(a: str, b: str, limit: int) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from ``a`` to
+    ``b``, giving up (returning limit + 1) once past ``limit``.
+
+    >>> edit_distance("maastrich", "maastricht", 2), edit_distance("zeria", "zeira", 1)
+    (1, 1)
+    >>> edit_distance("cake", "china", 1)
+    2
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return previous[-1]
+
+
+def typo_limit(token: str) -> int:
+    """Edits tolerated when matching a misspelled term: none for short words."""
+    return 0 if len(token) < 5 else 1 if len(token) < 8 else 2
+
+
+class Retriever:
+    def __init__(self, index: Index, embedder: Embedder, weights: Weights = Weights()) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.weights = weights
+
+    @cached_property
+    def _vocabulary_by_length(self) -> dict[int, list[str]]:
+        buckets: dict[int, list[str]] = {}
+        for token in self.index.sentence_lexical.vocabulary:
+            buckets.setdefault(len(token), []).append(token)
+        return buckets
+
+    def spell(self, token: str) -> str | None:
+        """The corpus term ``token`` most likely misspells, if any."""
+        limit = typo_limit(token)
+        best, best_distance = None, limit + 1
+        for length in range(len(token) - limit, len(token) + limit + 1):
+            for candidate in self._vocabulary_by_length.get(length, ()):
+                if candidate[0] != token[0] and candidate[-1] != token[-1]:
+                    continue
+                distance = edit_distance(token, candidate, limit)
+                if distance < best_distance:
+                    best, best_distance = candidate, distance
+        return best
+
+    def resolve_terms(self, tokens: tuple[str, ...]) -> tuple[list[tuple[str, ...]], list[str]]:
+        """(term groups to search for, terms the documents never use).
+
+        A group is a query term with the corpus terms that extend it
+        ("malaysia" also matches "malaysian"), or a misspelling's correction.
+        """
+        lexical = self.index.sentence_lexical
+        groups, unknown = [], []
+        for token in dict.fromkeys(tokens):
+            variants = self._extensions(token)
+            if lexical.document_frequency(token):
+                groups.append((token, *variants))
+            elif variants:
+                groups.append(tuple(variants))
+            else:
+                repaired = self._split_compound(token) or ((self.spell(token),) if typo_limit(token) else ())
+                if repaired and all(repaired):
+                    groups.append(repaired)
+                else:
+                    unknown.append(token)
+        return groups, unknown
+
+    def _split_compound(self, token: str) -> tuple[str, ...]:
+        """Two corpus terms that ``token`` runs together ("superbowl")."""
+        from index.lexical import tokenize
+
+        lexical = self.index.sentence_lexical
+        for cut in range(3, len(token) - 2):
+            left, right = tokenize(token[:cut]), tokenize(token[cut:])
+            if len(left) == len(right) == 1 and lexical.document_frequency(left[0]) and lexical.document_frequency(right[0]):
+                return (left[0], right[0])
+        return ()
+
+    def _extensions(self, token: str) -> list[str]:
+        """Corpus terms that are ``token`` plus a short suffix (derived forms
+        the stemmer keeps apart, such as "malaysia" and "malaysian")."""
+        if len(token) < 5:
+            return []
+        found = []
+        for length in range(len(token) + 1, len(token) + 4):
+            found.extend(c for c in self._vocabulary_by_length.get(length, ()) if c.startswith(token))
+        return found
+
+    def idf(self, token: str) -> float:
+        n = self.index.sentence_count
+        df = self.index.sentence_lexical.document_frequency(token)
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def _coverage(self, lexical, rows: int, weighted_terms: list[tuple[str, float]], total: float) -> np.ndarray:
+        covered = np.zeros(rows, dtype=np.float32)
+        if total <= 0:
+            return covered
+        for terms, weight in weighted_terms:
+            covered[self._postings(lexical, terms)] += weight
+        return covered / total
+
+    def _window_coverage(self, rows: np.ndarray, weighted: list[tuple[tuple[str, ...], float]], total: float) -> np.ndarray:
+        """Term coverage of each sentence read together with the sentences just
+        before it in its paragraph, where "He stated ..." finds its "Singh"."""
+        t = self.index.tables
+        window = []
+        for back in range(1, self.weights.window + 1):
+            earlier = np.maximum(rows - back, 0)
+            same = (rows >= back) & (t.sent_para[earlier] == t.sent_para[rows]) & (t.sent_doc[earlier] == t.sent_doc[rows])
+            window.append((earlier, same))
+        covered = np.zeros(len(rows), dtype=np.float32)
+        if total <= 0:
+            return covered
+        for terms, weight in weighted:
+            postings = self._postings(self.index.sentence_lexical, terms)
+            found = np.isin(rows, postings)
+            for earlier, same in window:
+                found |= np.isin(earlier, postings) & same
+            covered += weight * found
+        return covered / total
+
+    @staticmethod
+    def _postings(lexical, terms: tuple[str, ...]) -> np.ndarray:
+        if len(terms) == 1:
+            return lexical.postings(terms[0])
+        return np.unique(np.concatenate([lexical.postings(t) for t in terms]))
+
+    def search(self, query: Query, query_vector: np.ndarray | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
+        """Ranked chunks, ranked candidate sentences, and unknown terms."""
+        w = self.weights
+        ix = self.index
+        if query_vector is None:
+            query_vector = self.embedder.encode([query.search_text])[0]
+        groups, unknown = self.resolve_terms(query.tokens)
+        topical = [g for g in groups if g[0] not in _QUESTION_STEMS]
+        weighted = [(g, max(self.idf(t) for t in g)) for g in topical]
+        # Words the documents never use still count against coverage: a
+        # question about something absent should look poorly covered.
+        total = sum(wt for _, wt in weighted) + sum(
+            math.log(1 + (ix.sentence_count + 0.5) / 0.5) for t in unknown if t not in _QUESTION_STEMS
+        )
+
+        chunk_coverage = self._coverage(ix.chunk_lexical, ix.chunk_count, weighted, total)
+        k = min(w.dense_candidates, ix.chunk_count)
+        _, dense_ids = ix.faiss_index.search(np.asarray(query_vector, dtype=np.float32)[None, :], k)
+        candidates = {int(i) for i in dense_ids[0] if i >= 0}
+        if topical:
+            lexical_scores = ix.chunk_lexical.scores([t for g in topical for t in g])
+            top = np.argsort(-lexical_scores)[: w.lexical_candidates]
+            candidates.update(int(i) for i in top if lexical_scores[i] > 0)
+        ids = np.fromiter(sorted(candidates), dtype=np.int64)
+        dense = np.asarray(ix.chunk_vectors[ids]) @ query_vector
+        scores = dense + w.chunk_coverage * chunk_coverage[ids]
+        order = np.argsort(-scores)
+        t = ix.tables
+        hits = [
+            Hit(
+                chunk=int(ids[o]), source=ix.documents[t.chunk_doc[ids[o]]].id,
+                start=int(t.chunk_start[ids[o]]), end=int(t.chunk_end[ids[o]]),
+                score=float(scores[o]), dense=float(dense[o]), coverage=float(chunk_coverage[ids[o]]),
+            )
+            for o in order
+        ]
+        unknown = [u for u in unknown if not self._acronym_found(u, query.search_text, hits)]
+        return hits, self._sentences(query, query_vector, hits, weighted, total), unknown
+
+    def _acronym_found(self, token: str, question: str, hits: list[Hit]) -> bool:
+        """Is ``token`` an acronym ("UMC") whose long form ("United Methodist
+        Church") stands in one of the best chunks?"""
+        surface = next((m for m in re.findall(r"\b[A-Z]{2,6}s?\b", question) if m.lower().rstrip("s") == token.rstrip("s")), None)
+        if surface is None:
+            return False
+        letters = surface.rstrip("s").upper()
+        pattern = re.compile(r"\b" + r"\W+(?:(?:of|and|the|for|de|du|la)\W+)?".join(f"{c}[\\w'’-]*" for c in letters) + r"\b")
+        return any(pattern.search(self.index.chunk_text(h.chunk)) for h in hits[: self.weights.chunks_for_sentences])
+
+    def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total) -> list[SentenceHit]:
+        w = self.weights
+        ix = self.index
+        t = ix.tables
+        # A sentence's context is the best chunk holding it or the sentences
+        # just before it in its paragraph: the same window its coverage reads.
+        owner: dict[int, Hit] = {}
+        for hit in hits[: w.chunks_for_sentences]:
+            last = int(t.chunk_last[hit.chunk])
+            reach = last
+            while reach < min(last + w.window, ix.sentence_count - 1) and t.sent_para[reach + 1] == t.sent_para[last] \
+                    and t.sent_doc[reach + 1] == t.sent_doc[last]:
+                reach += 1
+            for s in range(int(t.chunk_first[hit.chunk]), reach + 1):
+                if not t.sent_heading[s] and (s not in owner or owner[s].score < hit.score):
+                    owner[s] = hit
+        if not owner:
+            return []
+        rows = np.fromiter(owner, dtype=np.int64)
+        dense = np.asarray(ix.sentence_vectors[rows]) @ query_vector
+        coverage = self._window_coverage(rows, weighted, total)
+        type_weight = dict(w.answer_type).get(query.answer_type, 0.0)
+        results = []
+        for i, s in enumerate(rows):
+            text = ix.sentence_text(int(s))
+            typed = matches_type(text, query.answer_type, query.search_text)
+            hit = owner[int(s)]
+            score = (
+                w.sentence_dense * dense[i]
+                + w.sentence_context * hit.score
+                + w.sentence_coverage * coverage[i]
+                + type_weight * typed
+                - w.restates_question * (type_weight > 0.1 and not typed and coverage[i] >= 0.75)
+            )
+            results.append(
+                SentenceHit(
+                    sentence=int(s), chunk=hit.chunk, source=hit.source, start=int(t.sent_start[s]),
+                    end=int(t.sent_end[s]), score=float(score), dense=float(dense[i]),
+                    coverage=float(coverage[i]), typed=typed,
+                )
+            )
+        results.sort(key=lambda r: -r.score)
+        return results
+
+
+def _stems(words) -> frozenset[str]:
+    from index.lexical import tokenize
+
+    return frozenset(t for w in words for t in tokenize(w))
+
+
+_QUESTION_STEMS = _stems(QUESTION_WORDS)

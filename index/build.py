@@ -1,0 +1,304 @@
+"""Build or refresh an index from a docs folder.
+
+Only documents whose content changed are split and embedded again; the rest
+reuse their sentences, chunks and vectors from the live build. The result is
+published atomically (see ``store``), under a lock so two builds of one
+index never interleave.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .chunking import ChunkConfig, chunk_spans
+from .embed import Embedder
+from .errors import IndexLockedError, IndexStateError
+from .lexical import LexicalIndex, tokenize
+from .loaders import Document, Skipped, iter_files, load_folder
+from .segment import split_sentences
+from .store import DocumentEntry, Index, Manifest, Tables, build_faiss, check_model, load, publish, read_manifest
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``progress(stage, done, total)``; the CLI draws it, the library never does."""
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    documents: int
+    embedded: int
+    reused: int
+    removed: int
+    chunks: int
+    sentences: int
+    skipped: tuple[Skipped, ...]
+    seconds: float
+    path: Path | None
+
+
+@dataclass(frozen=True)
+class Staleness:
+    """Why an index no longer matches its docs folder (all empty: fresh)."""
+
+    missing: bool = False
+    changed: tuple[str, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    settings: str = ""
+
+    @property
+    def stale(self) -> bool:
+        return self.missing or bool(self.changed or self.added or self.removed or self.settings)
+
+
+def chunk_embedding_text(doc: Document, text: str) -> str:
+    """What the embedder sees for a chunk: the document title gives context
+    that a passage taken out of its document lacks ("the team", "he")."""
+    return f"{doc.title}\n{text}"
+
+
+@contextlib.contextmanager
+def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
+    """Serialize builds of one index directory across processes."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not wait:
+                raise IndexLockedError(f"another askdoc index is building {root}; try again when it finishes")
+            log.warning("another askdoc index is building %s; waiting for it to finish", root)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _file_entries(docs_dir: Path) -> dict[str, tuple[int, int]]:
+    entries = {}
+    for path, doc_id in iter_files(docs_dir):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        entries[doc_id] = (stat.st_size, stat.st_mtime_ns)
+    return entries
+
+
+def staleness(docs_dir: Path, root: Path, model_id: str, config: ChunkConfig) -> Staleness:
+    """Compare the docs folder with the live index by size and mtime.
+
+    Cheap enough to run before every question: no file is read.
+    """
+    manifest = read_manifest(root)
+    if manifest is None:
+        return Staleness(missing=True)
+    if manifest.model_id != model_id:
+        return Staleness(settings=f"model {manifest.model_id} -> {model_id}")
+    if (manifest.chunk_size, manifest.chunk_overlap) != (config.size, config.overlap):
+        return Staleness(settings="chunking settings")
+    known = {e.id: (e.size, e.mtime_ns) for e in manifest.documents + manifest.skipped}
+    current = _file_entries(docs_dir)
+    return Staleness(
+        changed=tuple(sorted(i for i in current.keys() & known.keys() if current[i] != known[i])),
+        added=tuple(sorted(current.keys() - known.keys())),
+        removed=tuple(sorted(known.keys() - current.keys())),
+    )
+
+
+@dataclass
+class _Parts:
+    """One document's share of the tables, before concatenation."""
+
+    sent_start: np.ndarray
+    sent_end: np.ndarray
+    sent_para: np.ndarray
+    sent_heading: np.ndarray
+    chunk_first: np.ndarray  # local sentence numbers
+    chunk_last: np.ndarray
+    sentence_vectors: np.ndarray | None = None
+    chunk_vectors: np.ndarray | None = None
+
+
+def _split(doc: Document, config: ChunkConfig) -> _Parts:
+    spans = split_sentences(doc.text)
+    chunks = chunk_spans(spans, config)
+    return _Parts(
+        sent_start=np.array([s.start for s in spans], dtype=np.int64),
+        sent_end=np.array([s.end for s in spans], dtype=np.int64),
+        sent_para=np.array([s.para for s in spans], dtype=np.int32),
+        sent_heading=np.array([s.heading for s in spans], dtype=bool),
+        chunk_first=np.array([c[0] for c in chunks], dtype=np.int32),
+        chunk_last=np.array([c[1] for c in chunks], dtype=np.int32),
+    )
+
+
+def _reuse(previous: Index, doc_index: int) -> _Parts:
+    t = previous.tables
+    sent_rows = np.flatnonzero(t.sent_doc == doc_index)
+    chunk_rows = np.flatnonzero(t.chunk_doc == doc_index)
+    offset = sent_rows[0]
+    return _Parts(
+        sent_start=t.sent_start[sent_rows], sent_end=t.sent_end[sent_rows],
+        sent_para=t.sent_para[sent_rows], sent_heading=t.sent_heading[sent_rows],
+        chunk_first=t.chunk_first[chunk_rows] - offset, chunk_last=t.chunk_last[chunk_rows] - offset,
+        sentence_vectors=np.asarray(previous.sentence_vectors[sent_rows]),
+        chunk_vectors=np.asarray(previous.chunk_vectors[chunk_rows]),
+    )
+
+
+def _previous(root: Path, model_id: str, config: ChunkConfig, rebuild: bool) -> Index | None:
+    if rebuild:
+        return None
+    try:
+        previous = load(root)
+    except IndexStateError as exc:
+        log.info("not reusing the previous index: %s", exc)
+        return None
+    m = previous.manifest
+    if m.model_id != model_id or (m.chunk_size, m.chunk_overlap) != (config.size, config.overlap):
+        log.info("model or chunking changed: re-embedding every document")
+        return None
+    return previous
+
+
+def build_index(
+    docs_dir: Path,
+    root: Path,
+    embedder: Embedder,
+    config: ChunkConfig = ChunkConfig(),
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Index ``docs_dir`` into ``root``, re-embedding only what changed."""
+    began = time.perf_counter()
+    docs_dir, root = Path(docs_dir), Path(root)
+    with build_lock(root):
+        documents, skipped = load_folder(docs_dir)
+        previous = _previous(root, embedder.model_id, config, rebuild)
+        old = {doc.id: (i, doc.sha256) for i, doc in enumerate(previous.documents)} if previous else {}
+
+        parts: list[_Parts] = []
+        fresh: list[int] = []
+        for i, doc in enumerate(documents):
+            if doc.id in old and old[doc.id][1] == doc.sha256:
+                parts.append(_reuse(previous, old[doc.id][0]))
+            else:
+                if progress:
+                    progress("splitting", len(fresh), 0)
+                parts.append(_split(doc, config))
+                fresh.append(i)
+        _embed_fresh(documents, parts, fresh, embedder, progress)
+
+        index = _assemble(documents, parts, skipped, docs_dir, embedder, config)
+        path = publish(index, root)
+    removed = len(set(old) - {d.id for d in documents})
+    return BuildReport(
+        documents=len(documents), embedded=len(fresh), reused=len(documents) - len(fresh), removed=removed,
+        chunks=index.chunk_count, sentences=index.sentence_count, skipped=tuple(skipped),
+        seconds=time.perf_counter() - began, path=path,
+    )
+
+
+def _embed_fresh(documents, parts, fresh, embedder: Embedder, progress: Progress | None) -> None:
+    chunk_texts: list[str] = []
+    sentence_texts: list[str] = []
+    for i in fresh:
+        doc, p = documents[i], parts[i]
+        for first, last in zip(p.chunk_first, p.chunk_last):
+            chunk_texts.append(chunk_embedding_text(doc, doc.text[p.sent_start[first] : p.sent_end[last]]))
+        sentence_texts.extend(doc.text[s:e] for s, e in zip(p.sent_start, p.sent_end))
+    total = len(chunk_texts) + len(sentence_texts)
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embedding", done, total)
+
+    vectors = embedder.encode(chunk_texts + sentence_texts, progress=tick) if total else None
+    chunk_cursor, sentence_cursor = 0, len(chunk_texts)
+    for i in fresh:
+        p = parts[i]
+        n_chunks, n_sents = len(p.chunk_first), len(p.sent_start)
+        p.chunk_vectors = vectors[chunk_cursor : chunk_cursor + n_chunks]
+        p.sentence_vectors = vectors[sentence_cursor : sentence_cursor + n_sents]
+        chunk_cursor += n_chunks
+        sentence_cursor += n_sents
+
+
+def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder: Embedder, config: ChunkConfig) -> Index:
+    offsets = np.cumsum([0] + [len(p.sent_start) for p in parts])
+    tables = Tables(
+        sent_doc=np.concatenate([np.full(len(p.sent_start), i, dtype=np.int32) for i, p in enumerate(parts)]),
+        sent_start=np.concatenate([p.sent_start for p in parts]),
+        sent_end=np.concatenate([p.sent_end for p in parts]),
+        sent_para=np.concatenate([p.sent_para for p in parts]),
+        sent_heading=np.concatenate([p.sent_heading for p in parts]),
+        chunk_first=np.concatenate([p.chunk_first + offsets[i] for i, p in enumerate(parts)]).astype(np.int32),
+        chunk_last=np.concatenate([p.chunk_last + offsets[i] for i, p in enumerate(parts)]).astype(np.int32),
+    )
+    dim = embedder.dimension
+    chunk_vectors = np.concatenate([p.chunk_vectors.reshape(-1, dim) for p in parts]).astype(np.float32)
+    sentence_vectors = np.concatenate([p.sentence_vectors.reshape(-1, dim) for p in parts]).astype(np.float32)
+
+    files = _file_entries(docs_dir)
+    entry = lambda doc_id, sha: DocumentEntry(doc_id, sha, *files.get(doc_id, (0, 0)))  # noqa: E731
+    manifest = Manifest(
+        model_id=embedder.model_id, dimension=dim, chunk_size=config.size, chunk_overlap=config.overlap,
+        documents=tuple(entry(d.id, d.sha256) for d in documents),
+        skipped=tuple(entry(s.path, "") for s in skipped),
+        chunks=len(tables.chunk_first), sentences=len(tables.sent_start),
+        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    )
+    chunk_tokens = [
+        tokenize(chunk_embedding_text(documents[d], documents[d].text[s:e]))
+        for d, s, e in zip(tables.chunk_doc, tables.chunk_start, tables.chunk_end)
+    ]
+    sentence_tokens = [
+        tokenize(documents[d].text[s:e]) for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end)
+    ]
+    return Index(
+        manifest=manifest, documents=list(documents), tables=tables, chunk_vectors=chunk_vectors,
+        sentence_vectors=sentence_vectors, faiss_index=build_faiss(chunk_vectors),
+        chunk_lexical=LexicalIndex.build(chunk_tokens), sentence_lexical=LexicalIndex.build(sentence_tokens),
+    )
+
+
+def ensure_index(docs_dir: Path, root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport | None:
+    """Build the index if it is missing, refresh it if the docs changed.
+
+    Keeps the chunking the index was built with; a different model is an
+    error (``IndexMismatchError``), never a silent re-embedding of everything.
+    Returns the report of the build it ran, or None when the index was fresh.
+    """
+    docs_dir, root = Path(docs_dir), Path(root)
+    manifest = read_manifest(root)
+    if manifest is not None:
+        check_model(manifest, embedder.model_id, root)
+        if not docs_dir.is_dir():
+            log.warning("docs folder %s not found; answering from the existing index", docs_dir)
+            return None
+        config = ChunkConfig(manifest.chunk_size, manifest.chunk_overlap)
+    else:
+        config = ChunkConfig()
+    state = staleness(docs_dir, root, embedder.model_id, config)
+    if not state.stale:
+        return None
+    if state.missing:
+        log.info("no index in %s yet: building it from %s", root, docs_dir)
+    else:
+        log.info("docs changed (%d added, %d changed, %d removed): refreshing the index",
+                 len(state.added), len(state.changed), len(state.removed))
+    return build_index(docs_dir, root, embedder, config, progress=progress)

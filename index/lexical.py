@@ -1,0 +1,141 @@
+"""Lexical matching: one tokenizer for index and query, and a BM25 index.
+
+Exact names and numbers ("Dong Jun", "2020") are where dense embeddings are
+weakest, so BM25 is kept beside FAISS and fused at query time.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+STOPWORDS = frozenset(
+    """a about above after again against all am an and any are as at be because been
+    before being below between both but by can could did do does doing down during each
+    few for from further had has have having he her here hers herself him himself his how
+    i if in into is it its itself just me more most my myself no nor not now of off on
+    once only or other our ours ourselves out over own same she should so some such than
+    that the their theirs them themselves then there these they this those through to too
+    under until up very was we were what when where which while who whom why will with
+    would you your yours yourself yourselves also may might must shall us s t else""".split()
+)
+
+# Past forms the stemmer cannot relate to their verb ("met" / "meet").
+IRREGULAR = {
+    "met": "meet", "said": "say", "told": "tell", "held": "hold", "won": "win", "began": "begin",
+    "begun": "begin", "took": "take", "taken": "take", "gave": "give", "given": "give", "made": "make",
+    "found": "find", "led": "lead", "left": "leave", "lost": "lose", "paid": "pay", "sent": "send",
+    "spent": "spend", "built": "build", "bought": "buy", "brought": "bring", "thought": "think",
+    "taught": "teach", "caught": "catch", "fought": "fight", "sought": "seek", "sold": "sell",
+    "knew": "know", "known": "know", "grew": "grow", "grown": "grow", "drew": "draw", "drawn": "draw",
+    "wrote": "write", "written": "write", "spoke": "speak", "spoken": "speak", "chose": "choose",
+    "chosen": "choose", "rose": "rise", "risen": "rise", "fell": "fall", "fallen": "fall", "ran": "run",
+    "came": "come", "became": "become", "went": "go", "gone": "go", "saw": "see", "seen": "see",
+    "ate": "eat", "eaten": "eat", "flew": "fly", "flown": "fly", "struck": "strike", "stood": "stand",
+    "understood": "understand", "kept": "keep", "felt": "feel", "meant": "mean", "heard": "hear",
+    "broke": "break", "broken": "break", "drove": "drive", "driven": "drive", "hid": "hide",
+    "shot": "shoot", "sang": "sing", "sung": "sing", "swam": "swim", "threw": "throw", "thrown": "throw",
+    "wore": "wear", "worn": "wear", "bore": "bear", "born": "bear", "died": "die", "dies": "die",
+}
+
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
+
+
+def _bm25s():
+    import bm25s
+
+    # bm25s sets its own logger to DEBUG on import; its chatter is not ours to show.
+    logging.getLogger("bm25s").setLevel(logging.WARNING)
+    return bm25s
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, possessives folded.
+
+    >>> words("Singh's talks with Dong Jun, 2020!")
+    ['singh', 'talks', 'with', 'dong', 'jun', '2020']
+    """
+    found = []
+    for match in _WORD.finditer(text.lower()):
+        token = match.group()
+        for apostrophe in ("'s", "’s"):
+            if token.endswith(apostrophe):
+                token = token[: -len(apostrophe)]
+        found.append(token.replace("’", "'"))
+    return found
+
+
+def content_words(text: str) -> list[str]:
+    """``words`` without stopwords.
+
+    >>> content_words("What did Singh tell Dong Jun?")
+    ['singh', 'tell', 'dong', 'jun']
+    """
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+def tokenize(text: str) -> list[str]:
+    """Stemmed content words: the unit BM25 counts.
+
+    >>> tokenize("Singh emphasized the clashes")
+    ['singh', 'emphas', 'clash']
+    """
+    return _stemmer().stemWords([IRREGULAR.get(w, w) for w in content_words(text)])
+
+
+class LexicalIndex:
+    """BM25 over a list of texts (bm25s), addressed by row number."""
+
+    def __init__(self, bm25, size: int) -> None:
+        self._bm25 = bm25
+        self.size = size
+
+    @classmethod
+    def build(cls, token_lists: list[list[str]]) -> "LexicalIndex":
+        bm25 = _bm25s().BM25()
+        # An empty row would make bm25s drop it and shift every later row id.
+        bm25.index([tokens or [""] for tokens in token_lists], show_progress=False)
+        return cls(bm25, len(token_lists))
+
+    def scores(self, query_tokens: list[str]) -> np.ndarray:
+        """BM25 score of every row for the query (zeros when nothing matches)."""
+        known = [t for t in query_tokens if t in self._bm25.vocab_dict]
+        if not known or self.size == 0:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+
+    def document_frequency(self, token: str) -> int:
+        """How many rows hold ``token``."""
+        return len(self.postings(token))
+
+    def postings(self, token: str) -> np.ndarray:
+        """Row numbers that hold ``token`` (empty when none does)."""
+        token_id = self._bm25.vocab_dict.get(token)
+        if token_id is None:
+            return np.zeros(0, dtype=np.int64)
+        indptr = self._bm25.scores["indptr"]
+        return np.asarray(self._bm25.scores["indices"][indptr[token_id] : indptr[token_id + 1]])
+
+    @property
+    def vocabulary(self) -> frozenset[str]:
+        return frozenset(t for t in self._bm25.vocab_dict if t)
+
+    def save(self, path: Path) -> None:
+        self._bm25.save(str(path))
+
+    @classmethod
+    def load(cls, path: Path, size: int) -> "LexicalIndex":
+        return cls(_bm25s().BM25.load(str(path), mmap=False, show_progress=False), size)

@@ -1,0 +1,248 @@
+"""Read a docs folder into plain-text ``Document`` objects.
+
+Every later offset (chunks, sentences, citations) points into
+``Document.text``, the *extracted* text, so extraction is done once, here,
+and its output is stored in the index verbatim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from .errors import DocumentsError
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".text"}
+HTML_SUFFIXES = {".html", ".htm"}
+PDF_SUFFIXES = {".pdf"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+
+
+@dataclass(frozen=True)
+class Document:
+    """One source file as text.
+
+    ``page_starts`` is empty except for PDFs, where entry *i* is the offset in
+    ``text`` at which page *i + 1* begins.
+    """
+
+    id: str
+    text: str
+    title: str
+    sha256: str
+    page_starts: tuple[int, ...] = field(default=())
+
+    def page_at(self, offset: int) -> int | None:
+        """1-based page holding ``offset``, or None for paged-less documents."""
+        if not self.page_starts:
+            return None
+        page = 0
+        for i, start in enumerate(self.page_starts):
+            if start <= offset:
+                page = i
+            else:
+                break
+        return page + 1
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+def title_from_name(name: str) -> str:
+    """A readable title from a file name.
+
+    >>> title_from_name("reports/Super_Bowl_50.txt")
+    'Super Bowl 50'
+    """
+    stem = Path(name).stem
+    return re.sub(r"[_\-]+", " ", stem).strip() or stem
+
+
+def decode_text(raw: bytes) -> str:
+    """Bytes to str: UTF-8 first (BOM tolerated), else the detected encoding.
+
+    Raises ValueError for content that looks binary.
+    """
+    if b"\x00" in raw[:8192]:
+        raise ValueError("binary content")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise ValueError("unknown text encoding")
+    return str(best)
+
+
+def normalize_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _VisibleText(HTMLParser):
+    """Collect the text a browser would show, one block per line."""
+
+    HIDDEN = {"script", "style", "head", "title", "template", "noscript", "svg", "iframe", "object"}
+    BLOCKS = {
+        "p", "div", "br", "li", "ul", "ol", "tr", "table", "section", "article",
+        "header", "footer", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "blockquote",
+        "dd", "dt", "figcaption", "hr", "main", "nav", "aside", "td", "th",
+    }
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.title_parts: list[str] = []
+        self._hidden = 0
+        self._in_title = False
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag == "title":
+            self._in_title = True
+        if tag in self.HIDDEN:
+            self._hidden += 1
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "title":
+            self._in_title = False
+        if tag in self.HIDDEN:
+            self._hidden = max(0, self._hidden - 1)
+        elif tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if self._in_title:
+            self.title_parts.append(data)
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def html_to_text(html: str) -> tuple[str, str]:
+    """Visible text and <title> of an HTML page.
+
+    >>> html_to_text("<title>T</title><p>Hi <b>there</b></p><script>x()</script>")
+    ('Hi there', 'T')
+    """
+    parser = _VisibleText()
+    parser.feed(html)
+    parser.close()
+    lines = [re.sub(r"[ \t\u00a0]+", " ", line).strip() for line in "".join(parser.parts).split("\n")]
+    text = "\n".join(line for line in lines if line)
+    return text, " ".join("".join(parser.title_parts).split())
+
+
+def _pdf_text(path: Path) -> tuple[str, tuple[int, ...]]:
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    reader = PdfReader(str(path))
+    pages: list[str] = []
+    for page in reader.pages:
+        pages.append(normalize_newlines(page.extract_text() or "").strip())
+    starts: list[int] = []
+    text = ""
+    for i, page_text in enumerate(pages):
+        if i:
+            text += "\n\n"
+        starts.append(len(text))
+        text += page_text
+    return text, tuple(starts)
+
+
+def _markdown_title(text: str) -> str:
+    match = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
+    return match.group(1).strip() if match else ""
+
+
+def load_document(path: Path, doc_id: str) -> Document:
+    """Extract one file. Raises ValueError with a short reason when unusable."""
+    suffix = path.suffix.lower()
+    raw = path.read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
+    title = ""
+    page_starts: tuple[int, ...] = ()
+    if suffix in PDF_SUFFIXES:
+        try:
+            text, page_starts = _pdf_text(path)
+        except Exception as exc:  # pypdf raises many types for broken files
+            raise ValueError(f"unreadable PDF ({type(exc).__name__})") from exc
+        if not text.strip():
+            raise ValueError("PDF has no text layer")
+    elif suffix in HTML_SUFFIXES:
+        text, title = html_to_text(normalize_newlines(decode_text(raw)))
+    elif suffix in TEXT_SUFFIXES:
+        text = normalize_newlines(decode_text(raw))
+        if suffix in {".md", ".markdown"}:
+            title = _markdown_title(text)
+    else:
+        raise ValueError(f"unsupported file type {suffix or '(none)'}")
+    if not text.strip():
+        raise ValueError("empty")
+    return Document(
+        id=doc_id,
+        text=text,
+        title=title or title_from_name(doc_id),
+        sha256=digest,
+        page_starts=page_starts,
+    )
+
+
+def iter_files(root: Path) -> list[tuple[Path, str]]:
+    """All visible files under ``root`` as (path, id), sorted by id.
+
+    Hidden files and folders are left out; links to folders are not followed,
+    so a link loop cannot make the walk endless.
+    """
+    found: list[tuple[Path, str]] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            if name.startswith("."):
+                continue
+            path = Path(dirpath) / name
+            found.append((path, path.relative_to(root).as_posix()))
+    return sorted(found, key=lambda item: item[1])
+
+
+def load_folder(root: Path) -> tuple[list[Document], list[Skipped]]:
+    """Load every readable document under ``root``.
+
+    Unreadable files are returned as ``Skipped`` and logged in one warning;
+    only a folder with nothing usable at all is an error.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DocumentsError(f"docs folder not found: {root}")
+    documents: list[Document] = []
+    skipped: list[Skipped] = []
+    for path, doc_id in iter_files(root):
+        try:
+            documents.append(load_document(path, doc_id))
+        except (ValueError, OSError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            skipped.append(Skipped(doc_id, reason))
+    if skipped:
+        log.warning(
+            "skipped %d file(s): %s",
+            len(skipped),
+            "; ".join(f"{s.path} ({s.reason})" for s in skipped),
+        )
+    if not documents:
+        raise DocumentsError(
+            f"no readable documents in {root} (supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})"
+        )
+    return documents, skipped

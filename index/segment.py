@@ -1,0 +1,127 @@
+"""Split text into sentences with exact character offsets.
+
+pysbd decides where sentences end (abbreviations, decimals, quotes); this
+module maps its output back onto the original text so that
+``text[s.start:s.end]`` is always the sentence, and marks headings so the
+chunker can keep them with the text below.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+MAX_SENTENCE_CHARS = 1000
+_TERMINAL = tuple('.!?:;"”’)…')
+
+
+@dataclass(frozen=True)
+class Span:
+    """A sentence (or heading) at ``text[start:end]`` within paragraph ``para``."""
+
+    start: int
+    end: int
+    para: int
+    heading: bool = False
+
+
+@lru_cache(maxsize=1)
+def _segmenter():
+    import pysbd
+
+    return pysbd.Segmenter(language="en", clean=False)
+
+
+def paragraphs(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank line, whitespace trimmed.
+
+    >>> paragraphs("  a b\\n\\nc ")
+    [(2, 5), (7, 8)]
+    """
+    spans = []
+    for match in re.finditer(r"[^\n]+", text):
+        line = match.group()
+        stripped = line.strip()
+        if not stripped:
+            continue
+        start = match.start() + (len(line) - len(line.lstrip()))
+        spans.append((start, start + len(stripped)))
+    return spans
+
+
+def is_heading(line: str, next_line: str | None) -> bool:
+    """A short line without closing punctuation that introduces more text.
+
+    >>> is_heading("Key Highlights From The Meeting", "Focus: more text.")
+    True
+    >>> is_heading("He left.", "Then he came back.")
+    False
+    """
+    if line.startswith("#"):
+        return True
+    if next_line is None or len(line) > 100 or line.endswith(_TERMINAL):
+        return False
+    return len(line.split()) <= 12
+
+
+def split_long(start: int, end: int, text: str, limit: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
+    """Cut a span longer than ``limit`` at whitespace so no unit is unbounded.
+
+    >>> split_long(0, 11, "aaaa bbbb c", limit=5)
+    [(0, 4), (5, 9), (10, 11)]
+    """
+    pieces = []
+    while end - start > limit:
+        cut = text.rfind(" ", start + 1, start + limit + 1)
+        if cut <= start:
+            cut = start + limit
+        pieces.append((start, cut))
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if start < end:
+        pieces.append((start, end))
+    return pieces
+
+
+def _sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Sentence spans inside ``text[start:end]`` found by pysbd."""
+    chunk = text[start:end]
+    spans = []
+    cursor = 0
+    for piece in _segmenter().segment(chunk):
+        stripped = piece.strip()
+        if not stripped:
+            continue
+        found = chunk.find(stripped, cursor)
+        if found < 0:  # pysbd altered the text; fall back to its length
+            found = cursor
+            while found < len(chunk) and chunk[found].isspace():
+                found += 1
+            stripped = chunk[found : found + len(stripped)]
+        spans.append((start + found, start + found + len(stripped)))
+        cursor = found + len(stripped)
+    if not spans:
+        spans.append((start, end))
+    return spans
+
+
+def split_sentences(text: str) -> list[Span]:
+    """Sentences and headings of ``text``, in order, with offsets.
+
+    >>> [text[s.start:s.end] for text in ["Title\\nIt rained. Dr. Li left."] for s in split_sentences(text)]
+    ['Title', 'It rained.', 'Dr. Li left.']
+    """
+    paras = paragraphs(text)
+    spans: list[Span] = []
+    for index, (start, end) in enumerate(paras):
+        line = text[start:end]
+        following = text[paras[index + 1][0] : paras[index + 1][1]] if index + 1 < len(paras) else None
+        if is_heading(line, following):
+            spans.append(Span(start, end, index, heading=True))
+            continue
+        for s_start, s_end in _sentences_in(text, start, end):
+            for p_start, p_end in split_long(s_start, s_end, text):
+                spans.append(Span(p_start, p_end, index))
+    return spans

@@ -1,0 +1,318 @@
+"""The index on disk and in memory.
+
+An index directory holds complete builds side by side and a ``current``
+link naming the live one::
+
+    .askdoc/index/
+        current -> build-20261127T201500-1234
+        build-20261127T201500-1234/
+            manifest.json        format, model, chunking, documents, build time
+            documents.jsonl      extracted text of every document
+            spans.npz            sentence and chunk tables (offsets, owners)
+            chunk_vectors.npy    one unit vector per chunk
+            sentence_vectors.npy one unit vector per sentence
+            chunks.faiss         FAISS index over chunk vectors
+            bm25_chunks/ bm25_sentences/
+
+A new build is written beside the live one and ``current`` is swapped with
+one atomic rename, so a crash at any point leaves the previous build whole
+and a reader never sees a half-written index.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .lexical import LexicalIndex
+from .loaders import Document
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "current"
+
+
+@dataclass(frozen=True)
+class DocumentEntry:
+    """What the manifest remembers of a source file, for staleness checks."""
+
+    id: str
+    sha256: str
+    size: int
+    mtime_ns: int
+
+
+@dataclass(frozen=True)
+class Manifest:
+    model_id: str
+    dimension: int
+    chunk_size: int
+    chunk_overlap: int
+    documents: tuple[DocumentEntry, ...]
+    chunks: int
+    sentences: int
+    built_at: str
+    format_version: int = FORMAT_VERSION
+    askdoc_version: str = __version__
+    faiss_index: str = "IndexFlatIP"
+    skipped: tuple[DocumentEntry, ...] = ()
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Manifest":
+        data = json.loads(text)
+        for key in ("documents", "skipped"):
+            data[key] = tuple(DocumentEntry(**d) for d in data.get(key, ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class Tables:
+    """Sentence and chunk tables as parallel arrays, never per-row objects.
+
+    Sentence *i* is ``documents[sent_doc[i]].text[sent_start[i]:sent_end[i]]``;
+    chunk *j* spans sentences ``chunk_first[j]..chunk_last[j]`` (inclusive).
+    """
+
+    sent_doc: np.ndarray
+    sent_start: np.ndarray
+    sent_end: np.ndarray
+    sent_para: np.ndarray
+    sent_heading: np.ndarray
+    chunk_first: np.ndarray
+    chunk_last: np.ndarray
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Tables):
+            return NotImplemented
+        return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in self.__dataclass_fields__)
+
+    @property
+    def chunk_doc(self) -> np.ndarray:
+        return self.sent_doc[self.chunk_first]
+
+    @property
+    def chunk_start(self) -> np.ndarray:
+        return self.sent_start[self.chunk_first]
+
+    @property
+    def chunk_end(self) -> np.ndarray:
+        return self.sent_end[self.chunk_last]
+
+
+@dataclass
+class Index:
+    """Everything a query needs, loaded from one build directory."""
+
+    manifest: Manifest
+    documents: list[Document]
+    tables: Tables
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    faiss_index: object
+    chunk_lexical: LexicalIndex
+    sentence_lexical: LexicalIndex
+    path: Path | None = None
+    _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_id = {doc.id: i for i, doc in enumerate(self.documents)}
+
+    @property
+    def chunk_count(self) -> int:
+        return len(self.tables.chunk_first)
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.tables.sent_start)
+
+    def document(self, doc_id: str) -> Document:
+        return self.documents[self._by_id[doc_id]]
+
+    def sentence_text(self, i: int) -> str:
+        t = self.tables
+        return self.documents[t.sent_doc[i]].text[t.sent_start[i] : t.sent_end[i]]
+
+    def chunk_text(self, j: int) -> str:
+        t = self.tables
+        first, last = t.chunk_first[j], t.chunk_last[j]
+        return self.documents[t.sent_doc[first]].text[t.sent_start[first] : t.sent_end[last]]
+
+
+def build_faiss(vectors: np.ndarray):
+    """Exact inner-product search: the vectors are unit length, so it is cosine."""
+    import faiss
+
+    index = faiss.IndexFlatIP(vectors.shape[1])
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+def _document_to_json(doc: Document) -> str:
+    return json.dumps(
+        {"id": doc.id, "title": doc.title, "sha256": doc.sha256, "page_starts": list(doc.page_starts), "text": doc.text},
+        ensure_ascii=False,
+    )
+
+
+def _document_from_json(line: str) -> Document:
+    data = json.loads(line)
+    return Document(
+        id=data["id"], text=data["text"], title=data["title"], sha256=data["sha256"],
+        page_starts=tuple(data["page_starts"]),
+    )
+
+
+def save_build(index: Index, directory: Path) -> None:
+    """Write every part of ``index`` into the (new, empty) ``directory``."""
+    import faiss
+
+    directory.mkdir(parents=True)
+    with open(directory / "documents.jsonl", "w", encoding="utf-8") as fh:
+        for doc in index.documents:
+            fh.write(_document_to_json(doc) + "\n")
+    np.savez(directory / "spans.npz", **{f: getattr(index.tables, f) for f in Tables.__dataclass_fields__})
+    np.save(directory / "chunk_vectors.npy", index.chunk_vectors)
+    np.save(directory / "sentence_vectors.npy", index.sentence_vectors)
+    faiss.write_index(index.faiss_index, str(directory / "chunks.faiss"))
+    index.chunk_lexical.save(directory / "bm25_chunks")
+    index.sentence_lexical.save(directory / "bm25_sentences")
+    # The manifest goes last: a build directory without one is incomplete.
+    (directory / "manifest.json").write_text(index.manifest.to_json(), encoding="utf-8")
+    _fsync_tree(directory)
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.rglob("*"):
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
+def current_build(root: Path) -> Path | None:
+    """The live build directory under an index root, or None."""
+    link = root / CURRENT
+    if not link.is_symlink() and not link.exists():
+        return None
+    target = root / os.readlink(link) if link.is_symlink() else link
+    return target if (target / "manifest.json").exists() else None
+
+
+def read_manifest(root: Path) -> Manifest | None:
+    build = current_build(root)
+    if build is None:
+        return None
+    try:
+        return Manifest.from_json((build / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise IndexCorruptError(f"index manifest in {build} is unreadable ({exc}); rebuild with: askdoc index --rebuild") from exc
+
+
+def publish(index: Index, root: Path) -> Path:
+    """Save ``index`` as a new build under ``root`` and make it current."""
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    name = f"build-{stamp}-{os.getpid()}-{time.monotonic_ns() % 100000}"
+    build = root / name
+    save_build(index, build)
+    tmp_link = root / f".{CURRENT}.{os.getpid()}"
+    if tmp_link.is_symlink() or tmp_link.exists():
+        tmp_link.unlink()
+    os.symlink(name, tmp_link)
+    os.replace(tmp_link, root / CURRENT)
+    _remove_old_builds(root, keep=name)
+    index.path = build
+    return build
+
+
+def _remove_old_builds(root: Path, keep: str) -> None:
+    # A reader that opened an older build keeps its open files; its directory
+    # may go. Keeping one previous build lets a slow reader finish its load.
+    builds = sorted((p for p in root.glob("build-*") if p.name != keep), key=lambda p: p.stat().st_mtime)
+    for old in builds[:-1]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def check_model(manifest: Manifest, model_id: str, root: Path) -> None:
+    if manifest.model_id != model_id:
+        raise IndexMismatchError(
+            f"the index in {root} was built with model {manifest.model_id!r}, but the configured model is "
+            f"{model_id!r}; re-embed it with: askdoc index --index {root} --model '{model_id}' "
+            f"(or configure the index's model with --model / ASKDOC_MODEL)"
+        )
+
+
+def load(root: Path, model_id: str | None = None) -> Index:
+    """Load the current build under ``root`` (the exact inverse of ``publish``).
+
+    With ``model_id``, refuse an index embedded by another model.
+    """
+    import faiss
+
+    root = Path(root)
+    build = current_build(root)
+    if build is None:
+        raise IndexMissingError(f"no index in {root}; build one with: askdoc index --index {root}")
+    manifest = read_manifest(root)
+    assert manifest is not None
+    if manifest.format_version != FORMAT_VERSION:
+        raise IndexMismatchError(
+            f"the index in {root} has format {manifest.format_version}, this askdoc reads {FORMAT_VERSION}; "
+            f"rebuild with: askdoc index --index {root} --rebuild"
+        )
+    if model_id is not None:
+        check_model(manifest, model_id, root)
+    try:
+        with open(build / "documents.jsonl", encoding="utf-8") as fh:
+            documents = [_document_from_json(line) for line in fh if line.strip()]
+        with np.load(build / "spans.npz") as npz:
+            tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
+        chunk_vectors = np.load(build / "chunk_vectors.npy", mmap_mode="r")
+        sentence_vectors = np.load(build / "sentence_vectors.npy", mmap_mode="r")
+        faiss_index = faiss.read_index(str(build / "chunks.faiss"))
+        chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))
+        sentence_lexical = LexicalIndex.load(build / "bm25_sentences", len(tables.sent_start))
+    except Exception as exc:  # numpy, faiss, json and bm25s each raise their own types
+        raise IndexCorruptError(
+            f"the index in {build} is damaged ({type(exc).__name__}: {exc}); "
+            f"rebuild with: askdoc index --index {root} --rebuild"
+        ) from exc
+    _check_consistent(manifest, documents, tables, chunk_vectors, sentence_vectors, faiss_index, build, root)
+    return Index(
+        manifest=manifest, documents=documents, tables=tables, chunk_vectors=chunk_vectors,
+        sentence_vectors=sentence_vectors, faiss_index=faiss_index, chunk_lexical=chunk_lexical,
+        sentence_lexical=sentence_lexical, path=build,
+    )
+
+
+def _check_consistent(manifest, documents, tables, chunk_vectors, sentence_vectors, faiss_index, build, root) -> None:
+    problems = []
+    if len(documents) != len(manifest.documents):
+        problems.append("document count")
+    if len(tables.chunk_first) != manifest.chunks or chunk_vectors.shape[0] != manifest.chunks:
+        problems.append("chunk count")
+    if len(tables.sent_start) != manifest.sentences or sentence_vectors.shape[0] != manifest.sentences:
+        problems.append("sentence count")
+    if faiss_index.ntotal != manifest.chunks or faiss_index.d != manifest.dimension:
+        problems.append("FAISS index size")
+    if problems:
+        raise IndexCorruptError(
+            f"the index in {build} is inconsistent ({', '.join(problems)}); "
+            f"rebuild with: askdoc index --index {root} --rebuild"
+        )

@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import pytest
+
+from index import store
+from index.build import build_index, build_lock, ensure_index, staleness
+from index.chunking import ChunkConfig
+from index.embed import HashEmbedder
+from index.errors import IndexLockedError, IndexMismatchError
+
+
+class CountingEmbedder(HashEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts, progress=None):
+        self.texts.extend(texts)
+        return super().encode(texts, progress)
+
+
+DOCS = {
+    "a.txt": "Apples are red. Apples grow on trees.",
+    "b.txt": "Bananas are yellow. Bananas grow in bunches.",
+    "c.txt": "Cherries are small. Cherries have stones.",
+}
+
+
+def test_rebuild_embeds_only_changed_documents(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    embedder = CountingEmbedder()
+    first = build_index(docs, root, embedder)
+    assert (first.embedded, first.reused) == (3, 0)
+
+    embedder.texts.clear()
+    (docs / "b.txt").write_text("Bananas are long. Bananas are sweet.")
+    (docs / "c.txt").unlink()
+    (docs / "d.txt").write_text("Dates are sweet. Dates grow on palms.")
+    second = build_index(docs, root, embedder)
+    assert (second.embedded, second.reused, second.removed) == (2, 1, 1)
+    assert not any("Apples" in t for t in embedder.texts)  # a.txt was not embedded again
+
+    index = store.load(root, embedder.model_id)
+    assert [d.id for d in index.documents] == ["a.txt", "b.txt", "d.txt"]
+    assert "Bananas are sweet." in [index.sentence_text(i) for i in range(index.sentence_count)]
+    # Reused vectors equal freshly computed ones: nothing was shifted.
+    fresh = HashEmbedder().encode([index.sentence_text(i) for i in range(index.sentence_count)])
+    assert (abs(fresh - index.sentence_vectors) < 1e-6).all()
+
+
+def test_rebuild_flag_re_embeds_everything(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    build_index(docs, root, HashEmbedder())
+    assert build_index(docs, root, HashEmbedder(), rebuild=True).embedded == 3
+
+
+def test_new_model_or_chunking_re_embeds_everything(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    build_index(docs, root, HashEmbedder())
+    assert build_index(docs, root, HashEmbedder(model_id="fake/other")).embedded == 3
+    assert build_index(docs, root, HashEmbedder(model_id="fake/other"), ChunkConfig(100, 0)).embedded == 3
+
+
+def test_staleness_sees_added_changed_removed(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    embedder = HashEmbedder()
+    config = ChunkConfig()
+    assert staleness(docs, root, embedder.model_id, config).missing
+    build_index(docs, root, embedder)
+    assert not staleness(docs, root, embedder.model_id, config).stale
+    time.sleep(0.01)
+    (docs / "a.txt").write_text("Apples are green.")
+    (docs / "b.txt").unlink()
+    (docs / "e.txt").write_text("Elderberries.")
+    state = staleness(docs, root, embedder.model_id, config)
+    assert (state.changed, state.removed, state.added) == (("a.txt",), ("b.txt",), ("e.txt",))
+
+
+def test_ensure_index_builds_refreshes_and_refuses_other_models(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    assert ensure_index(docs, root, HashEmbedder()).documents == 3
+    assert ensure_index(docs, root, HashEmbedder()) is None
+    (docs / "f.txt").write_text("Figs are soft.")
+    assert ensure_index(docs, root, HashEmbedder()).embedded == 1
+    with pytest.raises(IndexMismatchError):
+        ensure_index(docs, root, HashEmbedder(model_id="fake/other"))
+
+
+def test_ensure_index_keeps_custom_chunking(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    build_index(docs, root, HashEmbedder(), ChunkConfig(120, 10))
+    (docs / "g.txt").write_text("Grapes make wine.")
+    ensure_index(docs, root, HashEmbedder())
+    manifest = store.read_manifest(root)
+    assert (manifest.chunk_size, manifest.chunk_overlap) == (120, 10)
+
+
+def test_skipped_files_do_not_make_the_index_stale(write_docs, tmp_path, caplog):
+    docs = write_docs({**DOCS, "photo.jpg": b"\xff\xd8\xff"})
+    root = tmp_path / "index"
+    with caplog.at_level(logging.WARNING):
+        report = build_index(docs, root, HashEmbedder())
+    assert [s.path for s in report.skipped] == ["photo.jpg"]
+    assert not staleness(docs, root, "fake/hash-embedder", ChunkConfig()).stale
+
+
+def test_lock_serializes_builds(tmp_path):
+    root = tmp_path / "index"
+    order = []
+    with build_lock(root):
+        with pytest.raises(IndexLockedError):
+            with build_lock(root, wait=False):
+                pass
+
+        def second():
+            with build_lock(root):
+                order.append("second")
+
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.2)
+        order.append("first")
+    thread.join(5)
+    assert order == ["first", "second"]

@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from conftest import make_pdf
+from index.errors import DocumentsError
+from index.loaders import html_to_text, load_folder, title_from_name
+
+
+def test_loads_text_markdown_html_and_pdf_recursively(write_docs):
+    docs = write_docs({
+        "a.txt": "Plain text.",
+        "notes/b.md": "# Notes Title\n\nSome *markdown*.",
+        "web/c.html": "<html><head><title>Page</title><style>p{}</style></head><body><p>Hello &amp; bye</p>"
+                      "<script>alert(1)</script></body></html>",
+        "d.pdf": make_pdf(["First page.", "Second page."]),
+    })
+    documents, skipped = load_folder(docs)
+    by_id = {d.id: d for d in documents}
+    assert sorted(by_id) == ["a.txt", "d.pdf", "notes/b.md", "web/c.html"]
+    assert skipped == []
+    assert by_id["notes/b.md"].title == "Notes Title"
+    assert by_id["web/c.html"].text == "Hello & bye"
+    assert by_id["web/c.html"].title == "Page"
+    pdf = by_id["d.pdf"]
+    assert pdf.text == "First page.\n\nSecond page."
+    assert pdf.page_at(pdf.text.index("Second")) == 2 and pdf.page_at(0) == 1
+    assert by_id["a.txt"].page_at(0) is None
+
+
+def test_unreadable_files_are_skipped_with_one_warning(write_docs, caplog):
+    docs = write_docs({
+        "good.txt": "Fine.",
+        "empty.txt": "   \n",
+        "binary.txt": b"\x00\x01\x02binary",
+        "image.png": b"\x89PNG",
+        "broken.pdf": b"%PDF-1.4 not really",
+    })
+    with caplog.at_level(logging.WARNING, logger="index.loaders"):
+        documents, skipped = load_folder(docs)
+    assert [d.id for d in documents] == ["good.txt"]
+    assert {s.path for s in skipped} == {"empty.txt", "binary.txt", "image.png", "broken.pdf"}
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "binary.txt" in warnings[0].getMessage()
+
+
+def test_non_utf8_text_is_decoded(write_docs):
+    docs = write_docs({"latin.txt": "Café au lait, déjà vu, naïve façade — Zürich.".encode("cp1252")})
+    (doc,), _ = load_folder(docs)
+    assert "Café" in doc.text and "Zürich" in doc.text
+
+
+def test_hidden_files_are_ignored_and_crlf_normalized(write_docs):
+    docs = write_docs({".hidden.txt": "secret", "win.txt": b"line one.\r\nline two.\r\n"})
+    (doc,), skipped = load_folder(docs)
+    assert doc.id == "win.txt" and doc.text == "line one.\nline two.\n" and not skipped
+
+
+@pytest.mark.parametrize("files", [{}, {"only.png": b"\x89PNG"}])
+def test_folder_with_nothing_readable_is_an_error(write_docs, files):
+    docs = write_docs(files)
+    with pytest.raises(DocumentsError, match="no readable documents"):
+        load_folder(docs)
+
+
+def test_missing_folder_is_an_error(tmp_path):
+    with pytest.raises(DocumentsError, match="not found"):
+        load_folder(tmp_path / "nope")
+
+
+@pytest.mark.parametrize("name, title", [("a/Super_Bowl_50.txt", "Super Bowl 50"), ("x-y.md", "x y")])
+def test_title_from_name(name, title):
+    assert title_from_name(name) == title
+
+
+def test_html_keeps_blocks_on_separate_lines():
+    text, _ = html_to_text("<h1>Head</h1><p>One</p><ul><li>a</li><li>b</li></ul>")
+    assert text.split("\n") == ["Head", "One", "a", "b"]

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import pytest
+
+from assistant.query import answer_type, contextualize, is_follow_up, matches_type, named_terms, prepare
+
+HISTORY = [
+    {"role": "user", "content": "What did Rajnath Singh tell Dong Jun?"},
+    {"role": "assistant", "content": "He stated ... [1]"},
+]
+
+
+@pytest.mark.parametrize("question, kind", [
+    ("When did the talks happen?", "when"),
+    ("In what year did the clashes happen?", "when"),
+    ("How many casualties were there?", "number"),
+    ("What did the minister say about trust?", "speech"),
+    ("Who attended the meeting?", "who"),
+    ("Where was the summit held?", "where"),
+    ("Why was the meeting notable?", "why"),
+    ("What is the ADMM-Plus?", "other"),
+])
+def test_answer_type(question, kind):
+    assert answer_type(question) == kind
+
+
+@pytest.mark.parametrize("sentence, kind, expected", [
+    ("It happened in 1998.", "when", True),
+    ("It happened long ago.", "when", True),
+    ("It happened.", "when", False),
+    ("Forty people came.", "number", True),
+    ("People came.", "number", False),
+    ("They met in Vientiane.", "where", True),
+    ("They met.", "where", False),
+    ("It failed because of rain.", "why", True),
+])
+def test_matches_type(sentence, kind, expected):
+    assert matches_type(sentence, kind, "question?") is expected
+
+
+@pytest.mark.parametrize("question, rewritten", [
+    ("And what did he discuss with the Malaysian minister?", "And what did Rajnath Singh discuss with the Malaysian minister?"),
+    ("When was that?", "What did Rajnath Singh tell Dong Jun? When was that?"),
+    ("What did his counterpart reply?", "What did Rajnath Singh's counterpart reply?"),
+    ("Who is Dong Jun?", "Who is Dong Jun?"),
+])
+def test_follow_ups_are_made_self_contained(question, rewritten):
+    assert contextualize(question, HISTORY) == rewritten
+
+
+def test_without_history_nothing_changes():
+    assert contextualize("When was that?", []) == "When was that?"
+    assert prepare("  When   was that? ").search_text == "When was that?"
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What did Singh tell Dong Jun?", False),
+    ("And the Malaysian minister?", True),
+    ("What did they agree?", True),
+])
+def test_is_follow_up(question, expected):
+    assert is_follow_up(question) is expected
+
+
+def test_named_terms_need_capitals_or_digits():
+    assert named_terms("Did Singh visit Laos in 2024?") == {"singh", "lao", "2024"}
+    assert named_terms("did singh visit laos") == frozenset()
