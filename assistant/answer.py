@@ -64,7 +64,7 @@ class AnswerConfig:
     max_sentences: int = 3
     max_chars: int = 400  # the answer, without markers
     margin: float = 0.3  # a further sentence must score this close to the best
-    scene_coverage: float = 0.75
+    scene_coverage: float = 0.7
     excerpt_chars: int = 560
     min_score: float = 0.65  # below this the best sentence does not answer
     min_dense: float = 0.25

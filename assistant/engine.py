@@ -1,8 +1,12 @@
-"""The Python API every front end uses: load once, then ``ask``.
+"""The Python API every front end uses: load once, then ``ask``::
 
->>> assistant = Assistant.load(".askdoc/index")          # doctest: +SKIP
->>> answer = assistant.ask("What did Singh tell Dong Jun?")  # doctest: +SKIP
->>> answer.citations[0].text                             # doctest: +SKIP
+    assistant = Assistant.load(".askdoc/index")
+    answer = assistant.ask("What did Singh tell Dong Jun?")
+    answer.text, answer.citations[0].text, answer.abstained
+    follow_up = assistant.ask("When was that?", history=[
+        {"role": "user", "content": "What did Singh tell Dong Jun?"},
+        {"role": "assistant", "content": answer.text},
+    ])
 """
 
 from __future__ import annotations

@@ -18,7 +18,8 @@ QUESTION_WORDS = frozenset(
     """what which who whom whose when where why how many much long old far often
     did does do tell told say said says mention mentioned describe explain name named
     call called happen happened give gave given get got kind type sort please list
-    according regarding concerning respect based talk talked discuss discussed speak spoke""".split()
+    according regarding concerning respect based discuss discussed speak spoke
+    show shows mean means indicate indicates suggest suggests reveal reveals signify""".split()
 )
 
 _PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|it|its)\b", re.IGNORECASE)
@@ -68,13 +69,16 @@ def answer_type(question: str) -> str:
     q = question.lower().strip()
     if re.search(r"\b(when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century))\b", q):
         return "when"
-    if re.search(r"\bhow (many|much|long|old|far|often|large|big|tall|high|fast)\b|\bwhat (number|percentage|amount)\b", q):
+    if re.search(r"\bhow (many|much|long|old|far|often|large|big|tall|high|fast)\b|\bwhat (number|percentage|amount)\b"
+                 r"|\b(what|which) (edition|session|round|rank|anniversary|iteration|version|number)\b", q):
         return "number"
     if re.search(r"\b(say|said|says|tell|told|stat(e|ed)|urge|urged|stress|emphasi[sz]e|express|call for|mention)\b", q) and re.search(r"\bwhat\b", q):
         return "speech"
-    if re.search(r"^\s*(who|whom|whose)\b|\bwho\b", q):
+    if re.search(r"^\s*(who|whom|whose)\b|\bwho\b|\b(what|which) (\w+ )?(person|people|minister|ministers|leader|leaders|"
+                 r"official|officials|president|king|queen|author|player|players|team|company|organi[sz]ation)\b", q):
         return "who"
-    if re.search(r"^\s*where\b|\bwhere\b|\bwhat (country|city|place|state|region)\b", q):
+    if re.search(r"^\s*where\b|\bwhere\b|\b(what|which) (country|countries|city|cities|place|places|state|states|"
+                 r"region|regions|nation|nations|town|continent)\b", q):
         return "where"
     if re.search(r"^\s*why\b|\bwhat (is|was) the reason\b|\bfor what reason\b", q):
         return "why"

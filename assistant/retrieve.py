@@ -99,6 +99,9 @@ def edit_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
+
+
 def typo_limit(token: str) -> int:
     """Edits tolerated when matching a misspelled term: none for short words."""
     return 0 if len(token) < 5 else 1 if len(token) < 8 else 2
@@ -141,7 +144,7 @@ class Retriever:
         for token in dict.fromkeys(tokens):
             variants = self._extensions(token)
             if lexical.document_frequency(token):
-                groups.append((token, *variants))
+                groups.append(tuple(dict.fromkeys((token, *variants, *self._name_partners(token)))))
             elif variants:
                 groups.append(tuple(variants))
             else:
@@ -151,6 +154,24 @@ class Retriever:
                 else:
                     unknown.append(token)
         return groups, unknown
+
+    def _name_partners(self, token: str, sample: int = 20) -> list[str]:
+        """Other parts of the names ``token`` belongs to in the documents.
+
+        A text that says "Rajnath Singh" once and "Singh" after that is still
+        about Rajnath: so a sentence naming "Singh" covers a question's
+        "Rajnath" (and the other way round).
+        """
+        from index.lexical import tokenize
+
+        partners: list[str] = []
+        rows = self.index.sentence_lexical.postings(token)[:sample]
+        for row in rows:
+            for name in _NAME.findall(self.index.sentence_text(int(row))):
+                parts = [p for w in name.split() for p in tokenize(w)]
+                if token in parts and len(parts) <= 4:
+                    partners.extend(p for p in parts if p != token and p not in partners)
+        return partners
 
     def _split_compound(self, token: str) -> tuple[str, ...]:
         """Two corpus terms that ``token`` runs together ("superbowl")."""

@@ -1,0 +1,103 @@
+"""Answer quality of askdoc on its own question set and on XQuAD.
+
+    make bench            # or: .venv/bin/python tests/benchmarks/quality.py [--sample N]
+
+Prints one table and writes tests/benchmarks/results/quality.json. Uses the
+real bundled model and FAISS; indexes are built in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.engine import Assistant  # noqa: E402
+from assistant.evaluate import load_cases, run, xquad_questions  # noqa: E402
+from index.build import build_index  # noqa: E402
+from index.embed import load_embedder  # noqa: E402
+
+XQUAD = ROOT.parent / "shared" / "eval" / "xquad-en" / "xquad.en.json"
+OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
+
+
+def machine() -> str:
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def evaluate(name: str, docs: Path, cases, work: Path, embedder) -> dict:
+    began = time.perf_counter()
+    build_index(docs, work / name, embedder)
+    built = time.perf_counter() - began
+    assistant = Assistant.load(work / name, embedder=embedder)
+    report = run(assistant.ask, cases, lambda s: assistant.index.document(s).text)
+    summary = report.summary
+    summary["index_seconds"] = built
+    summary["failures"] = [
+        {"question": o.case.question, "expected": list(o.case.facts), "answer": o.answer.text} for o in report.failures()
+    ]
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", type=int, default=1, help="use every Nth XQuAD question (default: all)")
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "quality.json")
+    args = parser.parse_args()
+
+    embedder = load_embedder()
+    results = {"machine": machine(), "model": embedder.model_id}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        results["own"] = evaluate("own", ROOT / "docs", load_cases(OWN), work, embedder)
+        if XQUAD.exists():
+            cases = xquad_questions(XQUAD, work / "xquad-docs")[:: args.sample]
+            results["xquad"] = evaluate("xquad", work / "xquad-docs", cases, work, embedder)
+
+    pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
+    rows = [
+        ("questions (answerable)", lambda s: f"{s['questions']} ({s['answerable']})"),
+        ("key fact in answer", lambda s: pct(s["fact_in_answer"])),
+        ("key fact in first citation", lambda s: pct(s["fact_in_first_citation"])),
+        ("right document first", lambda s: pct(s["right_source_first"])),
+        ("unanswerable abstained", lambda s: pct(s["unanswerable_abstained"]) if s["questions"] > s["answerable"] else "n/a"),
+        ("answerable abstained", lambda s: str(s["answerable_abstained"])),
+        ("citations exact", lambda s: pct(s["citations_exact"])),
+        ("mean answer length (chars)", lambda s: f"{s['mean_answer_chars']:.0f}"),
+        ("mean time per question", lambda s: f"{1000 * s['mean_seconds']:.0f} ms"),
+        ("index build", lambda s: f"{s['index_seconds']:.1f} s"),
+    ]
+    sets = [k for k in ("own", "xquad") if k in results]
+    print(f"askdoc quality — {results['machine']}")
+    print(f"| metric | {' | '.join(sets)} |")
+    print(f"|---|{'---|' * len(sets)}")
+    for label, cell in rows:
+        print(f"| {label} | {' | '.join(cell(results[k]) for k in sets)} |")
+    for k in sets:
+        for failure in results[k]["failures"][:10]:
+            print(f"  {k} miss: {failure['question']!r} -> {failure['answer'][:100]!r}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,107 @@
+"""The command-line contract, run as a user runs it: a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import DEFAULT_DOCS, ROOT
+
+ASKDOC = [sys.executable, "-m", "assistant"]
+
+
+def askdoc(*args: str, stdin: str | None = None, env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*ASKDOC, *args], input=stdin, capture_output=True, text=True, timeout=300,
+        env={**os.environ, **(env or {})}, cwd=cwd or ROOT,
+    )
+
+
+def test_help_is_instant_and_imports_no_torch():
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys; from assistant.cli import main; print('torch' in sys.modules, 'faiss' in sys.modules)"],
+        capture_output=True, text=True, cwd=ROOT,
+    )
+    assert result.stdout.split() == ["False", "False"]
+    help_text = askdoc("--help").stdout
+    for command in ("index", "ask", "chat"):
+        assert command in help_text
+
+
+def test_ask_json_contract(default_index):
+    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "What did Singh tell Dong Jun?")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert set(data) == {"question", "answer", "abstained", "citations"}
+    assert data["abstained"] is False and "[1]" in data["answer"]
+    text = (DEFAULT_DOCS / "admm-plus-2024-singh.txt").read_text(encoding="utf-8")
+    for citation in data["citations"]:
+        assert {"n", "source", "start", "end", "text", "score"} <= set(citation)
+        assert text[citation["start"] : citation["end"]] == citation["text"]
+
+
+def test_ask_batch_from_stdin_keeps_order_and_reports_bad_lines(default_index):
+    questions = ["Who is the Chinese Defence Minister?", "", "What is the recipe for chocolate cake?", "When did Singh meet Dong Jun?"]
+    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "-", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["question"] for line in lines] == questions
+    assert "error" in lines[1]
+    assert lines[2]["abstained"] is True and lines[2]["citations"] == []
+    assert "November 20, 2024" in lines[3]["answer"]
+
+
+def test_readable_output_lists_sources(default_index):
+    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "Which", "Lao", "minister", "did", "Singh", "meet?")
+    assert result.returncode == 0, result.stderr
+    assert "Chansamone Chanyalath" in result.stdout and "Sources:" in result.stdout and "[1] admm-plus-2024-singh.txt" in result.stdout
+
+
+def test_index_then_ask_builds_and_refreshes(tmp_path, default_docs_copy):
+    index = tmp_path / "idx"
+    built = askdoc("index", "--docs", str(default_docs_copy), "--index", str(index))
+    assert built.returncode == 0, built.stderr
+    assert "Indexed 1 document(s)" in built.stdout
+    (default_docs_copy / "extra.md").write_text("# Weather\n\nIt rained heavily in Vientiane on the day of the summit.\n")
+    asked = askdoc("ask", "--docs", str(default_docs_copy), "--index", str(index), "--json", "What was the weather in Vientiane?")
+    assert asked.returncode == 0, asked.stderr
+    data = json.loads(asked.stdout)
+    assert data["citations"][0]["source"] == "extra.md"
+
+
+@pytest.mark.parametrize("args, message, code", [
+    (["ask", "--docs", "/nonexistent/docs", "--index", "/nonexistent/index", "hello"], "docs folder not found", 1),
+    (["index", "--docs", "/nonexistent/docs", "--index", "/nonexistent/index"], "docs folder not found", 1),
+    (["index", "--chunk-size", "100", "--chunk-overlap", "100", "--index", "/nonexistent/index"], "overlap", 2),
+    (["ask"], "Missing argument", 2),
+])
+def test_user_mistakes_are_one_line_errors(args, message, code):
+    result = askdoc(*args)
+    assert result.returncode == code
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_index_for_another_model_is_a_clear_error(default_index):
+    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "hello", env={"ASKDOC_MODEL": "someone/else"})
+    assert result.returncode == 2
+    assert "sentence-transformers/all-MiniLM-L6-v2" in result.stderr and "someone/else" in result.stderr
+    assert "askdoc index" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_empty_question_is_a_clear_error(default_index):
+    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "   ")
+    assert result.returncode == 1 and "empty" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_chat_follows_up(default_index):
+    script = "What did Singh tell Dong Jun?\nWhen was that?\n/new\nWhen was that?\n/quit\n"
+    result = askdoc("chat", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), stdin=script)
+    assert result.returncode == 0, result.stderr
+    answers = result.stdout.split("you> ")
+    assert "November 20, 2024" in answers[2]
+    assert "don't say" in answers[4]
