@@ -6,10 +6,10 @@ STAMP  := $(VENV)/.installed-stamp
 DOCS   ?= docs
 INDEX  ?= .askdoc/index
 
-.PHONY: install index serve test test-fast bench clean help
+.PHONY: install browser index serve test test-fast bench clean help
 
 help:
-	@echo "make serve     set up, build the index when missing or stale, start askdoc"
+	@echo "make serve     set up, build the index when missing or stale, start the web app"
 	@echo "make test      set up, then run the whole test suite"
 	@echo "make test-fast the suite without slow tests (browser, load, XQuAD)"
 	@echo "make bench     quality and speed benchmarks (tests/benchmarks/)"
@@ -28,16 +28,24 @@ index: install
 	$(BIN)/askdoc index --docs $(DOCS) --index $(INDEX)
 
 serve: install
-	$(BIN)/askdoc chat --docs $(DOCS) --index $(INDEX)
+	$(BIN)/askdoc serve --docs $(DOCS) --index $(INDEX)
 
-test: install
+# Browser tests drive Debian's chromium through the playwright package; its
+# own browser download is never used (it cannot work offline).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
 	$(BIN)/python -m pytest
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
-bench: install
+bench: install browser
 	$(BIN)/python tests/benchmarks/quality.py
+	$(BIN)/python tests/benchmarks/ui_latency.py
 
 clean:
 	rm -rf $(VENV) .askdoc

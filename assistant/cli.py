@@ -138,6 +138,7 @@ def cli(verbose: int) -> None:
       askdoc index                                # index ./docs into ./.askdoc/index
       askdoc ask "What did Singh tell Dong Jun?"  # one question
       askdoc chat                                 # a conversation with follow-ups
+      askdoc serve                                # the web app on http://127.0.0.1:7860/
     """
     _setup_logging(verbose)
 
@@ -164,6 +165,25 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
         + (f", {len(report.skipped)} skipped" if report.skipped else "")
         + f") in {report.seconds:.1f}s."
     )
+
+
+@cli.command("serve")
+@docs_option
+@index_option
+@model_option
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ASKDOC_HOST", help="Address to listen on (0.0.0.0 for all).")
+@click.option("--port", default=7860, show_default=True, envvar="ASKDOC_PORT", type=click.IntRange(1, 65535), help="Port to listen on.")
+def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int) -> None:
+    """Start the web app: the chat UI at / and the source view, in one server.
+
+    Builds or refreshes the index first when needed, loads it once, and logs
+    the address to open. Works with no internet connection.
+    """
+    from .server import Settings, serve
+
+    assistant = _open(docs, index_dir, model)
+    logging.getLogger("assistant.server").setLevel(logging.INFO)
+    serve(assistant, Settings(index_dir=index_dir, docs_dir=docs, host=host, port=port))
 
 
 def _print_answer(answer, as_json: bool) -> None:

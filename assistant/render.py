@@ -1,0 +1,136 @@
+"""Turn answers and documents into Markdown and HTML for browsers.
+
+Document text is always escaped: a document holding ``<script>``,
+``<img onerror=…>`` or ``[x](javascript:…)`` shows those characters and
+nothing more. Links point to the source view relative to the page, so they
+keep working under a reverse-proxy prefix.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlencode
+
+from .answer import Answer, Citation
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$<&])")
+
+# Beyond this many characters on either side of an excerpt the source view
+# shows a link instead of the text, so a huge document stays responsive.
+SOURCE_WINDOW = 100_000
+
+
+def escape_markdown(text: str) -> str:
+    """Text that Markdown renders as itself, with no links, markup or HTML.
+
+    >>> escape_markdown("[x](javascript:alert(1)) <b>")
+    '\\\\[x\\\\]\\\\(javascript:alert\\\\(1\\\\)\\\\) &lt;b&gt;'
+    """
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return escaped.replace("\\<", "&lt;").replace("\\>", "&gt;").replace("\\&", "&amp;")
+
+
+def source_url(citation: Citation, base: str = "") -> str:
+    """Relative link to the source view of a citation, scrolled to the excerpt.
+
+    >>> c = Citation(1, "a b.txt", 10, 20, "x", 1.0, 12, 18)
+    >>> source_url(c)
+    'source?doc=a+b.txt&start=10&end=20&hs=12&he=18#excerpt'
+    """
+    query = urlencode({"doc": citation.source, "start": citation.start, "end": citation.end,
+                       "hs": citation.highlight_start, "he": citation.highlight_end})
+    return f"{base}source?{query}#excerpt"
+
+
+def answer_sentences(answer: Answer) -> list[tuple[str, Citation]]:
+    """The quoted sentences of an answer, each with its citation."""
+    sentences = []
+    for c in answer.citations:
+        offset = c.highlight_start - c.start
+        sentences.append((c.text[offset : offset + c.highlight_end - c.highlight_start], c))
+    return sentences
+
+
+def answer_markdown(answer: Answer, base: str = "") -> str:
+    """The answer for the chat: escaped sentences, each with a linked [n].
+
+    >>> a = Answer("q", "It rained. [1]", False, (Citation(1, "d.txt", 0, 10, "It rained.", 1.0, 0, 10),))
+    >>> answer_markdown(a)
+    'It rained\\\\. [\\\\[1\\\\]](source?doc=d.txt&start=0&end=10&hs=0&he=10#excerpt "d\\\\.txt")'
+    """
+    if answer.abstained:
+        return escape_markdown(answer.text) + " Try rephrasing, or ask about something the documents cover."
+    parts = []
+    for sentence, c in answer_sentences(answer):
+        title = escape_markdown(c.source).replace('"', "&quot;")
+        parts.append(f'{escape_markdown(sentence)} [\\[{c.n}\\]]({source_url(c, base)} "{title}")')
+    return " ".join(parts)
+
+
+def excerpt_html(citation: Citation) -> str:
+    """The excerpt with its answering sentence in <mark>, all text escaped.
+
+    >>> excerpt_html(Citation(1, "d", 0, 12, "A <b>. B c.", 1.0, 0, 6))
+    '<mark>A &lt;b&gt;.</mark> B c.'
+    """
+    a = citation.highlight_start - citation.start
+    b = citation.highlight_end - citation.start
+    t = citation.text
+    return f"{html.escape(t[:a])}<mark>{html.escape(t[a:b])}</mark>{html.escape(t[b:])}"
+
+
+def cards_html(answer: Answer | None, base: str = "") -> str:
+    """The sources panel: one card per citation, each linking to the source view."""
+    if answer is None:
+        return '<div class="askdoc-sources-empty">Sources of the latest answer appear here.</div>'
+    if answer.abstained or not answer.citations:
+        return '<div class="askdoc-sources-empty">No sources: the documents don\'t cover this question.</div>'
+    cards = []
+    for c in answer.citations:
+        page = f" · page {c.page}" if c.page else ""
+        cards.append(
+            f'<a class="askdoc-card" href="{html.escape(source_url(c, base))}" target="askdoc-source" '
+            f'data-n="{c.n}">'
+            f'<div class="askdoc-card-head"><span class="askdoc-n">[{c.n}]</span> '
+            f'<span class="askdoc-doc">{html.escape(c.source)}{page}</span>'
+            f'<span class="askdoc-score">score {c.score:.2f}</span></div>'
+            f'<div class="askdoc-excerpt">{excerpt_html(c)}</div></a>'
+        )
+    return '<div class="askdoc-cards">' + "".join(cards) + "</div>"
+
+
+SOURCE_CSS = """
+body { font: 16px/1.6 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; color: #1f2328; background: #fff; }
+header { position: sticky; top: 0; background: #f6f8fa; border-bottom: 1px solid #d0d7de; padding: .5rem 1rem; font-size: .9rem; }
+main { padding: 1rem 1.25rem 40vh; white-space: pre-wrap; word-wrap: break-word; max-width: 60rem; }
+mark.excerpt { background: #fff3bf; padding: .1em 0; }
+mark.sentence { background: #ffd43b; font-weight: 600; }
+.more { display: block; color: #57606a; font-style: italic; margin: .5rem 0; }
+"""
+
+
+def source_page_html(doc_id: str, title: str, text: str, start: int, end: int, hs: int, he: int,
+                     page: int | None = None, full: bool = False) -> str:
+    """A standalone page with the whole document, the excerpt marked and
+    scrolled to (``#excerpt``), and the answering sentence marked inside it."""
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    hs, he = max(start, min(hs, end)), max(start, min(he, end))
+    begin = 0 if full else max(0, start - SOURCE_WINDOW)
+    finish = len(text) if full else min(len(text), end + SOURCE_WINDOW)
+    e = html.escape
+    body = (
+        (f'<span class="more">… {begin:,} characters before this point are not shown.</span>' if begin else "")
+        + e(text[begin:start])
+        + f'<mark class="excerpt" id="excerpt">{e(text[start:hs])}<mark class="sentence">{e(text[hs:he])}</mark>{e(text[he:end])}</mark>'
+        + e(text[end:finish])
+        + (f'<span class="more">… {len(text) - finish:,} more characters are not shown.</span>' if finish < len(text) else "")
+    )
+    where = f" · page {page}" if page else ""
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{e(title)} — askdoc</title><style>{SOURCE_CSS}</style></head>"
+        f"<body><header><strong>{e(doc_id)}</strong>{where} · characters {start:,}–{end:,}</header>"
+        f"<main>{body}</main></body></html>"
+    )

@@ -1,0 +1,218 @@
+"""The Gradio chat: ask, read answers with linked [n] markers, and review
+each cited source beside the conversation.
+
+The UI adds little to the engine: one ``Assistant.ask`` per question, the
+answer revealed sentence by sentence, and HTML built by ``render``. Source
+documents open in a frame beside the chat (``/source``), scrolled to the
+excerpt. Nothing is fetched from outside the server: system fonts, no CDN.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from .answer import Answer
+from .render import answer_markdown, cards_html, escape_markdown
+
+log = logging.getLogger(__name__)
+
+EXAMPLES_FILE = ".examples"
+
+CSS = """
+#askdoc-header { font-size: .9rem; color: var(--body-text-color-subdued); }
+.askdoc-cards { display: flex; flex-direction: column; gap: .5rem; }
+.askdoc-card { display: block; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: .5rem .75rem;
+  text-decoration: none !important; color: inherit !important; background: var(--background-fill-primary); }
+.askdoc-card:hover, .askdoc-card.active { border-color: var(--color-accent); box-shadow: 0 0 0 1px var(--color-accent); }
+.askdoc-card-head { display: flex; gap: .5rem; align-items: baseline; font-size: .85rem; margin-bottom: .25rem; }
+.askdoc-n { font-weight: 700; color: var(--color-accent); }
+.askdoc-doc { font-weight: 600; overflow-wrap: anywhere; }
+.askdoc-score { margin-left: auto; color: var(--body-text-color-subdued); white-space: nowrap; }
+.askdoc-excerpt { font-size: .9rem; line-height: 1.45; text-align: left; }
+.askdoc-card, .askdoc-sources-empty { text-align: left; }
+.askdoc-excerpt mark { background: #ffe066; color: inherit; padding: 0 .1em; }
+.askdoc-sources-empty { color: var(--body-text-color-subdued); font-size: .9rem; padding: .5rem 0; }
+#askdoc-viewer iframe { width: 100%; height: 60vh; border: 1px solid var(--border-color-primary); border-radius: 8px;
+  background: #fff; }
+"""
+
+# Markers in the chat and cards in the panel open their source in the frame
+# beside the chat instead of leaving the page.
+HEAD = """
+<script>
+document.addEventListener('click', function (event) {
+  var link = event.target.closest ? event.target.closest('a[href*="source?doc="]') : null;
+  if (!link) return;
+  var frame = document.querySelector('iframe[name="askdoc-source"]');
+  if (!frame) return;
+  event.preventDefault();
+  event.stopPropagation();
+  frame.removeAttribute('srcdoc');
+  frame.src = link.href;
+  document.querySelectorAll('.askdoc-card.active').forEach(function (c) { c.classList.remove('active'); });
+  if (link.classList.contains('askdoc-card')) link.classList.add('active');
+  frame.scrollIntoView({block: 'nearest'});
+}, true);
+</script>
+"""
+
+VIEWER = (
+    '<iframe name="askdoc-source" title="Source document" srcdoc="&lt;p style=&quot;font: 15px system-ui, sans-serif; '
+    'color: #57606a; padding: 1rem&quot;&gt;Click a [n] marker or a source card to read the cited passage in its '
+    'document here.&lt;/p&gt;"></iframe>'
+)
+
+
+@dataclass(frozen=True)
+class Turn:
+    question: str
+    answer: Answer
+
+
+def load_examples(docs_dir: Path | None) -> list[str]:
+    """Example questions from ``docs/.examples``, one per line (hidden from indexing)."""
+    if docs_dir is None:
+        return []
+    path = Path(docs_dir) / EXAMPLES_FILE
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")][:8]
+
+
+def header_markdown(assistant) -> str:
+    m = assistant.index.manifest
+    built = m.built_at.replace("T", " ").replace("Z", " UTC")
+    return (
+        f"**askdoc** · {len(m.documents)} document(s) · {m.chunks} chunks · model {escape_markdown(m.model_id)} · "
+        f"index built {built}. Answers quote the documents verbatim; click a [n] or a card to see the source."
+    )
+
+
+class FeedbackLog:
+    """Append-only JSON Lines of votes, one object per thumbs up or down."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+
+    def record(self, turn: Turn, liked: bool) -> dict:
+        entry = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "question": turn.question,
+            "answer": turn.answer.text,
+            "abstained": turn.answer.abstained,
+            "citations": [c.to_dict() for c in turn.answer.citations],
+            "vote": "up" if liked else "down",
+        }
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+        return entry
+
+
+def history_for_engine(turns: list[Turn]) -> list[dict]:
+    history: list[dict] = []
+    for turn in turns:
+        history.append({"role": "user", "content": turn.question})
+        history.append({"role": "assistant", "content": turn.answer.text})
+    return history
+
+
+def reveal(markdown: str) -> Iterator[str]:
+    """Growing prefixes of an answer, a sentence (up to its marker) at a time."""
+    pieces = markdown.split(") ")
+    shown = ""
+    for i, piece in enumerate(pieces):
+        shown += piece + (") " if i < len(pieces) - 1 else "")
+        yield shown.rstrip()
+
+
+def build_ui(assistant, ask, feedback: FeedbackLog, examples: list[str]):
+    """The Blocks app. ``ask(question, history)`` is the engine call (with
+    whatever locking the server needs)."""
+    import gradio as gr
+
+    with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
+        turns = gr.State([])
+        gr.Markdown(header_markdown(assistant), elem_id="askdoc-header")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                chatbot = gr.Chatbot(
+                    label="Conversation", height=520, latex_delimiters=[], buttons=["copy"],
+                    feedback_options=("Like", "Dislike"), elem_id="askdoc-chat",
+                    placeholder="Ask a question about the documents. Every answer quotes them, with sources.",
+                )
+                with gr.Row():
+                    question = gr.Textbox(
+                        show_label=False, placeholder="Ask about the documents…", scale=5, max_lines=4,
+                        elem_id="askdoc-question", autofocus=True, submit_btn=True,
+                    )
+                if examples:
+                    gr.Examples(examples=[[e] for e in examples], inputs=[question], label="Examples")
+                new = gr.Button("New conversation", variant="secondary", size="sm", elem_id="askdoc-new")
+            with gr.Column(scale=2, min_width=280):
+                gr.Markdown("#### Sources")
+                sources = gr.HTML(cards_html(None), elem_id="askdoc-sources")
+                gr.HTML(VIEWER, elem_id="askdoc-viewer")
+
+        def respond(message: str, messages: list, past: list[Turn]):
+            message = (message or "").strip()
+            if not message:
+                yield gr.update(), messages, gr.update(), past
+                return
+            try:
+                answer = ask(message, history_for_engine(past))
+            except Exception as exc:  # the engine raises AskdocError for bad questions
+                from index.errors import AskdocError
+
+                if not isinstance(exc, AskdocError):
+                    log.exception("answering %r failed", message)
+                text = str(exc) if isinstance(exc, AskdocError) else "Something went wrong; the error is in the server log."
+                messages = messages + [{"role": "user", "content": escape_markdown(message)},
+                                       {"role": "assistant", "content": escape_markdown(text)}]
+                yield "", messages, gr.update(), past
+                return
+            shown = messages + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
+            for prefix in reveal(answer_markdown(answer)):
+                shown[-1] = {"role": "assistant", "content": prefix}
+                yield "", shown, gr.update(), past
+            yield "", shown, cards_html(answer), past + [Turn(message, answer)]
+
+        def on_vote(past: list[Turn], data: gr.LikeData):
+            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+            turn_number = int(index) // 2
+            if 0 <= turn_number < len(past) and data.liked is not None:
+                feedback.record(past[turn_number], bool(data.liked))
+
+        # Gradio finds the event-data parameter by its annotation, which
+        # postponed annotations turn into a string it cannot resolve.
+        on_vote.__annotations__["data"] = gr.LikeData
+
+        def clear():
+            return [], [], cards_html(None), ""
+
+        question.submit(respond, [question, chatbot, turns], [question, chatbot, sources, turns])
+        chatbot.like(on_vote, [turns], None)
+        new.click(clear, None, [chatbot, turns, sources, question])
+        chatbot.clear(clear, None, [chatbot, turns, sources, question])
+    return demo
+
+
+def theme():
+    import gradio as gr
+
+    # System fonts only: the default theme's web fonts would be a request
+    # an offline machine cannot answer.
+    return gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"],
+    )

@@ -1,0 +1,78 @@
+"""The server's routes and the UI's pure helpers, without a browser (the
+browser tests are in test_ui.py)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fastapi.testclient import TestClient
+
+from assistant.answer import Answer, Citation
+from assistant.engine import Assistant
+from assistant.server import Settings, create_app
+from assistant.ui import FeedbackLog, Turn, history_for_engine, load_examples, reveal
+from index.build import build_index
+
+DOC = "Alpha line. The <b>bold</b> claim sits here. Omega line.\n"
+
+
+@pytest.fixture
+def client(write_docs, fake_embedder, tmp_path):
+    docs = write_docs({"notes/a.txt": DOC, ".examples": "First example?\n# a comment\n\nSecond example?\n"})
+    build_index(docs, tmp_path / "index", fake_embedder)
+    assistant = Assistant.load(tmp_path / "index", embedder=fake_embedder)
+    app = create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs))
+    with TestClient(app) as c:
+        yield c
+
+
+def test_source_view_marks_the_excerpt(client):
+    start = DOC.index("The")
+    end = DOC.index("Omega") - 1
+    response = client.get("/source", params={"doc": "notes/a.txt", "start": start, "end": end, "hs": start, "he": end})
+    assert response.status_code == 200
+    assert "script-src" not in response.headers["content-security-policy"]
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert '<mark class="sentence">The &lt;b&gt;bold&lt;/b&gt; claim sits here.</mark>' in response.text
+
+
+def test_source_view_unknown_document_is_404(client):
+    assert client.get("/source", params={"doc": "nope.txt"}).status_code == 404
+
+
+def test_ui_is_mounted_at_root(client):
+    response = client.get("/")
+    assert response.status_code == 200 and "<html" in response.text.lower()
+
+
+def test_examples_file_is_read_without_comments(tmp_path):
+    (tmp_path / ".examples").write_text("One?\n# skip\n\nTwo?\n")
+    assert load_examples(tmp_path) == ["One?", "Two?"]
+    assert load_examples(tmp_path / "missing") == [] and load_examples(None) == []
+
+
+def test_feedback_log_appends_json_lines(tmp_path):
+    log = FeedbackLog(tmp_path / "sub" / "feedback.jsonl")
+    citation = Citation(1, "a.txt", 0, 5, "Alpha", 1.0, 0, 5)
+    turn = Turn("q?", Answer("q?", "Alpha [1]", False, (citation,)))
+    log.record(turn, True)
+    log.record(turn, False)
+    lines = [json.loads(line) for line in (tmp_path / "sub" / "feedback.jsonl").read_text().splitlines()]
+    assert [line["vote"] for line in lines] == ["up", "down"]
+    assert lines[0]["citations"][0]["text"] == "Alpha" and lines[0]["question"] == "q?" and lines[0]["time"].endswith("Z")
+
+
+def test_reveal_grows_to_the_whole_answer():
+    text = "One [\\[1\\]](source?a) Two [\\[2\\]](source?b)"
+    steps = list(reveal(text))
+    assert steps[-1] == text and len(steps) == 2
+    assert all(a in b or b.startswith(a) for a, b in zip(steps, steps[1:]))
+
+
+def test_history_for_engine_alternates_roles():
+    turns = [Turn("q1", Answer("q1", "a1", False)), Turn("q2", Answer("q2", "a2", True))]
+    assert history_for_engine(turns) == [
+        {"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"},
+        {"role": "user", "content": "q2"}, {"role": "assistant", "content": "a2"},
+    ]

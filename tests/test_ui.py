@@ -1,0 +1,161 @@
+"""The web app in a real headless Chromium: ask, read, review sources.
+
+Each test fails on any request to a host other than the server, and on any
+console error or JavaScript dialog.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from conftest import DEFAULT_DOCS, PageWatch, Server
+
+pytestmark = pytest.mark.slow
+
+PAYLOADS = (
+    "Security notes for the intranet.\n"
+    "The old portal printed <script>alert(1)</script> in its footer, which was dangerous.\n"
+    "Another page showed <img src=x onerror=alert(2)> as a broken image.\n"
+    "A markdown file linked [x](javascript:alert(3)) to nowhere.\n"
+)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, real_embedder):
+    base = tmp_path_factory.mktemp("ui")
+    docs = base / "docs"
+    shutil.copytree(DEFAULT_DOCS, docs)
+    (docs / "payloads.md").write_text(PAYLOADS, encoding="utf-8")
+    from index.build import build_index
+
+    build_index(docs, base / "index", real_embedder)
+    running = Server(docs, base / "index").wait()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def watch(browser, server):
+    w = PageWatch(browser, server.url)
+    yield w
+    assert w.foreign == [], f"requests left the server: {w.foreign}"
+    assert w.errors == [], f"console errors: {w.errors}"
+    assert w.dialogs == [], f"a dialog fired: {w.dialogs}"
+    w.close()
+
+
+def ask(page, question: str) -> None:
+    box = page.locator("#askdoc-question textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
+def last_answer(page):
+    return page.locator("#askdoc-chat .message.bot, #askdoc-chat [data-testid='bot']").last
+
+
+def test_ask_read_and_open_the_source(server, watch, tmp_path):
+    page = watch.page
+    page.goto(server.url + "/")
+    header = page.locator("#askdoc-header").inner_text()
+    assert "document(s)" in header and "chunks" in header and "all-MiniLM-L6-v2" in header
+    ask(page, "What did Singh tell Dong Jun?")
+    page.wait_for_selector(".askdoc-card", timeout=60_000)
+    answer = last_answer(page)
+    marker = answer.locator("a", has_text="[1]")
+    assert marker.count() == 1
+    assert "emphasized" in answer.inner_text() or "stated" in answer.inner_text()
+    card = page.locator(".askdoc-card").first
+    highlighted = card.locator("mark").inner_text()
+    assert highlighted and card.locator(".askdoc-doc").inner_text() == "admm-plus-2024-singh.txt"
+
+    card.click()
+    frame = page.frame(name="askdoc-source")
+    frame.wait_for_selector("mark.sentence")
+    assert frame.locator("mark.sentence").inner_text() == highlighted
+    assert frame.locator("mark#excerpt").is_visible()
+    page.screenshot(path=str(tmp_path / "askdoc-ui.png"), full_page=True)
+    assert (tmp_path / "askdoc-ui.png").stat().st_size > 10_000
+
+
+def test_markers_open_their_source(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    ask(page, "When did Singh meet the Chinese defence minister?")
+    page.wait_for_selector(".askdoc-card", timeout=60_000)
+    last_answer(page).locator("a", has_text="[1]").click()
+    frame = page.frame(name="askdoc-source")
+    frame.wait_for_selector("mark.sentence")
+    assert "November 20, 2024" in frame.locator("mark.sentence").inner_text()
+    assert page.url.rstrip("/") == server.url  # the chat page stayed
+
+
+def test_follow_up_and_new_conversation(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    ask(page, "What did Singh tell Dong Jun?")
+    page.wait_for_selector(".askdoc-card", timeout=60_000)
+    ask(page, "When was that?")
+    page.wait_for_function("document.querySelectorAll('#askdoc-chat .message.bot, #askdoc-chat [data-testid=\"bot\"]').length >= 2 "
+                           "&& document.querySelector('#askdoc-chat').innerText.includes('November 20, 2024')", timeout=60_000)
+    page.locator("#askdoc-new").click()
+    page.wait_for_function("!document.querySelector('#askdoc-chat').innerText.includes('November')", timeout=30_000)
+    ask(page, "When was that?")
+    page.wait_for_selector(".askdoc-sources-empty >> text=don't cover", timeout=60_000)
+
+
+def test_abstained_answer_says_so_and_shows_no_sources(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    ask(page, "What is the recipe for chocolate cake?")
+    page.wait_for_selector(".askdoc-sources-empty >> text=don't cover", timeout=60_000)
+    assert "don't say" in last_answer(page).inner_text()
+    assert page.locator(".askdoc-card").count() == 0
+
+
+def test_examples_fill_the_question(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    page.get_by_text("What did Singh tell Dong Jun?", exact=True).first.click()
+    page.wait_for_function("document.querySelector('#askdoc-question textarea').value.includes('Dong Jun')", timeout=10_000)
+
+
+def test_feedback_is_appended(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    ask(page, "Which Lao minister did Singh meet?")
+    page.wait_for_selector(".askdoc-card", timeout=60_000)
+    feedback = server.log.parent / "index" / "feedback.jsonl"
+    before = feedback.read_text().count("\n") if feedback.exists() else 0
+    page.locator("#askdoc-chat button[aria-label='Like']").last.click()
+    page.wait_for_timeout(1500)
+    lines = feedback.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == before + 1
+    entry = json.loads(lines[-1])
+    assert entry["vote"] == "up" and entry["question"] == "Which Lao minister did Singh meet?"
+    assert "Chansamone" in entry["answer"] and entry["citations"][0]["source"] == "admm-plus-2024-singh.txt"
+    assert {"time", "question", "answer", "citations", "vote"} <= set(entry)
+
+
+def test_document_payloads_render_as_inert_text(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    ask(page, "What did the old portal print in its footer?")
+    page.wait_for_selector(".askdoc-card", timeout=60_000)
+    chat_text = last_answer(page).inner_text()
+    assert "<script>alert(1)</script>" in chat_text
+    assert "<script>alert(1)</script>" in page.locator(".askdoc-card").first.inner_text()
+    page.locator(".askdoc-card").first.click()
+    frame = page.frame(name="askdoc-source")
+    frame.wait_for_selector("mark.sentence")
+    body = frame.locator("main").inner_text()
+    for payload in ("<script>alert(1)</script>", "<img src=x onerror=alert(2)>", "[x](javascript:alert(3))"):
+        assert payload in body
+    assert frame.locator("main script, main img").count() == 0
+    ask(page, "What did the markdown file link to?")
+    page.wait_for_function("document.querySelector('#askdoc-chat').innerText.includes('javascript:alert(3)')", timeout=60_000)
+    assert last_answer(page).locator("a[href^='javascript']").count() == 0
+    page.wait_for_timeout(500)  # give any injected handler the chance to fire a dialog
