@@ -171,19 +171,35 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
 @docs_option
 @index_option
 @model_option
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="ASKDOC_HOST", help="Address to listen on (0.0.0.0 for all).")
-@click.option("--port", default=7860, show_default=True, envvar="ASKDOC_PORT", type=click.IntRange(1, 65535), help="Port to listen on.")
-def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int) -> None:
-    """Start the web app: the chat UI at / and the source view, in one server.
+@click.option("--host", default="127.0.0.1", show_default=True, envvar="ASKDOC_HOST", show_envvar=True,
+              help="Address to listen on (0.0.0.0 for every interface).")
+@click.option("--port", default=7860, show_default=True, envvar="ASKDOC_PORT", show_envvar=True,
+              type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--allowed-origins", envvar="ASKDOC_ALLOWED_ORIGINS", show_envvar=True, default="",
+              help="Comma-separated origins (https://intranet.example.com) whose pages may use the API and the "
+                   "widget, and frame the app. Default: the server's own origin only. '*' allows any.")
+@click.option("--api-token", envvar="ASKDOC_API_TOKEN", show_envvar=True, default=None,
+              help="Require 'Authorization: Bearer TOKEN' on /api/* (the widget sends it from data-token).")
+@click.option("--rate-limit", envvar="ASKDOC_RATE_LIMIT", show_envvar=True, default=30, show_default=True,
+              type=click.IntRange(min=0), help="Questions per client per minute on the API (0: no limit).")
+@click.option("--root-path", envvar="ASKDOC_ROOT_PATH", show_envvar=True, default="",
+              help="URL prefix when served behind a reverse proxy, e.g. /askdoc.")
+def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
+                  api_token: str | None, rate_limit: int, root_path: str) -> None:
+    """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
 
     Builds or refreshes the index first when needed, loads it once, and logs
     the address to open. Works with no internet connection.
     """
+    from .guard import normalize_root_path, parse_origins
     from .server import Settings, serve
 
     assistant = _open(docs, index_dir, model)
     logging.getLogger("assistant.server").setLevel(logging.INFO)
-    serve(assistant, Settings(index_dir=index_dir, docs_dir=docs, host=host, port=port))
+    serve(assistant, Settings(
+        index_dir=index_dir, docs_dir=docs, host=host, port=port, root_path=normalize_root_path(root_path),
+        allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
+    ))
 
 
 def _print_answer(answer, as_json: bool) -> None:

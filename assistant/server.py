@@ -1,8 +1,11 @@
-"""One server process: a FastAPI app with the Gradio UI mounted at ``/`` and
-the routes every front end shares (the source view).
+"""One server process: a FastAPI app with the JSON API at ``/api``, the
+widget (``/embed.js``, ``/embed-example``), the source view, and the Gradio
+UI mounted at ``/``; ``guard.Guard`` wraps it all (origins, token, rate
+limit, body size, root path).
 
-The index loads once at start-up; questions go through one lock-free
-``Assistant`` (FAISS search and the model's forward pass are read-only).
+The index loads once at start-up. The model's forward pass is serialized
+(``Engine``): torch already spreads one pass over the cores. This module
+imports FastAPI and Gradio at the top: only ``askdoc serve`` loads it.
 """
 
 from __future__ import annotations
@@ -10,28 +13,48 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from dataclasses import dataclass, field
+
+# Before gradio is imported: it reads this once.
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
+import gradio as gr
+from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
 from .answer import Answer
+from .api import create_router, validation_message
 from .engine import Assistant
+from .guard import Guard, Policy
 from .render import source_page_html
 from .ui import CSS, HEAD, FeedbackLog, build_ui, load_examples, theme
 
 log = logging.getLogger(__name__)
 
 # Document text must never run as code, whatever a bug in escaping might let through.
-SOURCE_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"
+SOURCE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Settings:
     index_dir: Path
     docs_dir: Path | None = None
     host: str = "127.0.0.1"
     port: int = 7860
     root_path: str = ""
-    extra: dict = field(default_factory=dict)
+    allowed_origins: tuple[str, ...] = ()
+    api_token: str | None = None
+    rate_limit: int = 30
+
+    @property
+    def policy(self) -> Policy:
+        return Policy(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
+                      rate_limit=self.rate_limit, root_path=self.root_path)
 
 
 class Engine:
@@ -42,26 +65,46 @@ class Engine:
         self._lock = threading.Lock()
 
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
-        # torch already uses both cores for one forward pass; running two at
-        # once only makes both slower.
         with self._lock:
             return self.assistant.ask(question, history)
 
 
-def create_app(assistant: Assistant, settings: Settings):
-    """The FastAPI app with the UI mounted; routes added here come first."""
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    import gradio as gr
-    from fastapi import FastAPI, HTTPException, Query
-    from fastapi.responses import HTMLResponse
+def static_text(name: str) -> str:
+    return resources.files("assistant").joinpath("static", name).read_text(encoding="utf-8")
 
+
+def create_app(assistant: Assistant, settings: Settings):
+    """The whole server as one ASGI app."""
     engine = Engine(assistant)
-    app = FastAPI(title="askdoc", docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="askdoc API", version=assistant.index.manifest.askdoc_version,
+        description="Ask questions about a folder of documents; every answer quotes them, with citations.",
+        docs_url=None, redoc_url=None, openapi_url="/api/openapi.json",
+    )
+    # The bundled (offline) Swagger UI reads OpenAPI 3.0 documents.
+    app.openapi_version = "3.0.3"
     app.state.engine = engine
-    index = assistant.index
+    app.include_router(create_router(engine))
+
+    @app.exception_handler(RequestValidationError)
+    async def readable_422(request: Request, exc: RequestValidationError):
+        return JSONResponse(status_code=422, content={"detail": validation_message(exc.errors()), "errors": jsonable(exc.errors())})
+
+    app.mount("/api/docs/static", StaticFiles(directory=_swagger_dir()), name="swagger")
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_docs(request: Request):
+        prefix = request.scope.get("root_path", "")
+        return get_swagger_ui_html(
+            openapi_url=f"{prefix}/api/openapi.json", title="askdoc API",
+            swagger_js_url=f"{prefix}/api/docs/static/swagger-ui-bundle.js",
+            swagger_css_url=f"{prefix}/api/docs/static/swagger-ui.css",
+            swagger_favicon_url=f"{prefix}/api/docs/static/favicon-32x32.png",
+        )
 
     @app.get("/source", response_class=HTMLResponse, include_in_schema=False)
     def source(doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1, full: bool = False):
+        index = engine.assistant.index
         try:
             document = index.document(doc)
         except KeyError:
@@ -71,13 +114,38 @@ def create_app(assistant: Assistant, settings: Settings):
                                 page=document.page_at(start), full=full)
         return HTMLResponse(page, headers={"Content-Security-Policy": SOURCE_CSP, "X-Content-Type-Options": "nosniff"})
 
+    embed_js = static_text("embed.js")
+    example = static_text("embed-example.html")
+
+    @app.get("/embed.js", include_in_schema=False)
+    def embed():
+        return Response(embed_js, media_type="application/javascript; charset=utf-8",
+                        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+
+    @app.get("/embed-example", response_class=HTMLResponse, include_in_schema=False)
+    def embed_example(request: Request):
+        script_url = str(request.base_url).rstrip("/") + request.scope.get("root_path", "") + "/embed.js"
+        return HTMLResponse(example.replace("__SCRIPT_URL__", script_url))
+
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
     demo = build_ui(assistant, engine.ask, feedback, load_examples(settings.docs_dir))
     demo.queue(default_concurrency_limit=4)
-    return gr.mount_gradio_app(
+    app = gr.mount_gradio_app(
         app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=[],
         root_path=settings.root_path or None, ssr_mode=False, show_error=False,
     )
+    return Guard(app, settings.policy)
+
+
+def jsonable(errors: list[dict]) -> list[dict]:
+    """Pydantic errors without the exception objects JSON cannot hold."""
+    return [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
+
+
+def _swagger_dir() -> str:
+    import swagger_ui_bundle
+
+    return str(swagger_ui_bundle.swagger_ui_path)
 
 
 def serve(assistant: Assistant, settings: Settings) -> None:
@@ -86,5 +154,5 @@ def serve(assistant: Assistant, settings: Settings) -> None:
     app = create_app(assistant, settings)
     url = f"http://{settings.host}:{settings.port}{settings.root_path}/"
     log.info("askdoc is serving %s (documents: %d, chunks: %d); press Ctrl-C to stop",
-                url, len(assistant.index.documents), assistant.index.chunk_count)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", root_path=settings.root_path)
+             url, len(assistant.index.documents), assistant.index.chunk_count)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

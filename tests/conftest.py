@@ -142,11 +142,11 @@ def free_port() -> int:
 class Server:
     """``askdoc serve`` in a subprocess on a free port, stopped at teardown."""
 
-    def __init__(self, docs: Path, index: Path, *extra: str, env: dict | None = None) -> None:
+    def __init__(self, docs: Path, index: Path, *extra: str, env: dict | None = None, port: int | None = None) -> None:
         import subprocess
         import sys
 
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = index.parent / f"server-{self.port}.log"
         self._log_file = open(self.log, "w")
@@ -202,7 +202,7 @@ class PageWatch:
     def __init__(self, browser, origin: str, **context_args) -> None:
         from urllib.parse import urlparse
 
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000}, **context_args)
+        self.context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **context_args})
         self.page = self.context.new_page()
         self.foreign: list[str] = []
         self.errors: list[str] = []

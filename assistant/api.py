@@ -1,0 +1,135 @@
+"""The JSON HTTP API, mounted at ``/api`` beside the UI.
+
+``POST /api/ask`` returns exactly what ``askdoc ask --json`` prints;
+``POST /api/ask/stream`` sends the same answer as server-sent events
+(``answer`` deltas, then ``citations``, then ``done``); ``GET /api/healthz``
+describes the index. Pydantic lives here and nowhere else: it is the
+boundary where untrusted JSON becomes the engine's plain arguments.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Iterator, Literal
+
+from fastapi import APIRouter, HTTPException
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field, field_validator
+
+from index.errors import AskdocError
+
+from .answer import Answer, Citation
+from .render import answer_sentences
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION = 2000
+MAX_TURNS = 20
+
+
+class Turn(BaseModel):
+    role: Literal["user", "assistant"]
+    content: str = Field(max_length=20_000)
+
+
+class AskRequest(BaseModel):
+    question: str = Field(description="The question, 1 to 2,000 characters after trimming.")
+    history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first; at most 20.")
+
+    @field_validator("question")
+    @classmethod
+    def _question_length(cls, value: str) -> str:
+        value = " ".join(value.split())
+        if not 1 <= len(value) <= MAX_QUESTION:
+            raise ValueError(f"the question must be 1 to {MAX_QUESTION:,} characters after trimming (got {len(value):,})")
+        return value
+
+    @field_validator("history")
+    @classmethod
+    def _history_length(cls, value: list[Turn]) -> list[Turn]:
+        if len(value) > MAX_TURNS:
+            raise ValueError(f"at most {MAX_TURNS} history turns are accepted (got {len(value)})")
+        return value
+
+
+class AnswerOut(BaseModel):
+    question: str
+    answer: str
+    abstained: bool
+    citations: list[Citation]  # the engine's own dataclass: one definition of the contract
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    documents: int
+    chunks: int
+    sentences: int
+    model: str
+    built_at: str
+
+
+def sse(event: str, data: dict) -> str:
+    """One server-sent event.
+
+    >>> sse("done", {})
+    'event: done\\ndata: {}\\n\\n'
+    """
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+def stream_events(answer: Answer) -> Iterator[str]:
+    """The answer text in sentence-sized deltas, then its citations, then done."""
+    if answer.abstained or not answer.citations:
+        yield sse("answer", {"text": answer.text})
+    else:
+        for i, (sentence, c) in enumerate(answer_sentences(answer)):
+            yield sse("answer", {"text": ("" if i == 0 else " ") + f"{sentence} [{c.n}]"})
+    yield sse("citations", {"abstained": answer.abstained, "citations": [c.to_dict() for c in answer.citations]})
+    yield sse("done", {"question": answer.question, "answer": answer.text})
+
+
+def validation_message(errors: list[dict]) -> str:
+    """One readable line from pydantic's error list.
+
+    >>> validation_message([{"loc": ("body", "question"), "msg": "Value error, too long"}])
+    'question: too long'
+    """
+    parts = []
+    for error in errors:
+        loc = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        msg = str(error.get("msg", "invalid")).removeprefix("Value error, ")
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts)
+
+
+def create_router(engine) -> APIRouter:
+    router = APIRouter(prefix="/api", tags=["askdoc"])
+
+    def answer_or_error(request: AskRequest) -> Answer:
+        try:
+            return engine.ask(request.question, [t.model_dump() for t in request.history])
+        except AskdocError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+    @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, summary="Ask a question",
+                 description="The same JSON as `askdoc ask --json`: the answer, whether it abstained, and its citations.")
+    def ask(request: AskRequest) -> dict:
+        return answer_or_error(request).to_dict()
+
+    @router.post("/ask/stream", summary="Ask a question, streamed as server-sent events",
+                 description="Events: `answer` (`{text}` deltas, in order), then `citations` "
+                             "(`{abstained, citations}`), then `done` (`{question, answer}`).",
+                 response_class=StreamingResponse)
+    def ask_stream(request: AskRequest) -> StreamingResponse:
+        answer = answer_or_error(request)
+        return StreamingResponse(stream_events(answer), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    @router.get("/healthz", response_model=Health, summary="The index being served")
+    def healthz() -> dict:
+        m = engine.assistant.index.manifest
+        return {"status": "ok", "documents": len(m.documents), "chunks": m.chunks, "sentences": m.sentences,
+                "model": m.model_id, "built_at": m.built_at}
+
+    return router

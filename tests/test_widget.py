@@ -1,0 +1,172 @@
+"""The embeddable widget in a real headless Chromium, on pages served from
+other origins than the askdoc server."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import threading
+
+import pytest
+
+from conftest import DEFAULT_DOCS, PageWatch, Server, free_port
+
+pytestmark = pytest.mark.slow
+
+HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Intranet</title><link rel="icon" href="data:,">
+<style>body {{ font-family: Georgia, serif; }} button {{ background: hotpink !important; }}</style></head>
+<body><h1>Intranet page</h1><button id="host-button">host button</button>
+<script src="{askdoc}/embed.js" data-title="Ask the docs" data-position="bottom-left" data-color="#0b5fff"
+        data-greeting="Hello from askdoc" data-open="{open}"></script></body></html>"""
+
+
+class StaticSite:
+    """A page on its own origin (another port on 127.0.0.1)."""
+
+    def __init__(self, folder, html: str) -> None:
+        (folder / "index.html").write_text(html, encoding="utf-8")
+        handler = functools.partial(_QuietHandler, directory=str(folder))
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory, real_embedder):
+    from index.build import build_index
+
+    base = tmp_path_factory.mktemp("widget")
+    docs = base / "docs"
+    shutil.copytree(DEFAULT_DOCS, docs)
+    build_index(docs, base / "index", real_embedder)
+    allowed_dir, refused_dir, open_dir = base / "allowed", base / "refused", base / "open"
+    for d in (allowed_dir, refused_dir, open_dir):
+        d.mkdir()
+    # The askdoc URL is needed in the pages, the pages' origins in askdoc's flags.
+    askdoc_port = free_port()
+    askdoc_url = f"http://127.0.0.1:{askdoc_port}"
+    allowed = StaticSite(allowed_dir, HOST_PAGE.format(askdoc=askdoc_url, open="false"))
+    refused = StaticSite(refused_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true"))
+    opened = StaticSite(open_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true"))
+    server = Server(docs, base / "index", "--allowed-origins", f"{allowed.url},{opened.url}", port=askdoc_port).wait()
+    yield {"askdoc": server, "allowed": allowed, "refused": refused, "open": opened}
+    server.stop()
+    for site in (allowed, refused, opened):
+        site.stop()
+
+
+def watch_for(browser, site, askdoc, **context):
+    w = PageWatch(browser, site.url, **context)
+    w.allowed.add(askdoc.url.split("://", 1)[1])
+    return w
+
+
+def finish(w: PageWatch) -> None:
+    assert w.foreign == [], f"requests to other hosts: {w.foreign}"
+    assert w.dialogs == []
+    w.close()
+
+
+def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
+    askdoc, site = sites["askdoc"], sites["allowed"]
+    w = watch_for(browser, site, askdoc)
+    page = w.page
+    page.goto(site.url + "/")
+    launcher = page.locator("#askdoc-widget .launcher")
+    assert launcher.inner_text() == "Ask the docs"
+    # Styles do not cross the shadow boundary in either direction.
+    assert launcher.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(11, 95, 255)"
+    assert "Georgia" not in launcher.evaluate("e => getComputedStyle(e).fontFamily")
+    assert page.locator("#host-button").evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(255, 105, 180)"
+    box = launcher.bounding_box()
+    assert box["x"] < 100  # data-position="bottom-left"
+    launcher.click()
+    assert page.locator("#askdoc-widget .note").inner_text() == "Hello from askdoc"
+    page.locator("#askdoc-widget textarea").fill("What did Singh tell Dong Jun?")
+    page.locator("#askdoc-widget textarea").press("Enter")
+    page.wait_for_selector("#askdoc-widget .bot details", timeout=60_000)
+    bubble = page.locator("#askdoc-widget .bot").last
+    assert "[1]" in bubble.inner_text()
+    bubble.locator("button.marker").first.click()
+    details = bubble.locator("details").first
+    assert details.get_attribute("open") is not None
+    assert details.locator("mark").inner_text()
+    assert "admm-plus-2024-singh.txt" in details.locator("summary").inner_text()
+    href = details.locator("a.open-source").get_attribute("href")
+    assert href.startswith(askdoc.url + "/source?doc=admm-plus-2024-singh.txt")
+    page.screenshot(path=str(tmp_path / "widget.png"))
+    # The source link opens the main app's source view.
+    view = page.context.new_page()
+    view.goto(href)
+    assert view.locator("mark.sentence").inner_text() == details.locator("mark").inner_text()
+    view.close()
+    # A follow-up uses the conversation.
+    page.locator("#askdoc-widget textarea").fill("When was that?")
+    page.locator("#askdoc-widget textarea").press("Enter")
+    page.wait_for_function(
+        "document.querySelector('#askdoc-widget').shadowRoot.querySelectorAll('.bot .sources').length >= 2", timeout=60_000)
+    assert "November 20, 2024" in page.locator("#askdoc-widget .bot").last.inner_text()
+    assert w.errors == []
+    finish(w)
+
+
+def test_widget_on_a_refused_origin_says_why(browser, sites):
+    askdoc, site = sites["askdoc"], sites["refused"]
+    w = watch_for(browser, site, askdoc)
+    page = w.page
+    page.goto(site.url + "/")
+    assert page.locator("#askdoc-widget .panel").is_visible()  # data-open="true"
+    page.locator("#askdoc-widget textarea").fill("What did Singh tell Dong Jun?")
+    page.locator("#askdoc-widget textarea").press("Enter")
+    error = page.locator("#askdoc-widget .error")
+    error.wait_for(timeout=30_000)
+    assert "not allowed" in error.inner_text() and site.url in error.inner_text()
+    assert page.locator("#askdoc-widget details").count() == 0
+    finish(w)
+
+
+def test_widget_fits_a_narrow_screen(browser, sites):
+    askdoc, site = sites["askdoc"], sites["open"]
+    w = watch_for(browser, site, askdoc, viewport={"width": 360, "height": 640})
+    page = w.page
+    page.goto(site.url + "/")
+    panel = page.locator("#askdoc-widget .panel")
+    box = panel.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["y"] + box["height"] <= 640
+    page.locator("#askdoc-widget .close").click()
+    assert not panel.is_visible() and page.locator("#askdoc-widget .launcher").is_visible()
+    assert w.errors == []
+    finish(w)
+
+
+def test_embed_example_page_works(browser, sites):
+    askdoc = sites["askdoc"]
+    w = PageWatch(browser, askdoc.url)
+    page = w.page
+    page.goto(askdoc.url + "/embed-example")
+    page.locator("#askdoc-widget .launcher").click()
+    page.locator("#askdoc-widget textarea").fill("Which Lao minister did Singh meet?")
+    page.locator("#askdoc-widget textarea").press("Enter")
+    page.wait_for_selector("#askdoc-widget .bot details", timeout=60_000)
+    assert "Chansamone Chanyalath" in page.locator("#askdoc-widget .bot").last.inner_text()
+    assert w.errors == []
+    finish(w)
+
+
+def test_api_docs_render_offline(browser, sites, tmp_path):
+    askdoc = sites["askdoc"]
+    w = PageWatch(browser, askdoc.url)
+    page = w.page
+    page.goto(askdoc.url + "/api/docs")
+    page.get_by_text("/api/ask/stream").first.wait_for(timeout=30_000)
+    page.screenshot(path=str(tmp_path / "api-docs.png"))
+    finish(w)
