@@ -128,7 +128,7 @@ def create_router(engine) -> APIRouter:
 
     @router.get("/healthz", response_model=Health, summary="The index being served")
     def healthz() -> dict:
-        m = engine.assistant.index.manifest
+        m = engine.index.manifest
         return {"status": "ok", "documents": len(m.documents), "chunks": m.chunks, "sentences": m.sentences,
                 "model": m.model_id, "built_at": m.built_at}
 

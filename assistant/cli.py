@@ -90,9 +90,14 @@ def _build(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_
     from index.build import build_index
     from index.chunking import ChunkConfig
     from index.embed import load_embedder
+    from index.errors import IndexCorruptError
     from index.store import read_manifest
 
-    manifest = None if rebuild else read_manifest(index_dir)
+    try:
+        manifest = None if rebuild else read_manifest(index_dir)
+    except IndexCorruptError as exc:
+        log.warning("%s; building a new index", str(exc).split(";")[0])
+        manifest = None
     base = ChunkConfig(manifest.chunk_size, manifest.chunk_overlap) if manifest else ChunkConfig()
     try:
         config = ChunkConfig(chunk_size or base.size, base.overlap if chunk_overlap is None else chunk_overlap)

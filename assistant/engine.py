@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from index import store
@@ -25,6 +26,16 @@ from .retrieve import Retriever, Weights, _QUESTION_STEMS
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """Whitespace folded, and lone surrogates (which no encoder accepts) replaced.
+
+    >>> clean_text("  a" + chr(0xD800) + " b \\n c ") == "a\\ufffd b c"
+    True
+    """
+    return " ".join(_SURROGATE.sub("\ufffd", text).split())
 
 
 class Assistant:
@@ -46,11 +57,12 @@ class Assistant:
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """Answer ``question``; ``history`` is earlier turns as
         ``[{"role": "user"|"assistant", "content": str}, ...]``."""
-        question = " ".join((question or "").split())
+        question = clean_text(question or "")
         if not question:
             raise QuestionError("the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
+        history = [{"role": t.get("role"), "content": clean_text(str(t.get("content") or ""))} for t in history or []]
         query = prepare(question, history)
         _, ranked, unknown = self.retriever.search(query)
         unknown_topical = [t for t in unknown if t not in _QUESTION_STEMS]

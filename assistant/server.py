@@ -3,8 +3,8 @@ widget (``/embed.js``, ``/embed-example``), the source view, and the Gradio
 UI mounted at ``/``; ``guard.Guard`` wraps it all (origins, token, rate
 limit, body size, root path).
 
-The index loads once at start-up. The model's forward pass is serialized
-(``Engine``): torch already spreads one pass over the cores. This module
+The index loads once at start-up; ``live.LiveAssistant`` takes questions in
+turn and swaps in a rebuilt index without a restart. This module
 imports FastAPI and Gradio at the top: only ``askdoc serve`` loads it.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 
 # Before gradio is imported: it reads this once.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -27,10 +26,10 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from .answer import Answer
 from .api import create_router, validation_message
 from .engine import Assistant
 from .guard import Guard, Policy
+from .live import LiveAssistant
 from .render import source_page_html
 from .ui import CSS, HEAD, FeedbackLog, build_ui, load_examples, theme
 
@@ -57,25 +56,14 @@ class Settings:
                       rate_limit=self.rate_limit, root_path=self.root_path)
 
 
-class Engine:
-    """The assistant behind the server, serializing the model's forward pass."""
-
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
-        self._lock = threading.Lock()
-
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
-        with self._lock:
-            return self.assistant.ask(question, history)
-
-
 def static_text(name: str) -> str:
     return resources.files("assistant").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def create_app(assistant: Assistant, settings: Settings):
     """The whole server as one ASGI app."""
-    engine = Engine(assistant)
+    engine = LiveAssistant(assistant, settings.index_dir)
+    engine.start_watching()
     app = FastAPI(
         title="askdoc API", version=assistant.index.manifest.askdoc_version,
         description="Ask questions about a folder of documents; every answer quotes them, with citations.",
@@ -104,7 +92,7 @@ def create_app(assistant: Assistant, settings: Settings):
 
     @app.get("/source", response_class=HTMLResponse, include_in_schema=False)
     def source(doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1, full: bool = False):
-        index = engine.assistant.index
+        index = engine.index
         try:
             document = index.document(doc)
         except KeyError:
@@ -128,7 +116,7 @@ def create_app(assistant: Assistant, settings: Settings):
         return HTMLResponse(example.replace("__SCRIPT_URL__", script_url))
 
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
-    demo = build_ui(assistant, engine.ask, feedback, load_examples(settings.docs_dir))
+    demo = build_ui(engine, feedback, load_examples(settings.docs_dir))
     demo.queue(default_concurrency_limit=4)
     app = gr.mount_gradio_app(
         app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=[],

@@ -87,8 +87,8 @@ def load_examples(docs_dir: Path | None) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")][:8]
 
 
-def header_markdown(assistant) -> str:
-    m = assistant.index.manifest
+def header_markdown(index) -> str:
+    m = index.manifest
     built = m.built_at.replace("T", " ").replace("Z", " UTC")
     return (
         f"**askdoc** · {len(m.documents)} document(s) · {m.chunks} chunks · model {escape_markdown(m.model_id)} · "
@@ -136,14 +136,14 @@ def reveal(markdown: str) -> Iterator[str]:
         yield shown.rstrip()
 
 
-def build_ui(assistant, ask, feedback: FeedbackLog, examples: list[str]):
-    """The Blocks app. ``ask(question, history)`` is the engine call (with
-    whatever locking the server needs)."""
+def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
+    """The Blocks app over ``engine`` (``.ask(question, history)`` and
+    ``.index``, as ``live.LiveAssistant`` provides)."""
     import gradio as gr
 
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
         turns = gr.State([])
-        gr.Markdown(header_markdown(assistant), elem_id="askdoc-header")
+        header = gr.Markdown(header_markdown(engine.index), elem_id="askdoc-header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
@@ -170,7 +170,7 @@ def build_ui(assistant, ask, feedback: FeedbackLog, examples: list[str]):
                 yield gr.update(), messages, gr.update(), past
                 return
             try:
-                answer = ask(message, history_for_engine(past))
+                answer = engine.ask(message, history_for_engine(past))
             except Exception as exc:  # the engine raises AskdocError for bad questions
                 from index.errors import AskdocError
 
@@ -200,6 +200,8 @@ def build_ui(assistant, ask, feedback: FeedbackLog, examples: list[str]):
         def clear():
             return [], [], cards_html(None), ""
 
+        # The index may have been rebuilt since start-up: describe the live one.
+        demo.load(lambda: header_markdown(engine.index), None, header)
         question.submit(respond, [question, chatbot, turns], [question, chatbot, sources, turns])
         chatbot.like(on_vote, [turns], None)
         new.click(clear, None, [chatbot, turns, sources, question])

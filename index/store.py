@@ -232,8 +232,7 @@ def publish(index: Index, root: Path) -> Path:
     build = root / name
     save_build(index, build)
     tmp_link = root / f".{CURRENT}.{os.getpid()}"
-    if tmp_link.is_symlink() or tmp_link.exists():
-        tmp_link.unlink()
+    tmp_link.unlink(missing_ok=True)
     os.symlink(name, tmp_link)
     os.replace(tmp_link, root / CURRENT)
     _remove_old_builds(root, keep=name)
@@ -242,11 +241,22 @@ def publish(index: Index, root: Path) -> Path:
 
 
 def _remove_old_builds(root: Path, keep: str) -> None:
-    # A reader that opened an older build keeps its open files; its directory
-    # may go. Keeping one previous build lets a slow reader finish its load.
-    builds = sorted((p for p in root.glob("build-*") if p.name != keep), key=lambda p: p.stat().st_mtime)
-    for old in builds[:-1]:
-        shutil.rmtree(old, ignore_errors=True)
+    """Delete all builds but the live one and the newest complete one before it.
+
+    Runs under the build lock, so no other build is being written. A reader
+    that opened an older build keeps its open and mapped files; keeping one
+    previous build lets a slow reader finish its load. Half-written builds
+    left by a killed run (no manifest) and stray temporary links go too.
+    """
+    others = sorted((p for p in root.glob("build-*") if p.name != keep), key=lambda p: p.stat().st_mtime, reverse=True)
+    complete = [p for p in others if (p / "manifest.json").exists()]
+    spare = complete[0] if complete else None
+    for old in others:
+        if old != spare:
+            shutil.rmtree(old, ignore_errors=True)
+    for link in root.glob(f".{CURRENT}.*"):
+        if link.is_symlink():
+            link.unlink(missing_ok=True)
 
 
 def check_model(manifest: Manifest, model_id: str, root: Path) -> None:

@@ -11,6 +11,7 @@ import threading
 import pytest
 
 from conftest import DEFAULT_DOCS, PageWatch, Server, free_port
+from test_ui import PAYLOADS
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +48,7 @@ def sites(tmp_path_factory, real_embedder):
     base = tmp_path_factory.mktemp("widget")
     docs = base / "docs"
     shutil.copytree(DEFAULT_DOCS, docs)
+    (docs / "payloads.md").write_text(PAYLOADS, encoding="utf-8")
     build_index(docs, base / "index", real_embedder)
     allowed_dir, refused_dir, open_dir = base / "allowed", base / "refused", base / "open"
     for d in (allowed_dir, refused_dir, open_dir):
@@ -169,4 +171,28 @@ def test_api_docs_render_offline(browser, sites, tmp_path):
     page.goto(askdoc.url + "/api/docs")
     page.get_by_text("/api/ask/stream").first.wait_for(timeout=30_000)
     page.screenshot(path=str(tmp_path / "api-docs.png"))
+    finish(w)
+
+
+def test_document_payloads_stay_inert_in_the_widget(browser, sites):
+    askdoc, site = sites["askdoc"], sites["allowed"]
+    w = watch_for(browser, site, askdoc)
+    page = w.page
+    page.goto(site.url + "/")
+    page.locator("#askdoc-widget .launcher").click()
+    for question, payload in [("What did the old portal print in its footer?", "<script>alert(1)</script>"),
+                              ("What did the markdown file link to?", "[x](javascript:alert(3))")]:
+        page.locator("#askdoc-widget textarea").fill(question)
+        page.locator("#askdoc-widget textarea").press("Enter")
+        page.wait_for_function(
+            "t => document.querySelector('#askdoc-widget').shadowRoot.textContent.includes(t)", arg=payload, timeout=60_000)
+        bubble = page.locator("#askdoc-widget .bot").last
+        bubble.locator("button.marker").first.click()
+        assert payload in bubble.locator("details").first.inner_text()
+    shadow_elements = page.evaluate(
+        "() => [...document.querySelector('#askdoc-widget').shadowRoot.querySelectorAll('script, img, iframe, a')]"
+        ".map(e => e.tagName + ' ' + (e.getAttribute('href') || ''))")
+    assert all(e.startswith("A " + askdoc.url + "/source?") for e in shadow_elements), shadow_elements
+    page.wait_for_timeout(500)
+    assert w.errors == []
     finish(w)

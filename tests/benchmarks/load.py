@@ -1,0 +1,196 @@
+"""Bounded load on loopback: N concurrent API clients for S seconds while one
+person chats in the web UI.
+
+    .venv/bin/python tests/benchmarks/load.py [--clients 50] [--seconds 60]
+
+Starts ``askdoc serve --rate-limit 0`` (every client is 127.0.0.1) on a free
+port with the default corpus; only 127.0.0.1 is ever contacted, and every
+loop stops by itself. Prints p50/p95 for the API and for the UI user, errors,
+and the server's memory; writes tests/benchmarks/results/load.json.
+``tests/test_load.py`` runs the same and asserts on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+QUESTIONS = [
+    "What did Singh tell Dong Jun?", "When did Singh meet the Chinese defence minister?",
+    "Who is Malaysia's defence minister?", "Which Lao minister did Singh meet?",
+    "What security issues does the summit aim to address?", "What does LAC stand for?",
+    "What is the recipe for chocolate cake?", "Where did Jaishankar and Wang Yi meet?",
+]
+
+
+@dataclass
+class LoadResult:
+    clients: int
+    seconds: float
+    requests: int = 0
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    api_p50_ms: float = 0.0
+    api_p95_ms: float = 0.0
+    throughput_per_s: float = 0.0
+    ui_questions: int = 0
+    ui_errors: int = 0
+    ui_p50_ms: float = 0.0
+    ui_max_ms: float = 0.0
+    rss_start_mb: float = 0.0
+    rss_warm_mb: float = 0.0
+    rss_end_mb: float = 0.0
+    rss_max_mb: float = 0.0
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+async def _api_clients(url: str, clients: int, seconds: float, latencies: list, errors: list) -> None:
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+        async def client(n: int) -> None:
+            i = n
+            while time.monotonic() < deadline:
+                question = QUESTIONS[i % len(QUESTIONS)]
+                i += 1
+                began = time.perf_counter()
+                try:
+                    response = await http.post("/api/ask", json={"question": question})
+                    if response.status_code != 200 or "answer" not in response.json():
+                        errors.append(f"{response.status_code}: {response.text[:200]}")
+                    else:
+                        latencies.append(time.perf_counter() - began)
+                except Exception as exc:  # noqa: BLE001 - every failure is counted
+                    errors.append(f"{type(exc).__name__}: {exc}")
+
+        await asyncio.gather(*(client(n) for n in range(clients)))
+
+
+def _ui_user(url: str, stop: threading.Event, times: list, errors: list) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page()
+        page.goto(url + "/")
+        i = 0
+        while not stop.is_set():
+            question = QUESTIONS[i % len(QUESTIONS)]
+            i += 1
+            try:
+                page.locator("#askdoc-new").click()
+                page.wait_for_function("document.querySelector('#askdoc-sources').innerText.includes('appear here')",
+                                       timeout=30_000)
+                box = page.locator("#askdoc-question textarea")
+                box.fill(question)
+                began = time.perf_counter()
+                box.press("Enter")
+                page.wait_for_function(
+                    "!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
+                times.append(time.perf_counter() - began)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"{type(exc).__name__}: {exc}")
+            stop.wait(2.0)  # a person reads before asking again
+        browser.close()
+
+
+def run_load(url: str, server_pid: int, clients: int = 50, seconds: float = 60.0, ui: bool = True) -> LoadResult:
+    import psutil
+
+    server = psutil.Process(server_pid)
+    rss = lambda: server.memory_info().rss / 1e6  # noqa: E731
+    result = LoadResult(clients=clients, seconds=seconds, rss_start_mb=rss())
+    samples: list[float] = []
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(1.0):
+            samples.append(rss())
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    ui_times: list[float] = []
+    ui_errors: list[str] = []
+    ui_thread = threading.Thread(target=_ui_user, args=(url, stop, ui_times, ui_errors), daemon=True) if ui else None
+    if ui_thread:
+        ui_thread.start()
+    latencies: list[float] = []
+    errors: list[str] = []
+    began = time.monotonic()
+    asyncio.run(_api_clients(url, clients, seconds, latencies, errors))
+    elapsed = time.monotonic() - began
+    stop.set()
+    if ui_thread:
+        ui_thread.join(120)
+    sampler.join(5)
+    result.requests = len(latencies) + len(errors)
+    result.errors = len(errors)
+    result.error_samples = errors[:5]
+    result.api_p50_ms = 1000 * statistics.median(latencies) if latencies else 0.0
+    result.api_p95_ms = 1000 * percentile(latencies, 0.95)
+    result.throughput_per_s = len(latencies) / elapsed
+    result.ui_questions = len(ui_times) + len(ui_errors)
+    result.ui_errors = len(ui_errors)
+    result.ui_p50_ms = 1000 * statistics.median(ui_times) if ui_times else 0.0
+    result.ui_max_ms = 1000 * max(ui_times) if ui_times else 0.0
+    warm = samples[min(len(samples) - 1, 5)] if samples else result.rss_start_mb
+    result.rss_warm_mb = warm
+    result.rss_end_mb = samples[-1] if samples else rss()
+    result.rss_max_mb = max(samples, default=result.rss_end_mb)
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    args = parser.parse_args()
+
+    from conftest import DEFAULT_DOCS, Server
+    from index.build import build_index
+    from index.embed import load_embedder
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build_index(DEFAULT_DOCS, Path(tmp) / "index", load_embedder())
+        server = Server(DEFAULT_DOCS, Path(tmp) / "index", "--rate-limit", "0").wait()
+        try:
+            result = run_load(server.url, server.process.pid, args.clients, args.seconds)
+        finally:
+            server.stop()
+    print(f"| {args.clients} API clients for {args.seconds:.0f} s + 1 UI user | value |\n|---|---|")
+    print(f"| API requests (errors) | {result.requests} ({result.errors}) |")
+    print(f"| API latency p50 / p95 | {result.api_p50_ms:.0f} / {result.api_p95_ms:.0f} ms |")
+    print(f"| API throughput | {result.throughput_per_s:.1f} answers/s |")
+    print(f"| UI questions (errors), p50 / max | {result.ui_questions} ({result.ui_errors}), "
+          f"{result.ui_p50_ms:.0f} / {result.ui_max_ms:.0f} ms |")
+    print(f"| server RSS start / warm / end / max | {result.rss_start_mb:.0f} / {result.rss_warm_mb:.0f} / "
+          f"{result.rss_end_mb:.0f} / {result.rss_max_mb:.0f} MB |")
+    out = HERE / "results" / "load.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(asdict(result), indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
