@@ -46,6 +46,7 @@ test-fast: install
 bench: install browser
 	$(BIN)/python tests/benchmarks/quality.py
 	$(BIN)/python tests/benchmarks/ui_latency.py
+	$(BIN)/python tests/benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) .askdoc

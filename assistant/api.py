@@ -106,24 +106,29 @@ def validation_message(errors: list[dict]) -> str:
 def create_router(engine) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["askdoc"])
 
-    def answer_or_error(request: AskRequest) -> Answer:
+    async def answer_or_error(request: AskRequest) -> Answer:
         try:
-            return engine.ask(request.question, [t.model_dump() for t in request.history])
+            return await engine.ask_async(request.question, [t.model_dump() for t in request.history])
         except AskdocError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
 
     @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, summary="Ask a question",
                  description="The same JSON as `askdoc ask --json`: the answer, whether it abstained, and its citations.")
-    def ask(request: AskRequest) -> dict:
-        return answer_or_error(request).to_dict()
+    async def ask(request: AskRequest) -> dict:
+        return (await answer_or_error(request)).to_dict()
 
     @router.post("/ask/stream", summary="Ask a question, streamed as server-sent events",
                  description="Events: `answer` (`{text}` deltas, in order), then `citations` "
                              "(`{abstained, citations}`), then `done` (`{question, answer}`).",
                  response_class=StreamingResponse)
-    def ask_stream(request: AskRequest) -> StreamingResponse:
-        answer = answer_or_error(request)
-        return StreamingResponse(stream_events(answer), media_type="text/event-stream",
+    async def ask_stream(request: AskRequest) -> StreamingResponse:
+        answer = await answer_or_error(request)
+
+        async def events():
+            for event in stream_events(answer):
+                yield event
+
+        return StreamingResponse(events(), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/healthz", response_model=Health, summary="The index being served")

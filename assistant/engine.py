@@ -20,7 +20,7 @@ from index.embed import Embedder, load_embedder
 from index.errors import QuestionError
 
 from .answer import Answer, AnswerConfig, compose
-from .query import named_terms, prepare
+from .query import Query, named_terms, prepare
 from .retrieve import Retriever, Weights, _QUESTION_STEMS
 
 log = logging.getLogger(__name__)
@@ -57,16 +57,45 @@ class Assistant:
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
         """Answer ``question``; ``history`` is earlier turns as
         ``[{"role": "user"|"assistant", "content": str}, ...]``."""
+        answer = self.ask_many([(question, history)])[0]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    def ask_many(self, questions: list[tuple[str, list[dict] | None]]) -> list[Answer | QuestionError]:
+        """Answer several questions with one forward pass of the model.
+
+        Embedding dominates the cost of a question and batches well, so a
+        server answering many people at once calls this. A bad question
+        yields its ``QuestionError`` in its place; the others are answered.
+        """
+        results: list[Answer | QuestionError] = []
+        queries = []
+        for question, history in questions:
+            try:
+                queries.append((len(results), self._prepare(question, history)))
+                results.append(None)  # type: ignore[arg-type]
+            except QuestionError as exc:
+                results.append(exc)
+        if queries:
+            vectors = self.embedder.encode([q.search_text for _, q in queries])
+            for (slot, query), vector in zip(queries, vectors):
+                results[slot] = self._answer(query, vector)
+        return results
+
+    def _prepare(self, question: str, history: list[dict] | None) -> Query:
         question = clean_text(question or "")
         if not question:
             raise QuestionError("the question is empty")
         if len(question) > MAX_QUESTION_CHARS:
             raise QuestionError(f"the question is longer than {MAX_QUESTION_CHARS} characters")
         history = [{"role": t.get("role"), "content": clean_text(str(t.get("content") or ""))} for t in history or []]
-        query = prepare(question, history)
-        _, ranked, unknown = self.retriever.search(query)
+        return prepare(question, history)
+
+    def _answer(self, query: Query, vector) -> Answer:
+        _, ranked, unknown = self.retriever.search(query, vector)
         unknown_topical = [t for t in unknown if t not in _QUESTION_STEMS]
-        answer = compose(question, self.index, ranked, unknown_topical, named_terms(query.search_text),
+        answer = compose(query.text, self.index, ranked, unknown_topical, named_terms(query.search_text),
                          self.config, query.search_text)
-        log.debug("asked %r (searched %r): abstained=%s", question, query.search_text, answer.abstained)
+        log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)
         return answer

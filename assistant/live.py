@@ -1,9 +1,12 @@
-"""The assistant behind a running server: fair turns, and a rebuilt index
-picked up without a restart.
+"""The assistant behind a running server: one model thread answering in
+arrival order, in batches, and a rebuilt index picked up without a restart.
 
-Questions take turns first come, first served (``FairLock``): the model's
-forward pass already uses every core, so running two at once only slows both,
-and a plain lock could let a burst of API calls starve a UI user.
+Every question, from the UI or the API, joins one first-come-first-served
+queue. A single worker thread takes whatever has queued up (up to
+``max_batch``) and answers it with one forward pass of the model
+(``Assistant.ask_many``): under load, 50 waiting questions cost little more
+than one, no caller can starve another, and torch allocates from one thread
+only, so memory stays flat instead of growing an arena per request thread.
 
 A watcher polls the index directory's ``current`` link. When a build is
 published (by ``askdoc index`` in another process), it loads the new build
@@ -15,9 +18,11 @@ the old index keeps serving.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import queue
 import threading
-from collections import deque
+from concurrent.futures import Future
 from pathlib import Path
 
 from index import store
@@ -29,63 +34,65 @@ from .engine import Assistant
 log = logging.getLogger(__name__)
 
 
-class FairLock:
-    """A mutex granted in arrival order.
-
-    >>> lock = FairLock()
-    >>> with lock:
-    ...     lock.locked()
-    True
-    >>> lock.locked()
-    False
-    """
-
-    def __init__(self) -> None:
-        self._state = threading.Lock()
-        self._waiters: deque[threading.Event] = deque()
-        self._held = False
-
-    def locked(self) -> bool:
-        return self._held
-
-    def __enter__(self) -> "FairLock":
-        with self._state:
-            if not self._held and not self._waiters:
-                self._held = True
-                return self
-            turn = threading.Event()
-            self._waiters.append(turn)
-        turn.wait()  # the releasing thread hands the lock over, still held
-        return self
-
-    def __exit__(self, *exc) -> None:
-        with self._state:
-            if self._waiters:
-                self._waiters.popleft().set()
-            else:
-                self._held = False
-
-
 class LiveAssistant:
     """What the server asks: one ``Assistant`` at a time, swapped on rebuild."""
 
-    def __init__(self, assistant: Assistant, index_dir: Path | None = None, poll_seconds: float = 2.0) -> None:
+    def __init__(self, assistant: Assistant, index_dir: Path | None = None, poll_seconds: float = 2.0,
+                 max_batch: int = 32) -> None:
         self.assistant = assistant
         self.index_dir = Path(index_dir) if index_dir else None
         self.poll_seconds = poll_seconds
-        self._turns = FairLock()
+        self.max_batch = max_batch
         self._build = store.current_build(self.index_dir) if self.index_dir else None
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._worker = threading.Thread(target=self._answer_forever, name="askdoc-model", daemon=True)
+        self._worker.start()
 
     @property
     def index(self) -> store.Index:
         return self.assistant.index
 
+    def submit(self, question: str, history: list[dict] | None = None) -> Future:
+        """Queue a question; the future resolves to its ``Answer`` (or the
+        error ``Assistant.ask`` would raise)."""
+        future: Future = Future()
+        self._queue.put((question, history, future))
+        return future
+
     def ask(self, question: str, history: list[dict] | None = None) -> Answer:
-        assistant = self.assistant  # one reference: a swap mid-question changes nothing
-        with self._turns:
-            return assistant.ask(question, history)
+        """Queue the question and wait for its answer, blocking this thread."""
+        return self.submit(question, history).result()
+
+    async def ask_async(self, question: str, history: list[dict] | None = None) -> Answer:
+        """Queue the question and wait for its answer without holding a thread.
+
+        The server's handlers use this: waiting in threads would let a crowd
+        of API callers fill the thread pool that the UI's events need too.
+        """
+        return await asyncio.wrap_future(self.submit(question, history))
+
+    def _answer_forever(self) -> None:
+        while True:
+            batch = [self._queue.get()]
+            while len(batch) < self.max_batch:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            assistant = self.assistant  # one reference: a swap mid-batch changes nothing
+            try:
+                answers = assistant.ask_many([(q, h) for q, h, _ in batch])
+            except BaseException as exc:  # noqa: BLE001 - the callers must hear of it, the worker must live
+                for _, _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for (_, _, future), answer in zip(batch, answers):
+                if isinstance(answer, Exception):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(answer)
 
     def reload_if_changed(self) -> bool:
         """Load and swap in a newly published build; True when it did."""

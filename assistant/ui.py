@@ -137,8 +137,8 @@ def reveal(markdown: str) -> Iterator[str]:
 
 
 def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
-    """The Blocks app over ``engine`` (``.ask(question, history)`` and
-    ``.index``, as ``live.LiveAssistant`` provides)."""
+    """The Blocks app over ``engine`` (``await .ask_async(question, history)``
+    and ``.index``, as ``live.LiveAssistant`` provides)."""
     import gradio as gr
 
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
@@ -164,13 +164,13 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
                 sources = gr.HTML(cards_html(None), elem_id="askdoc-sources")
                 gr.HTML(VIEWER, elem_id="askdoc-viewer")
 
-        def respond(message: str, messages: list, past: list[Turn]):
+        async def respond(message: str, messages: list, past: list[Turn]):
             message = (message or "").strip()
             if not message:
                 yield gr.update(), messages, gr.update(), past
                 return
             try:
-                answer = engine.ask(message, history_for_engine(past))
+                answer = await engine.ask_async(message, history_for_engine(past))
             except Exception as exc:  # the engine raises AskdocError for bad questions
                 from index.errors import AskdocError
 

@@ -4,27 +4,47 @@ import threading
 import time
 
 from assistant.engine import Assistant
-from assistant.live import FairLock, LiveAssistant
+from assistant.live import LiveAssistant
 from index import store
 from index.build import build_index
 
 DOCS = {"a.txt": "Apples are red. Apples grow on trees in orchards."}
+QUESTIONS = ["Where do apples grow?", "Are apples red?"]
 
 
-def test_fair_lock_serves_in_arrival_order():
-    lock = FairLock()
-    order: list[int] = []
-    lock.__enter__()
-    threads = []
-    for i in range(5):
-        t = threading.Thread(target=lambda i=i: (lock.__enter__(), order.append(i), lock.__exit__(None, None, None)))
-        t.start()
-        threads.append(t)
-        time.sleep(0.05)  # arrive one after another
-    lock.__exit__(None, None, None)
+def test_concurrent_questions_are_answered_in_batches(write_docs, tmp_path):
+    from index.embed import HashEmbedder
+
+    class Counting(HashEmbedder):
+        calls: list[int] = []
+
+        def encode(self, texts, progress=None):
+            time.sleep(0.05)  # a forward pass takes time, so callers pile up
+            self.calls.append(len(texts))
+            return super().encode(texts, progress)
+
+    docs = write_docs(DOCS)
+    embedder = Counting()
+    build_index(docs, tmp_path / "index", embedder)
+    embedder.calls.clear()
+    live = LiveAssistant(Assistant.load(tmp_path / "index", embedder=embedder))
+    answers: dict[int, object] = {}
+
+    def ask(i: int) -> None:
+        try:
+            answers[i] = live.ask("" if i == 7 else QUESTIONS[i % 2])
+        except Exception as exc:  # noqa: BLE001
+            answers[i] = exc
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(20)]
     for t in threads:
-        t.join(5)
-    assert order == [0, 1, 2, 3, 4] and not lock.locked()
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len(answers) == 20
+    assert type(answers[7]).__name__ == "QuestionError"  # a bad question fails alone
+    assert all(answers[i].question == QUESTIONS[i % 2] and not answers[i].abstained for i in answers if i != 7)
+    assert len(embedder.calls) < 20 and max(embedder.calls) > 1  # batched
 
 
 def test_a_published_build_is_swapped_in(write_docs, fake_embedder, tmp_path):

@@ -85,37 +85,35 @@ async def _api_clients(url: str, clients: int, seconds: float, latencies: list, 
         await asyncio.gather(*(client(n) for n in range(clients)))
 
 
-def _ui_user(url: str, stop: threading.Event, times: list, errors: list) -> None:
-    from playwright.sync_api import sync_playwright
-
-    from conftest import CHROMIUM, CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        page.goto(url + "/")
-        i = 0
-        while not stop.is_set():
-            question = QUESTIONS[i % len(QUESTIONS)]
-            i += 1
-            try:
-                page.locator("#askdoc-new").click()
-                page.wait_for_function("document.querySelector('#askdoc-sources').innerText.includes('appear here')",
-                                       timeout=30_000)
-                box = page.locator("#askdoc-question textarea")
-                box.fill(question)
-                began = time.perf_counter()
-                box.press("Enter")
-                page.wait_for_function(
-                    "!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
-                times.append(time.perf_counter() - began)
-            except Exception as exc:  # noqa: BLE001
-                errors.append(f"{type(exc).__name__}: {exc}")
-            stop.wait(2.0)  # a person reads before asking again
-        browser.close()
+def _ui_user(browser, url: str, stop: threading.Event, times: list, errors: list) -> None:
+    """One person chatting in the web UI until ``stop``: ask, wait for the
+    sources, read for two seconds, start a new conversation, ask again."""
+    page = browser.new_page()
+    page.goto(url + "/")
+    i = 0
+    while not stop.is_set():
+        question = QUESTIONS[i % len(QUESTIONS)]
+        i += 1
+        try:
+            page.locator("#askdoc-new").click()
+            page.wait_for_function("document.querySelector('#askdoc-sources').innerText.includes('appear here')",
+                                   timeout=30_000)
+            box = page.locator("#askdoc-question textarea")
+            box.fill(question)
+            began = time.perf_counter()
+            box.press("Enter")
+            page.wait_for_function(
+                "!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
+            times.append(time.perf_counter() - began)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(f"{type(exc).__name__}: {exc}")
+        page.wait_for_timeout(2000)  # a person reads before asking again
+    page.close()
 
 
-def run_load(url: str, server_pid: int, clients: int = 50, seconds: float = 60.0, ui: bool = True) -> LoadResult:
+def run_load(url: str, server_pid: int, clients: int = 50, seconds: float = 60.0, browser=None) -> LoadResult:
+    """API clients in a background thread; the UI user (when ``browser`` is
+    given) in this thread, since playwright's sync API belongs to its caller."""
     import psutil
 
     server = psutil.Process(server_pid)
@@ -128,33 +126,40 @@ def run_load(url: str, server_pid: int, clients: int = 50, seconds: float = 60.0
         while not stop.wait(1.0):
             samples.append(rss())
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    ui_times: list[float] = []
-    ui_errors: list[str] = []
-    ui_thread = threading.Thread(target=_ui_user, args=(url, stop, ui_times, ui_errors), daemon=True) if ui else None
-    if ui_thread:
-        ui_thread.start()
     latencies: list[float] = []
     errors: list[str] = []
-    began = time.monotonic()
-    asyncio.run(_api_clients(url, clients, seconds, latencies, errors))
-    elapsed = time.monotonic() - began
-    stop.set()
-    if ui_thread:
-        ui_thread.join(120)
+    elapsed = 0.0
+
+    def api_load() -> None:
+        nonlocal elapsed
+        began = time.monotonic()
+        asyncio.run(_api_clients(url, clients, seconds, latencies, errors))
+        elapsed = time.monotonic() - began
+        stop.set()
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    api = threading.Thread(target=api_load)
+    sampler.start()
+    api.start()
+    ui_times: list[float] = []
+    ui_errors: list[str] = []
+    if browser is not None:
+        _ui_user(browser, url, stop, ui_times, ui_errors)
+    api.join()
     sampler.join(5)
     result.requests = len(latencies) + len(errors)
     result.errors = len(errors)
-    result.error_samples = errors[:5]
+    result.error_samples = (errors + ui_errors)[:5]
     result.api_p50_ms = 1000 * statistics.median(latencies) if latencies else 0.0
     result.api_p95_ms = 1000 * percentile(latencies, 0.95)
-    result.throughput_per_s = len(latencies) / elapsed
+    result.throughput_per_s = len(latencies) / elapsed if elapsed else 0.0
     result.ui_questions = len(ui_times) + len(ui_errors)
     result.ui_errors = len(ui_errors)
     result.ui_p50_ms = 1000 * statistics.median(ui_times) if ui_times else 0.0
     result.ui_max_ms = 1000 * max(ui_times) if ui_times else 0.0
-    warm = samples[min(len(samples) - 1, 5)] if samples else result.rss_start_mb
+    # Threads, pools and allocator arenas fill up in the first seconds; after
+    # that the footprint must stay flat.
+    warm = samples[min(len(samples) - 1, 19)] if samples else result.rss_start_mb
     result.rss_warm_mb = warm
     result.rss_end_mb = samples[-1] if samples else rss()
     result.rss_max_mb = max(samples, default=result.rss_end_mb)
@@ -175,7 +180,14 @@ def main() -> None:
         build_index(DEFAULT_DOCS, Path(tmp) / "index", load_embedder())
         server = Server(DEFAULT_DOCS, Path(tmp) / "index", "--rate-limit", "0").wait()
         try:
-            result = run_load(server.url, server.process.pid, args.clients, args.seconds)
+            from playwright.sync_api import sync_playwright
+
+            from conftest import CHROMIUM, CHROMIUM_ARGS
+
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                result = run_load(server.url, server.process.pid, args.clients, args.seconds, browser)
+                browser.close()
         finally:
             server.stop()
     print(f"| {args.clients} API clients for {args.seconds:.0f} s + 1 UI user | value |\n|---|---|")
@@ -184,7 +196,7 @@ def main() -> None:
     print(f"| API throughput | {result.throughput_per_s:.1f} answers/s |")
     print(f"| UI questions (errors), p50 / max | {result.ui_questions} ({result.ui_errors}), "
           f"{result.ui_p50_ms:.0f} / {result.ui_max_ms:.0f} ms |")
-    print(f"| server RSS start / warm / end / max | {result.rss_start_mb:.0f} / {result.rss_warm_mb:.0f} / "
+    print(f"| server RSS at start / after 20 s / at the end / max | {result.rss_start_mb:.0f} / {result.rss_warm_mb:.0f} / "
           f"{result.rss_end_mb:.0f} / {result.rss_max_mb:.0f} MB |")
     out = HERE / "results" / "load.json"
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,32 @@
+"""Bounded load on loopback: 50 API clients for 60 s while one person chats
+in the web UI (tests/benchmarks/load.py does the work and prints the table)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from conftest import DEFAULT_DOCS, ROOT, Server
+
+sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+
+pytestmark = pytest.mark.slow
+
+
+def test_api_load_and_a_ui_user_do_not_starve_each_other(tmp_path, real_embedder, browser):
+    from index.build import build_index
+    from load import run_load
+
+    build_index(DEFAULT_DOCS, tmp_path / "index", real_embedder)
+    server = Server(DEFAULT_DOCS, tmp_path / "index", "--rate-limit", "0").wait()
+    try:
+        result = run_load(server.url, server.process.pid, clients=50, seconds=60, browser=browser)
+    finally:
+        server.stop()
+    print(result)
+    assert result.errors == 0, result.error_samples
+    assert result.requests > 500
+    assert result.ui_errors == 0 and result.ui_questions >= 5
+    assert result.ui_max_ms < 15_000  # served between API requests, not after them (starved: 60 s timeouts)
+    assert result.rss_end_mb - result.rss_warm_mb < 60  # flat after warm-up
