@@ -227,3 +227,18 @@ class PageWatch:
 
     def close(self) -> None:
         self.context.close()
+
+
+def ui_round_trip(page, question: str) -> float:
+    """Start a new conversation in the web UI, ask, and return the seconds
+    from pressing Enter to the answer's sources (or "no sources") showing."""
+    import time
+
+    page.locator("#askdoc-new").click()
+    page.wait_for_function("document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=30_000)
+    box = page.locator("#askdoc-question textarea")
+    box.fill(question)
+    began = time.perf_counter()
+    box.press("Enter")
+    page.wait_for_function("!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
+    return time.perf_counter() - began

@@ -159,3 +159,36 @@ def test_document_payloads_render_as_inert_text(server, watch):
     page.wait_for_function("document.querySelector('#askdoc-chat').innerText.includes('javascript:alert(3)')", timeout=60_000)
     assert last_answer(page).locator("a[href^='javascript']").count() == 0
     page.wait_for_timeout(500)  # give any injected handler the chance to fire a dialog
+
+
+def test_everything_works_under_a_root_path(tmp_path, real_embedder, browser):
+    """The app behind a proxy prefix: UI, its assets, the source view, the
+    widget and the API all answer under /askdoc/."""
+    from index.build import build_index
+
+    build_index(DEFAULT_DOCS, tmp_path / "index", real_embedder)
+    server = Server(DEFAULT_DOCS, tmp_path / "index", "--root-path", "/askdoc").wait("/askdoc/")
+    w = PageWatch(browser, server.url)
+    try:
+        page = w.page
+        failed = []
+        page.on("response", lambda r: failed.append(r.url) if r.status >= 400 else None)
+        page.goto(server.url + "/askdoc/")
+        ask(page, "Which Lao minister did Singh meet?")
+        page.wait_for_selector(".askdoc-card", timeout=60_000)
+        page.locator(".askdoc-card").first.click()
+        frame = page.frame(name="askdoc-source")
+        frame.wait_for_selector("mark.sentence")
+        assert frame.url.startswith(server.url + "/askdoc/source?")
+        page.goto(server.url + "/askdoc/embed-example")
+        page.locator("#askdoc-widget .launcher").click()
+        page.locator("#askdoc-widget textarea").fill("When did Singh meet Dong Jun?")
+        page.locator("#askdoc-widget textarea").press("Enter")
+        page.wait_for_selector("#askdoc-widget .bot details", timeout=60_000)
+        assert "November 20, 2024" in page.locator("#askdoc-widget .bot").last.inner_text()
+        assert page.locator("#askdoc-widget a.open-source").first.get_attribute("href").startswith(
+            server.url + "/askdoc/source?")
+        assert failed == [] and w.foreign == [] and w.errors == []
+    finally:
+        w.close()
+        server.stop()

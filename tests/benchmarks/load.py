@@ -88,6 +88,8 @@ async def _api_clients(url: str, clients: int, seconds: float, latencies: list, 
 def _ui_user(browser, url: str, stop: threading.Event, times: list, errors: list) -> None:
     """One person chatting in the web UI until ``stop``: ask, wait for the
     sources, read for two seconds, start a new conversation, ask again."""
+    from conftest import ui_round_trip
+
     page = browser.new_page()
     page.goto(url + "/")
     i = 0
@@ -95,16 +97,7 @@ def _ui_user(browser, url: str, stop: threading.Event, times: list, errors: list
         question = QUESTIONS[i % len(QUESTIONS)]
         i += 1
         try:
-            page.locator("#askdoc-new").click()
-            page.wait_for_function("document.querySelector('#askdoc-sources').innerText.includes('appear here')",
-                                   timeout=30_000)
-            box = page.locator("#askdoc-question textarea")
-            box.fill(question)
-            began = time.perf_counter()
-            box.press("Enter")
-            page.wait_for_function(
-                "!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
-            times.append(time.perf_counter() - began)
+            times.append(ui_round_trip(page, question))
         except Exception as exc:  # noqa: BLE001
             errors.append(f"{type(exc).__name__}: {exc}")
         page.wait_for_timeout(2000)  # a person reads before asking again

@@ -22,7 +22,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, Server  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, Server, ui_round_trip  # noqa: E402
 
 QUESTIONS = [
     "What did Singh tell Dong Jun?",
@@ -69,15 +69,7 @@ def main() -> None:
                 page.goto(server.url + "/")
                 for _ in range(ROUNDS):
                     for q in QUESTIONS:
-                        page.locator("#askdoc-new").click()
-                        page.wait_for_function("document.querySelector('#askdoc-sources').innerText.includes('appear here')")
-                        box = page.locator("#askdoc-question textarea")
-                        box.fill(q)
-                        began = time.perf_counter()
-                        box.press("Enter")
-                        page.wait_for_function(
-                            "!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
-                        ui.append(time.perf_counter() - began)
+                        ui.append(ui_round_trip(page, q))
                 browser.close()
         finally:
             server.stop()
