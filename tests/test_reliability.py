@@ -206,3 +206,60 @@ def test_hostile_questions_with_the_real_model(default_assistant, question):
     answer = default_assistant.ask(question)
     assert isinstance(answer.text, str) and (answer.abstained or answer.citations)
     assert "<script>" not in answer.text or "<script>" in default_assistant.index.documents[0].text
+
+
+@pytest.mark.slow
+def test_a_running_server_picks_up_a_rebuilt_index_without_failing(tmp_path, real_embedder):
+    import shutil
+    import threading
+    import urllib.request
+
+    from conftest import Server
+
+    docs = tmp_path / "docs"
+    shutil.copytree(DEFAULT_DOCS, docs)
+    build_index(docs, tmp_path / "index", real_embedder)
+    server = Server(docs, tmp_path / "index", "--rate-limit", "0").wait()
+    failures: list[str] = []
+    answered = 0
+    stop = threading.Event()
+
+    def post(question: str) -> dict:
+        request = urllib.request.Request(server.url + "/api/ask", data=json.dumps({"question": question}).encode(),
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def keep_asking() -> None:
+        nonlocal answered
+        while not stop.is_set():
+            try:
+                post("What did Singh tell Dong Jun?")
+                answered += 1
+            except Exception as exc:  # noqa: BLE001 - every failure counts
+                failures.append(repr(exc))
+
+    askers = [threading.Thread(target=keep_asking) for _ in range(4)]
+    try:
+        for t in askers:
+            t.start()
+        (docs / "weather.md").write_text("# Weather\n\nA monsoon storm flooded Vientiane during the summit week.\n")
+        rebuilt = askdoc("index", "--docs", str(docs), "--index", str(tmp_path / "index"))
+        assert rebuilt.returncode == 0, rebuilt.stderr
+        deadline = time.monotonic() + 30
+        health = {}
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(server.url + "/api/healthz", timeout=10) as response:
+                health = json.loads(response.read())
+            if health["documents"] == 2:
+                break
+            time.sleep(0.5)
+        assert health["documents"] == 2
+        answer = post("What flooded Vientiane during the summit week?")
+        assert answer["citations"][0]["source"] == "weather.md"
+    finally:
+        stop.set()
+        for t in askers:
+            t.join(30)
+        server.stop()
+    assert failures == [] and answered > 20
