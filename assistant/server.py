@@ -143,4 +143,6 @@ def serve(assistant: Assistant, settings: Settings) -> None:
     url = f"http://{settings.host}:{settings.port}{settings.root_path}/"
     log.info("askdoc is serving %s (documents: %d, chunks: %d); press Ctrl-C to stop",
              url, len(assistant.index.documents), assistant.index.chunk_count)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    # Keep idle connections longer than a proxy or client pool would: a server
+    # that closes first races the next request on that connection.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_keep_alive=75)

@@ -1,0 +1,198 @@
+"""Speed and memory of askdoc, each timing next to its limit measured in the
+same run (issue 5, first part).
+
+    .venv/bin/python tests/benchmarks/perf.py [--questions 200] [--copies 3]
+
+1. Indexing: `askdoc index` on XQuAD (48 articles) and on a larger corpus
+   (XQuAD repeated ``--copies`` times under other names), in chunks/s and
+   MB/s, next to bare ``SentenceTransformer.encode`` of exactly the texts the
+   index embeds.
+2. Answer latency p50/p95: ``Assistant.ask`` and ``POST /api/ask`` next to
+   bare query embedding of the same questions.
+3. Peak memory (RSS) of an index build and of a serving process.
+4. Cold start: from launching `askdoc serve` to the first answered /api/ask.
+
+Prints one table and writes tests/benchmarks/results/perf.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import XQUAD, Server  # noqa: E402
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def index_once(docs: Path, index: Path) -> tuple[float, int]:
+    """Wall time of `askdoc index --rebuild` in a fresh process, and its peak RSS in bytes."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    began = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "assistant", "index", "--rebuild", "--docs", str(docs),
+                             "--index", str(index)], capture_output=True, text=True, cwd=ROOT)
+    seconds = time.perf_counter() - began
+    if result.returncode:
+        raise SystemExit(result.stderr)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, max(peak, before) * 1024
+
+
+def embedded_texts(index_dir: Path) -> list[str]:
+    from index import store
+    from index.build import chunk_embedding_text
+
+    ix = store.load(index_dir)
+    chunks = [chunk_embedding_text(ix.documents[ix.tables.chunk_doc[j]], ix.chunk_text(j)) for j in range(ix.chunk_count)]
+    return chunks + [ix.sentence_text(i) for i in range(ix.sentence_count)]
+
+
+def bare_encode_seconds(texts: list[str]) -> tuple[float, float]:
+    """(seconds to load the model, seconds to encode ``texts``) with plain sentence-transformers."""
+    import os
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from sentence_transformers import SentenceTransformer
+
+    from index.embed import bundled_model_path
+
+    began = time.perf_counter()
+    model = SentenceTransformer(bundled_model_path(), device="cpu")
+    loaded = time.perf_counter() - began
+    began = time.perf_counter()
+    model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+    return loaded, time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--copies", type=int, default=3)
+    args = parser.parse_args()
+
+    from assistant.evaluate import xquad_questions
+
+    out: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cases = xquad_questions(XQUAD, work / "xquad")
+        large = work / "large"
+        large.mkdir()
+        for copy in range(args.copies):
+            for doc in (work / "xquad").iterdir():
+                (large / f"{copy}-{doc.name}").write_text(doc.read_text(encoding="utf-8"), encoding="utf-8")
+
+        # 1 and 3: indexing, against bare encode of the same texts.
+        for name, docs in (("xquad", work / "xquad"), ("large", large)):
+            seconds, peak = index_once(docs, work / f"{name}-index")
+            texts = embedded_texts(work / f"{name}-index")
+            load_seconds, encode_seconds = bare_encode_seconds(texts)
+            megabytes = sum(p.stat().st_size for p in docs.iterdir()) / 1e6
+            from index import store
+
+            chunks = store.read_manifest(work / f"{name}-index").chunks
+            out[f"index_{name}"] = {
+                "documents": len(list(docs.iterdir())), "megabytes": megabytes, "chunks": chunks, "texts_embedded": len(texts),
+                "askdoc_index_seconds": seconds, "bare_model_load_seconds": load_seconds,
+                "bare_encode_seconds": encode_seconds,
+                "chunks_per_second": chunks / seconds, "megabytes_per_second": megabytes / seconds,
+                "throughput_ratio_vs_bare_encode": (encode_seconds + load_seconds) / seconds,
+                "peak_rss_mb": peak / 1e6,
+            }
+
+        # 2: answer latency, against bare query embedding of the same questions.
+        from assistant.engine import Assistant
+        from index.embed import load_embedder
+
+        embedder = load_embedder()
+        assistant = Assistant.load(work / "xquad-index", embedder=embedder)
+        questions = [c.question for c in cases[:: max(1, len(cases) // args.questions)]][: args.questions]
+        model = embedder._load()
+        for q in questions[:10]:  # warm-up
+            assistant.ask(q)
+        bare, engine = [], []
+        for q in questions:
+            began = time.perf_counter()
+            model.encode([q], normalize_embeddings=True, show_progress_bar=False)
+            bare.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            assistant.ask(q)
+            engine.append(time.perf_counter() - began)
+
+        # 4 and the HTTP latency: a real server.
+        import httpx
+        import psutil
+
+        began = time.perf_counter()
+        server = Server(work / "xquad", work / "xquad-index")
+        cold = None
+        while cold is None:
+            try:
+                if httpx.post(server.url + "/api/ask", json={"question": questions[0]}, timeout=5).status_code == 200:
+                    cold = time.perf_counter() - began
+            except httpx.HTTPError:
+                time.sleep(0.1)
+            if server.process.poll() is not None:
+                raise SystemExit(server.log.read_text())
+        http = []
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for q in questions[:10]:
+                client.post("/api/ask", json={"question": q})
+            for q in questions:
+                began = time.perf_counter()
+                client.post("/api/ask", json={"question": q}).raise_for_status()
+                http.append(time.perf_counter() - began)
+        serving_rss = psutil.Process(server.process.pid).memory_info().rss
+        server.stop()
+
+    ms = lambda v: 1000 * v  # noqa: E731
+    out["latency_ms"] = {
+        "bare_query_embedding": {"p50": ms(statistics.median(bare)), "p95": ms(pct(bare, 0.95))},
+        "engine_ask": {"p50": ms(statistics.median(engine)), "p95": ms(pct(engine, 0.95))},
+        "http_api_ask": {"p50": ms(statistics.median(http)), "p95": ms(pct(http, 0.95))},
+    }
+    out["latency_ms"]["engine_p50_ratio"] = statistics.median(engine) / statistics.median(bare)
+    out["latency_ms"]["http_p50_ratio"] = statistics.median(http) / statistics.median(bare)
+    out["serving_rss_mb"] = serving_rss / 1e6
+    out["cold_start_seconds"] = cold
+
+    lat = out["latency_ms"]
+    print("| measure | askdoc | limit (same run) | ratio |\n|---|---|---|---|")
+    for name in ("xquad", "large"):
+        r = out[f"index_{name}"]
+        print(f"| index {name}: {r['documents']} docs, {r['megabytes']:.2f} MB, {r['chunks']} chunks "
+              f"({r['texts_embedded']} texts embedded) | {r['askdoc_index_seconds']:.1f} s "
+              f"({r['chunks_per_second']:.0f} chunks/s, {r['megabytes_per_second']:.3f} MB/s) | bare load + encode "
+              f"{r['bare_model_load_seconds'] + r['bare_encode_seconds']:.1f} s | {r['throughput_ratio_vs_bare_encode']:.2f}× |")
+    print(f"| engine ask p50 / p95 | {lat['engine_ask']['p50']:.1f} / {lat['engine_ask']['p95']:.1f} ms | bare query "
+          f"embedding {lat['bare_query_embedding']['p50']:.1f} / {lat['bare_query_embedding']['p95']:.1f} ms | "
+          f"{lat['engine_p50_ratio']:.2f}× |")
+    print(f"| POST /api/ask p50 / p95 | {lat['http_api_ask']['p50']:.1f} / {lat['http_api_ask']['p95']:.1f} ms | "
+          f"same | {lat['http_p50_ratio']:.2f}× |")
+    print(f"| peak RSS: index build (xquad / large) | {out['index_xquad']['peak_rss_mb']:.0f} / "
+          f"{out['index_large']['peak_rss_mb']:.0f} MB | | |")
+    print(f"| serving RSS (xquad index) | {out['serving_rss_mb']:.0f} MB | | |")
+    print(f"| cold start: launch to first answer | {out['cold_start_seconds']:.1f} s | | |")
+    path = HERE / "results" / "perf.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, indent=2))
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
