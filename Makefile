@@ -47,6 +47,7 @@ bench: install browser
 	$(BIN)/python tests/benchmarks/quality.py
 	$(BIN)/python tests/benchmarks/ui_latency.py
 	$(BIN)/python tests/benchmarks/load.py
+	$(BIN)/python tests/benchmarks/perf.py
 
 clean:
 	rm -rf $(VENV) .askdoc
