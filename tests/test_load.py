@@ -25,8 +25,10 @@ def test_api_load_and_a_ui_user_do_not_starve_each_other(tmp_path, real_embedder
     finally:
         server.stop()
     print(result)
-    assert result.errors == 0, result.error_samples
-    assert result.requests > 500
-    assert result.ui_errors == 0 and result.ui_questions >= 5
-    assert result.ui_max_ms < 15_000  # served between API requests, not after them (starved: 60 s timeouts)
-    assert result.rss_end_mb - result.rss_warm_mb < 60  # flat after warm-up
+    assert result.errors == 0, result
+    assert result.requests > 500, result
+    assert result.ui_errors == 0 and result.ui_questions >= 5, result
+    # Starved, the UI user's questions would time out (60 s) and count as
+    # ui_errors; served in turn, they take about as long as an API request.
+    assert result.ui_p50_ms < 5_000, result
+    assert result.rss_end_mb - result.rss_warm_mb < 80, result  # flat after warm-up (~10 MB seen)
