@@ -21,7 +21,7 @@ from index.errors import QuestionError
 
 from .answer import Answer, AnswerConfig, compose
 from .query import Query, named_terms, prepare
-from .retrieve import Retriever, Weights, _QUESTION_STEMS
+from .retrieve import Retriever, Weights
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,7 @@ class Assistant:
 
     def _answer(self, query: Query, vector) -> Answer:
         _, ranked, unknown = self.retriever.search(query, vector)
-        unknown_topical = [t for t in unknown if t not in _QUESTION_STEMS]
-        answer = compose(query.text, self.index, ranked, unknown_topical, named_terms(query.search_text),
+        answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text),
                          self.config, query.search_text)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)
         return answer

@@ -234,18 +234,20 @@ class Retriever:
         return np.unique(np.concatenate([lexical.postings(t) for t in terms]))
 
     def search(self, query: Query, query_vector: np.ndarray | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
-        """Ranked chunks, ranked candidate sentences, and unknown terms."""
+        """Ranked chunks, ranked candidate sentences, and the question's
+        topical terms that no document uses (typos and acronyms resolved)."""
         w = self.weights
         ix = self.index
         if query_vector is None:
             query_vector = self.embedder.encode([query.search_text])[0]
         groups, unknown = self.resolve_terms(query.tokens)
         topical = [g for g in groups if g[0] not in _QUESTION_STEMS]
+        unknown = [t for t in unknown if t not in _QUESTION_STEMS]
         weighted = [(g, max(self.idf(t) for t in g)) for g in topical]
         # Words the documents never use still count against coverage: a
         # question about something absent should look poorly covered.
         total = sum(wt for _, wt in weighted) + sum(
-            math.log(1 + (ix.sentence_count + 0.5) / 0.5) for t in unknown if t not in _QUESTION_STEMS
+            math.log(1 + (ix.sentence_count + 0.5) / 0.5) for _ in unknown
         )
 
         chunk_coverage = self._coverage(ix.chunk_lexical, ix.chunk_count, weighted, total)
