@@ -179,7 +179,8 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
                 text = str(exc) if isinstance(exc, AskdocError) else "Something went wrong; the error is in the server log."
                 messages = messages + [{"role": "user", "content": escape_markdown(message)},
                                        {"role": "assistant", "content": escape_markdown(text)}]
-                yield "", messages, gr.update(), past
+                # Every chat pair has its Turn, so a vote's message index finds its turn.
+                yield "", messages, cards_html(None), past + [Turn(message, Answer(message, text, abstained=True))]
                 return
             shown = messages + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
             for prefix in reveal(answer_markdown(answer)):

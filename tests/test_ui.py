@@ -140,6 +140,23 @@ def test_feedback_is_appended(server, watch):
     assert {"time", "question", "answer", "citations", "vote"} <= set(entry)
 
 
+def test_a_refused_question_is_explained_and_votes_stay_aligned(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    ask(page, "x " * 1100)  # over 2,000 characters once trimmed
+    page.wait_for_function("document.querySelector('#askdoc-chat').innerText.includes('longer than 2000')", timeout=60_000)
+    ask(page, "Who is Malaysia's defence minister?")
+    page.wait_for_selector(".askdoc-card", timeout=60_000)
+    feedback = server.log.parent / "index" / "feedback.jsonl"
+    before = feedback.read_text().count("\n") if feedback.exists() else 0
+    page.locator("#askdoc-chat button[aria-label='Dislike']").last.click()
+    page.wait_for_timeout(1500)
+    lines = feedback.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == before + 1
+    entry = json.loads(lines[-1])
+    assert entry["question"] == "Who is Malaysia's defence minister?" and entry["vote"] == "down"
+
+
 def test_document_payloads_render_as_inert_text(server, watch):
     page = watch.page
     page.goto(server.url + "/")
