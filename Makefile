@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed-stamp
 DOCS   ?= docs
 INDEX  ?= .askdoc/index
 
-.PHONY: install browser index serve test test-fast bench clean help
+.PHONY: install browser index serve test test-fast load-test bench clean help
 
 help:
 	@echo "make serve     set up, build the index when missing or stale, start the web app"
 	@echo "make test      set up, then run the whole test suite"
 	@echo "make test-fast the suite without slow tests (browser, load, XQuAD)"
 	@echo "make bench     quality and speed benchmarks (tests/benchmarks/)"
+	@echo "make load-test 50 API clients for 60 s plus a UI user, asserted"
 	@echo "make index     build or refresh the index of $(DOCS)"
 	@echo "make clean     remove the virtualenv and the index"
 
@@ -39,6 +40,10 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest
+
+# 50 API clients for 60 s plus a UI user, asserted (opt-in: see tests/test_load.py).
+load-test: install browser
+	ASKDOC_LOAD_TEST=1 $(BIN)/python -m pytest tests/test_load.py
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
