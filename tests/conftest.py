@@ -242,3 +242,9 @@ def ui_round_trip(page, question: str) -> float:
     box.press("Enter")
     page.wait_for_function("!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
     return time.perf_counter() - began
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-quantile of ``values`` by nearest rank (0.0 for none), for benchmark tables."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0

@@ -28,6 +28,8 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
+from conftest import percentile  # noqa: E402
+
 QUESTIONS = [
     "What did Singh tell Dong Jun?", "When did Singh meet the Chinese defence minister?",
     "Who is Malaysia's defence minister?", "Which Lao minister did Singh meet?",
@@ -54,11 +56,6 @@ class LoadResult:
     rss_warm_mb: float = 0.0
     rss_end_mb: float = 0.0
     rss_max_mb: float = 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
 
 
 async def _api_clients(url: str, clients: int, seconds: float, latencies: list, errors: list) -> None:

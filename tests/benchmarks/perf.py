@@ -32,12 +32,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import XQUAD, Server  # noqa: E402
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+from conftest import XQUAD, Server, percentile  # noqa: E402
 
 
 def index_once(docs: Path, index: Path) -> tuple[float, int]:
@@ -162,9 +157,9 @@ def main() -> None:
 
     ms = lambda v: 1000 * v  # noqa: E731
     out["latency_ms"] = {
-        "bare_query_embedding": {"p50": ms(statistics.median(bare)), "p95": ms(pct(bare, 0.95))},
-        "engine_ask": {"p50": ms(statistics.median(engine)), "p95": ms(pct(engine, 0.95))},
-        "http_api_ask": {"p50": ms(statistics.median(http)), "p95": ms(pct(http, 0.95))},
+        "bare_query_embedding": {"p50": ms(statistics.median(bare)), "p95": ms(percentile(bare, 0.95))},
+        "engine_ask": {"p50": ms(statistics.median(engine)), "p95": ms(percentile(engine, 0.95))},
+        "http_api_ask": {"p50": ms(statistics.median(http)), "p95": ms(percentile(http, 0.95))},
     }
     out["latency_ms"]["engine_p50_ratio"] = statistics.median(engine) / statistics.median(bare)
     out["latency_ms"]["http_p50_ratio"] = statistics.median(http) / statistics.median(bare)

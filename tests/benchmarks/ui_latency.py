@@ -22,7 +22,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, Server, ui_round_trip  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, Server, percentile, ui_round_trip  # noqa: E402
 
 QUESTIONS = [
     "What did Singh tell Dong Jun?",
@@ -35,11 +35,6 @@ QUESTIONS = [
     "What did both ministers agree on?",
 ]
 ROUNDS = 3
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def main() -> None:
@@ -76,8 +71,8 @@ def main() -> None:
 
     result = {
         "questions": len(engine),
-        "engine_ask_ms": {"p50": 1000 * statistics.median(engine), "p95": 1000 * pct(engine, 0.95)},
-        "ui_submit_to_answer_ms": {"p50": 1000 * statistics.median(ui), "p95": 1000 * pct(ui, 0.95)},
+        "engine_ask_ms": {"p50": 1000 * statistics.median(engine), "p95": 1000 * percentile(engine, 0.95)},
+        "ui_submit_to_answer_ms": {"p50": 1000 * statistics.median(ui), "p95": 1000 * percentile(ui, 0.95)},
     }
     result["ui_overhead_ms_p50"] = result["ui_submit_to_answer_ms"]["p50"] - result["engine_ask_ms"]["p50"]
     print("| measure | p50 | p95 |\n|---|---|---|")
