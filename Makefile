@@ -41,9 +41,9 @@ browser:
 test: install browser
 	$(BIN)/python -m pytest
 
-# 50 API clients for 60 s plus a UI user, asserted (opt-in: see tests/test_load.py).
+# Only the load test (make test runs it too).
 load-test: install browser
-	ASKDOC_LOAD_TEST=1 $(BIN)/python -m pytest tests/test_load.py
+	$(BIN)/python -m pytest tests/test_load.py
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow"

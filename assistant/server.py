@@ -117,7 +117,10 @@ def create_app(assistant: Assistant, settings: Settings):
 
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
     demo = build_ui(engine, feedback, load_examples(settings.docs_dir))
-    demo.queue(default_concurrency_limit=4)
+    # UI handlers only await the model queue, so a UI question in flight
+    # costs no thread: let as many run as one model batch holds, so that a
+    # crowd of UI users is answered together rather than four at a time.
+    demo.queue(default_concurrency_limit=engine.max_batch)
     app = gr.mount_gradio_app(
         app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=[],
         root_path=settings.root_path or None, ssr_mode=False, show_error=False,

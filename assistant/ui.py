@@ -143,6 +143,7 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
 
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
         turns = gr.State([])
+        asked = gr.Textbox(visible=False)  # the question being answered
         header = gr.Markdown(header_markdown(engine.index), elem_id="askdoc-header")
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
@@ -165,9 +166,13 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
                 gr.HTML(VIEWER, elem_id="askdoc-viewer")
 
         async def respond(message: str, messages: list, past: list[Turn]):
+            # The chat on screen is the truth: "New conversation" empties it
+            # in the browser without a round trip, so drop the turns it no
+            # longer shows (every turn is one question and one answer).
+            past = past[: len(messages or []) // 2]
             message = (message or "").strip()
             if not message:
-                yield gr.update(), messages, gr.update(), past
+                yield messages, gr.update(), past
                 return
             try:
                 answer = await engine.ask_async(message, history_for_engine(past))
@@ -180,13 +185,13 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
                 messages = messages + [{"role": "user", "content": escape_markdown(message)},
                                        {"role": "assistant", "content": escape_markdown(text)}]
                 # Every chat pair has its Turn, so a vote's message index finds its turn.
-                yield "", messages, cards_html(None), past + [Turn(message, Answer(message, text, abstained=True))]
+                yield messages, cards_html(None), past + [Turn(message, Answer(message, text, abstained=True))]
                 return
             shown = messages + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
             for prefix in reveal(answer_markdown(answer)):
                 shown[-1] = {"role": "assistant", "content": prefix}
-                yield "", shown, gr.update(), past
-            yield "", shown, cards_html(answer), past + [Turn(message, answer)]
+                yield shown, gr.update(), past
+            yield shown, cards_html(answer), past + [Turn(message, answer)]
 
         def on_vote(past: list[Turn], data: gr.LikeData):
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -198,15 +203,22 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
         # postponed annotations turn into a string it cannot resolve.
         on_vote.__annotations__["data"] = gr.LikeData
 
-        def clear():
-            return [], [], cards_html(None), ""
+        # Cleared in the browser, instantly and without a server round trip:
+        # a clear that reached the page late (a busy server) used to wipe a
+        # question typed after the click. The typed question is left alone.
+        empty = json.dumps([chatbot.postprocess([]).model_dump(), cards_html(None)])
+        clear_js = f"() => {empty}"
 
         # The index may have been rebuilt since start-up: describe the live one.
         demo.load(lambda: header_markdown(engine.index), None, header)
-        question.submit(respond, [question, chatbot, turns], [question, chatbot, sources, turns])
+        # Enter moves the question out of the box in the browser, so the
+        # box is free at once: a next question typed while this answer
+        # streams is never overwritten by the answer's updates.
+        question.submit(None, [question], [question, asked], js="(q) => ['', q]", api_visibility="private").then(
+            respond, [asked, chatbot, turns], [chatbot, sources, turns])
         chatbot.like(on_vote, [turns], None)
-        new.click(clear, None, [chatbot, turns, sources, question])
-        chatbot.clear(clear, None, [chatbot, turns, sources, question])
+        new.click(None, [], [chatbot, sources], js=clear_js, api_visibility="private")
+        chatbot.clear(None, [], [chatbot, sources], js=clear_js, api_visibility="private")
     return demo
 
 

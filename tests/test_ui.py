@@ -101,9 +101,14 @@ def test_follow_up_and_new_conversation(server, watch):
     ask(page, "When was that?")
     page.wait_for_function("document.querySelectorAll('#askdoc-chat .message.bot, #askdoc-chat [data-testid=\"bot\"]').length >= 2 "
                            "&& document.querySelector('#askdoc-chat').innerText.includes('November 20, 2024')", timeout=60_000)
+    # A question typed before the click survives it: the chat and the
+    # sources are emptied in the browser, the question box is the user's.
+    page.locator("#askdoc-question textarea").fill("When was that?")
     page.locator("#askdoc-new").click()
     page.wait_for_function("!document.querySelector('#askdoc-chat').innerText.includes('November')", timeout=30_000)
-    ask(page, "When was that?")
+    assert "appear here" in page.locator("#askdoc-sources").inner_text()
+    assert page.locator("#askdoc-question textarea").input_value() == "When was that?"
+    page.locator("#askdoc-question textarea").press("Enter")
     page.wait_for_selector(".askdoc-sources-empty >> text=don't cover", timeout=60_000)
 
 
