@@ -221,16 +221,18 @@ class Retriever:
             return covered
         for terms, weight in weighted:
             postings = self._postings(self.index.sentence_lexical, terms)
-            found = np.isin(rows, postings)
+            found = _contains(postings, rows)
             for earlier, same in window:
-                found |= np.isin(earlier, postings) & same
+                found |= _contains(postings, earlier) & same
             covered += weight * found
         return covered / total
 
     @staticmethod
     def _postings(lexical, terms: tuple[str, ...]) -> np.ndarray:
+        """Sorted rows holding any of ``terms``."""
         if len(terms) == 1:
-            return lexical.postings(terms[0])
+            rows = lexical.postings(terms[0])
+            return rows if np.all(rows[1:] >= rows[:-1]) else np.sort(rows)
         return np.unique(np.concatenate([lexical.postings(t) for t in terms]))
 
     def search(self, query: Query, query_vector: np.ndarray | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
@@ -256,17 +258,19 @@ class Retriever:
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
         if topical:
             lexical_scores = ix.chunk_lexical.scores([t for g in topical for t in g])
-            top = np.argsort(-lexical_scores)[: w.lexical_candidates]
+            top = _top(lexical_scores, w.lexical_candidates)
             candidates.update(int(i) for i in top if lexical_scores[i] > 0)
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
         dense = np.asarray(ix.chunk_vectors[ids]) @ query_vector
         scores = dense + w.chunk_coverage * chunk_coverage[ids]
         order = np.argsort(-scores)
         t = ix.tables
+        # Only the candidates' rows: the tables may hold millions.
+        first, last = t.chunk_first[ids], t.chunk_last[ids]
+        docs, starts, ends = t.sent_doc[first], t.sent_start[first], t.sent_end[last]
         hits = [
             Hit(
-                chunk=int(ids[o]), source=ix.documents[t.chunk_doc[ids[o]]].id,
-                start=int(t.chunk_start[ids[o]]), end=int(t.chunk_end[ids[o]]),
+                chunk=int(ids[o]), source=ix.doc_ids[docs[o]], start=int(starts[o]), end=int(ends[o]),
                 score=float(scores[o]), dense=float(dense[o]), coverage=float(chunk_coverage[ids[o]]),
             )
             for o in order
@@ -327,6 +331,31 @@ class Retriever:
             )
         results.sort(key=lambda r: -r.score)
         return results
+
+
+def _contains(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """For each of ``rows``, is it in ``sorted_rows``? Binary search, so a
+    term in millions of sentences costs no more than a rare one.
+
+    >>> _contains(np.array([2, 5, 9]), np.array([5, 6, 9, 10])).tolist()
+    [True, False, True, False]
+    """
+    if len(sorted_rows) == 0:
+        return np.zeros(len(rows), dtype=bool)
+    at = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
+    return sorted_rows[at] == rows
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the ``k`` highest scores, best first, without sorting them all.
+
+    >>> _top(np.array([0.1, 0.9, 0.5, 0.7]), 2).tolist()
+    [1, 3]
+    """
+    if k >= len(scores):
+        return np.argsort(-scores)
+    part = np.argpartition(-scores, k)[:k]
+    return part[np.argsort(-scores[part])]
 
 
 def _stems(words) -> frozenset[str]:

@@ -24,7 +24,7 @@ from .errors import IndexLockedError, IndexStateError
 from .lexical import LexicalIndex, tokenize
 from .loaders import Document, Skipped, iter_files, load_folder
 from .segment import split_sentences
-from .store import DocumentEntry, Index, Manifest, Tables, build_faiss, check_model, load, publish, read_manifest
+from .store import FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, build_faiss, check_model, load, publish, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +105,8 @@ def staleness(docs_dir: Path, root: Path, model_id: str, config: ChunkConfig) ->
         return Staleness(missing=True)
     if manifest.model_id != model_id:
         return Staleness(settings=f"model {manifest.model_id} -> {model_id}")
+    if manifest.format_version != FORMAT_VERSION:
+        return Staleness(settings=f"index format {manifest.format_version} -> {FORMAT_VERSION}")
     if (manifest.chunk_size, manifest.chunk_overlap) != (config.size, config.overlap):
         return Staleness(settings="chunking settings")
     known = {e.id: (e.size, e.mtime_ns) for e in manifest.documents + manifest.skipped}
@@ -186,7 +188,7 @@ def build_index(
     with build_lock(root):
         documents, skipped = load_folder(docs_dir)
         previous = _previous(root, embedder.model_id, config, rebuild)
-        old = {doc.id: (i, doc.sha256) for i, doc in enumerate(previous.documents)} if previous else {}
+        old = {doc_id: (i, previous.documents.sha256(i)) for i, doc_id in enumerate(previous.doc_ids)} if previous else {}
 
         parts: list[_Parts] = []
         fresh: list[int] = []

@@ -7,7 +7,8 @@ link naming the live one::
         current -> build-20261127T201500-1234
         build-20261127T201500-1234/
             manifest.json        format, model, chunking, documents, build time
-            documents.jsonl      extracted text of every document
+            documents.jsonl      id, title, checksum, pages of every document
+            texts.utf8           their extracted text, mapped on load (docstore)
             spans.npz            sentence and chunk tables (offsets, owners)
             chunk_vectors.npy    one unit vector per chunk
             sentence_vectors.npy one unit vector per sentence
@@ -27,18 +28,20 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from . import __version__, docstore
+from .docstore import DocumentStore
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex
 from .loaders import Document
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: document text in texts.utf8, mapped on load
 CURRENT = "current"
 
 
@@ -117,7 +120,7 @@ class Index:
     """Everything a query needs, loaded from one build directory."""
 
     manifest: Manifest
-    documents: list[Document]
+    documents: Sequence[Document]  # a list while building, a DocumentStore once loaded
     tables: Tables
     chunk_vectors: np.ndarray
     sentence_vectors: np.ndarray
@@ -125,10 +128,13 @@ class Index:
     chunk_lexical: LexicalIndex
     sentence_lexical: LexicalIndex
     path: Path | None = None
+    doc_ids: list[str] = field(default_factory=list, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
-        self._by_id = {doc.id: i for i, doc in enumerate(self.documents)}
+        # Ids without reading any text: a loaded store maps it lazily.
+        self.doc_ids = list(self.documents.ids) if isinstance(self.documents, DocumentStore) else [d.id for d in self.documents]
+        self._by_id = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
 
     @property
     def chunk_count(self) -> int:
@@ -161,29 +167,12 @@ def build_faiss(vectors: np.ndarray):
     return index
 
 
-def _document_to_json(doc: Document) -> str:
-    return json.dumps(
-        {"id": doc.id, "title": doc.title, "sha256": doc.sha256, "page_starts": list(doc.page_starts), "text": doc.text},
-        ensure_ascii=False,
-    )
-
-
-def _document_from_json(line: str) -> Document:
-    data = json.loads(line)
-    return Document(
-        id=data["id"], text=data["text"], title=data["title"], sha256=data["sha256"],
-        page_starts=tuple(data["page_starts"]),
-    )
-
-
 def save_build(index: Index, directory: Path) -> None:
     """Write every part of ``index`` into the (new, empty) ``directory``."""
     import faiss
 
     directory.mkdir(parents=True)
-    with open(directory / "documents.jsonl", "w", encoding="utf-8") as fh:
-        for doc in index.documents:
-            fh.write(_document_to_json(doc) + "\n")
+    docstore.save(index.documents, directory)
     np.savez(directory / "spans.npz", **{f: getattr(index.tables, f) for f in Tables.__dataclass_fields__})
     np.save(directory / "chunk_vectors.npy", index.chunk_vectors)
     np.save(directory / "sentence_vectors.npy", index.sentence_vectors)
@@ -289,8 +278,7 @@ def load(root: Path, model_id: str | None = None) -> Index:
     if model_id is not None:
         check_model(manifest, model_id, root)
     try:
-        with open(build / "documents.jsonl", encoding="utf-8") as fh:
-            documents = [_document_from_json(line) for line in fh if line.strip()]
+        documents = DocumentStore.load(build)
         with np.load(build / "spans.npz") as npz:
             tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
         chunk_vectors = np.load(build / "chunk_vectors.npy", mmap_mode="r")

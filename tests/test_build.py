@@ -132,3 +132,16 @@ def test_lock_serializes_builds(tmp_path):
         order.append("first")
     thread.join(5)
     assert order == ["first", "second"]
+
+
+def test_an_index_in_an_older_format_is_rebuilt_by_ensure_index(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    build_index(docs, root, HashEmbedder())
+    manifest_path = store.current_build(root) / "manifest.json"
+    manifest_path.write_text(manifest_path.read_text().replace(f'"format_version": {store.FORMAT_VERSION}',
+                                                               '"format_version": 1'))
+    assert "format" in staleness(docs, root, "fake/hash-embedder", ChunkConfig()).settings
+    report = ensure_index(docs, root, HashEmbedder())
+    assert report is not None and report.embedded == 3  # nothing reused from a format it cannot read
+    assert store.load(root).manifest.format_version == store.FORMAT_VERSION

@@ -67,7 +67,8 @@ def test_other_model_is_a_clear_error(built):
     assert "fake/hash-embedder" in message and "some/other-model" in message and "askdoc index" in message
 
 
-@pytest.mark.parametrize("victim", ["chunk_vectors.npy", "spans.npz", "chunks.faiss", "documents.jsonl", "manifest.json"])
+@pytest.mark.parametrize("victim", ["chunk_vectors.npy", "spans.npz", "chunks.faiss", "documents.jsonl", "texts.utf8",
+                                    "manifest.json"])
 def test_truncated_files_give_a_clear_error(built, victim):
     _, root = built
     path = store.current_build(root) / victim

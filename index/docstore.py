@@ -1,0 +1,118 @@
+"""Document text that stays on disk until a question reads it.
+
+A million-chunk corpus is most of a gigabyte of text; holding it as Python
+strings would make a serving process that large before the model loads.
+A build writes every document's text, UTF-8, one after another into
+``texts.utf8`` and one line of metadata per document (id, title, checksum,
+pages, and where its bytes lie) into ``documents.jsonl``. Loading reads only
+the metadata and maps the text file: a document's text is decoded when it
+is first read, and the recently read ones are kept, up to a budget.
+
+    >>> docs = DocumentStore.from_documents([Document("a.txt", "Héllo.", "a", "0" * 64)])
+    >>> docs.ids, docs[0].text, len(docs)
+    (['a.txt'], 'Héllo.', 1)
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+
+from .loaders import Document
+
+TEXTS = "texts.utf8"
+METADATA = "documents.jsonl"
+
+
+class DocumentStore(Sequence):
+    """A read-only sequence of ``Document`` backed by one UTF-8 blob."""
+
+    def __init__(self, metadata: list[dict], blob, cache_chars: int = 64_000_000) -> None:
+        self._metadata = metadata
+        self._blob = blob  # bytes or an mmap
+        self.ids: list[str] = [m["id"] for m in metadata]
+        self._cache: OrderedDict[int, Document] = OrderedDict()
+        self._cached_chars = 0
+        self._cache_chars = cache_chars
+        self._lock = threading.Lock()  # the model thread and request threads read concurrently
+
+    @classmethod
+    def from_documents(cls, documents: Sequence[Document]) -> "DocumentStore":
+        """An in-memory store holding ``documents`` (what a build publishes)."""
+        parts, metadata, offset = [], [], 0
+        for doc in documents:
+            data = doc.text.encode("utf-8", "surrogatepass")
+            parts.append(data)
+            metadata.append(_metadata(doc, offset, offset + len(data)))
+            offset += len(data)
+        return cls(metadata, b"".join(parts))
+
+    def __len__(self) -> int:
+        return len(self._metadata)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        with self._lock:
+            doc = self._cache.get(i)
+            if doc is not None:
+                self._cache.move_to_end(i)
+                return doc
+        m = self._metadata[i]
+        text = bytes(self._blob[m["start"] : m["end"]]).decode("utf-8", "surrogatepass")
+        doc = Document(id=m["id"], text=text, title=m["title"], sha256=m["sha256"], page_starts=tuple(m["page_starts"]))
+        with self._lock:
+            self._cache[i] = doc
+            self._cached_chars += len(text)
+            while self._cached_chars > self._cache_chars and len(self._cache) > 1:
+                _, old = self._cache.popitem(last=False)
+                self._cached_chars -= len(old.text)
+        return doc
+
+    def sha256(self, i: int) -> str:
+        return self._metadata[i]["sha256"]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @classmethod
+    def load(cls, directory: Path, cache_chars: int = 64_000_000) -> "DocumentStore":
+        """The exact inverse of ``save``; the text is mapped, not read."""
+        with open(directory / METADATA, encoding="utf-8") as fh:
+            metadata = [json.loads(line) for line in fh if line.strip()]
+        size = (directory / TEXTS).stat().st_size
+        if metadata and metadata[-1]["end"] != size:
+            raise ValueError(f"{TEXTS} holds {size} bytes, the documents need {metadata[-1]['end']}")
+        if size == 0:
+            return cls(metadata, b"", cache_chars)
+        with open(directory / TEXTS, "rb") as fh:
+            blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
+        return cls(metadata, blob, cache_chars)
+
+
+def save(documents: Sequence[Document], directory: Path) -> None:
+    """Write ``documents`` into ``directory``, one at a time (a build never
+    holds a second copy of the corpus)."""
+    offset = 0
+    with open(directory / TEXTS, "wb") as texts, open(directory / METADATA, "w", encoding="utf-8") as meta:
+        for doc in documents:
+            data = doc.text.encode("utf-8", "surrogatepass")
+            texts.write(data)
+            meta.write(json.dumps(_metadata(doc, offset, offset + len(data)), ensure_ascii=False) + "\n")
+            offset += len(data)
+
+
+def _metadata(doc: Document, start: int, end: int) -> dict:
+    return {"id": doc.id, "title": doc.title, "sha256": doc.sha256, "page_starts": list(doc.page_starts),
+            "start": start, "end": end}
