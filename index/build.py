@@ -264,12 +264,15 @@ def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder:
         chunks=len(tables.chunk_first), sentences=len(tables.sent_start),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     )
-    chunk_tokens = [
-        tokenize(chunk_embedding_text(documents[d], documents[d].text[s:e]))
-        for d, s, e in zip(tables.chunk_doc, tables.chunk_start, tables.chunk_end)
-    ]
     sentence_tokens = [
         tokenize(documents[d].text[s:e]) for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end)
+    ]
+    # A chunk is whole sentences, so its terms are its title's and its
+    # sentences': each sentence is tokenized once, not once per chunk.
+    title_tokens = [tokenize(doc.title) for doc in documents]
+    chunk_tokens = [
+        title_tokens[d] + [token for s in range(first, last + 1) for token in sentence_tokens[s]]
+        for d, first, last in zip(tables.chunk_doc, tables.chunk_first, tables.chunk_last)
     ]
     return Index(
         manifest=manifest, documents=list(documents), tables=tables, chunk_vectors=chunk_vectors,
