@@ -24,7 +24,8 @@ from .errors import IndexLockedError, IndexStateError
 from .lexical import LexicalIndex, tokenize
 from .loaders import Document, Skipped, iter_files, load_folder
 from .segment import split_sentences
-from .store import FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, build_faiss, check_model, load, publish, read_manifest
+from . import vectors
+from .store import FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, publish, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -181,8 +182,14 @@ def build_index(
     config: ChunkConfig = ChunkConfig(),
     rebuild: bool = False,
     progress: Progress | None = None,
+    vector_index: str = "auto",
 ) -> BuildReport:
-    """Index ``docs_dir`` into ``root``, re-embedding only what changed."""
+    """Index ``docs_dir`` into ``root``, re-embedding only what changed.
+
+    ``vector_index`` is ``auto`` (exact search up to ``vectors.EXACT_UP_TO``
+    chunks, approximate above), ``exact`` or ``approximate``.
+    """
+    vectors.choose_kind(0, vector_index)  # a bad value fails before any work
     began = time.perf_counter()
     docs_dir, root = Path(docs_dir), Path(root)
     with build_lock(root):
@@ -196,13 +203,15 @@ def build_index(
             if doc.id in old and old[doc.id][1] == doc.sha256:
                 parts.append(_reuse(previous, old[doc.id][0]))
             else:
-                if progress:
-                    progress("splitting", len(fresh), 0)
                 parts.append(_split(doc, config))
                 fresh.append(i)
+            if progress:
+                progress("splitting", i + 1, len(documents))
         _embed_fresh(documents, parts, fresh, embedder, progress)
 
-        index = _assemble(documents, parts, skipped, docs_dir, embedder, config)
+        if progress:
+            progress("building the search indexes", 0, 0)
+        index = _assemble(documents, parts, skipped, docs_dir, embedder, config, vector_index)
         path = publish(index, root)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
@@ -240,7 +249,8 @@ def _embed_fresh(documents, parts, fresh, embedder: Embedder, progress: Progress
         sentence_cursor += n_sents
 
 
-def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder: Embedder, config: ChunkConfig) -> Index:
+def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder: Embedder, config: ChunkConfig,
+              vector_index: str) -> Index:
     offsets = np.cumsum([0] + [len(p.sent_start) for p in parts])
     tables = Tables(
         sent_doc=np.concatenate([np.full(len(p.sent_start), i, dtype=np.int32) for i, p in enumerate(parts)]),
@@ -255,6 +265,7 @@ def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder:
     chunk_vectors = np.concatenate([p.chunk_vectors.reshape(-1, dim) for p in parts]).astype(np.float32)
     sentence_vectors = np.concatenate([p.sentence_vectors.reshape(-1, dim) for p in parts]).astype(np.float32)
 
+    faiss_index, info = vectors.build(chunk_vectors, vector_index)
     files = _file_entries(docs_dir)
     entry = lambda doc_id, sha: DocumentEntry(doc_id, sha, *files.get(doc_id, (0, 0)))  # noqa: E731
     manifest = Manifest(
@@ -263,6 +274,8 @@ def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder:
         skipped=tuple(entry(s.path, "") for s in skipped),
         chunks=len(tables.chunk_first), sentences=len(tables.sent_start),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        vector_index=vector_index, faiss_index=info.factory, faiss_nprobe=info.nprobe,
+        faiss_recall_at_10=round(info.recall_at_10, 4),
     )
     sentence_tokens = [
         tokenize(documents[d].text[s:e]) for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end)
@@ -276,7 +289,7 @@ def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder:
     ]
     return Index(
         manifest=manifest, documents=list(documents), tables=tables, chunk_vectors=chunk_vectors,
-        sentence_vectors=sentence_vectors, faiss_index=build_faiss(chunk_vectors),
+        sentence_vectors=sentence_vectors, faiss_index=faiss_index,
         chunk_lexical=LexicalIndex.build(chunk_tokens), sentence_lexical=LexicalIndex.build(sentence_tokens),
     )
 
@@ -296,8 +309,10 @@ def ensure_index(docs_dir: Path, root: Path, embedder: Embedder, progress: Progr
             log.warning("docs folder %s not found; answering from the existing index", docs_dir)
             return None
         config = ChunkConfig(manifest.chunk_size, manifest.chunk_overlap)
+        vector_index = manifest.vector_index
     else:
         config = ChunkConfig()
+        vector_index = "auto"
     state = staleness(docs_dir, root, embedder.model_id, config)
     if not state.stale:
         return None
@@ -306,4 +321,4 @@ def ensure_index(docs_dir: Path, root: Path, embedder: Embedder, progress: Progr
     else:
         log.info("docs changed (%d added, %d changed, %d removed): refreshing the index",
                  len(state.added), len(state.changed), len(state.removed))
-    return build_index(docs_dir, root, embedder, config, progress=progress)
+    return build_index(docs_dir, root, embedder, config, progress=progress, vector_index=vector_index)

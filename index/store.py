@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, docstore
+from . import __version__, docstore, vectors
 from .docstore import DocumentStore
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .lexical import LexicalIndex
@@ -67,7 +67,10 @@ class Manifest:
     built_at: str
     format_version: int = FORMAT_VERSION
     askdoc_version: str = __version__
-    faiss_index: str = "IndexFlatIP"
+    vector_index: str = "auto"  # what was asked for: auto, exact or approximate (see vectors.py)
+    faiss_index: str = "Flat"  # the FAISS factory string built
+    faiss_nprobe: int = 0
+    faiss_recall_at_10: float = 1.0
     skipped: tuple[DocumentEntry, ...] = ()
 
     def to_json(self) -> str:
@@ -155,16 +158,6 @@ class Index:
         t = self.tables
         first, last = t.chunk_first[j], t.chunk_last[j]
         return self.documents[t.sent_doc[first]].text[t.sent_start[first] : t.sent_end[last]]
-
-
-def build_faiss(vectors: np.ndarray):
-    """Exact inner-product search: the vectors are unit length, so it is cosine."""
-    import faiss
-
-    index = faiss.IndexFlatIP(vectors.shape[1])
-    if len(vectors):
-        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    return index
 
 
 def save_build(index: Index, directory: Path) -> None:
@@ -284,6 +277,7 @@ def load(root: Path, model_id: str | None = None) -> Index:
         chunk_vectors = np.load(build / "chunk_vectors.npy", mmap_mode="r")
         sentence_vectors = np.load(build / "sentence_vectors.npy", mmap_mode="r")
         faiss_index = faiss.read_index(str(build / "chunks.faiss"))
+        vectors.set_nprobe(faiss_index, manifest.faiss_nprobe)
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))
         sentence_lexical = LexicalIndex.load(build / "bm25_sentences", len(tables.sent_start))
     except Exception as exc:  # numpy, faiss, json and bm25s each raise their own types
