@@ -24,8 +24,9 @@ from .errors import IndexLockedError, IndexStateError
 from .lexical import LexicalIndex, tokenize
 from .loaders import Document, Skipped, iter_files, load_folder
 from .segment import split_sentences
-from . import vectors
-from .store import FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, publish, read_manifest
+from . import store, vectors
+from .store import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build, publish,
+                    read_manifest)
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +130,7 @@ class _Parts:
     sent_heading: np.ndarray
     chunk_first: np.ndarray  # local sentence numbers
     chunk_last: np.ndarray
-    sentence_vectors: np.ndarray | None = None
-    chunk_vectors: np.ndarray | None = None
+    reused_rows: tuple[np.ndarray, np.ndarray] | None = None  # (sentence rows, chunk rows) in the previous build
 
 
 def _split(doc: Document, config: ChunkConfig) -> _Parts:
@@ -155,8 +155,7 @@ def _reuse(previous: Index, doc_index: int) -> _Parts:
         sent_start=t.sent_start[sent_rows], sent_end=t.sent_end[sent_rows],
         sent_para=t.sent_para[sent_rows], sent_heading=t.sent_heading[sent_rows],
         chunk_first=t.chunk_first[chunk_rows] - offset, chunk_last=t.chunk_last[chunk_rows] - offset,
-        sentence_vectors=np.asarray(previous.sentence_vectors[sent_rows]),
-        chunk_vectors=np.asarray(previous.chunk_vectors[chunk_rows]),
+        reused_rows=(sent_rows, chunk_rows),
     )
 
 
@@ -207,12 +206,16 @@ def build_index(
                 fresh.append(i)
             if progress:
                 progress("splitting", i + 1, len(documents))
-        _embed_fresh(documents, parts, fresh, embedder, progress)
-
+        tables = _tables(parts)
+        # Vectors go straight into the new build's files: a build never
+        # holds the corpus's vectors in memory (several GB at a million chunks).
+        build = new_build(root)
+        chunk_vectors, sentence_vectors = _write_vectors(build, documents, parts, tables, previous, embedder, progress)
         if progress:
             progress("building the search indexes", 0, 0)
-        index = _assemble(documents, parts, skipped, docs_dir, embedder, config, vector_index)
-        path = publish(index, root)
+        index = _assemble(documents, tables, chunk_vectors, sentence_vectors, skipped, docs_dir, embedder, config,
+                          vector_index)
+        path = publish(index, root, build)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
         documents=len(documents), embedded=len(fresh), reused=len(documents) - len(fresh), removed=removed,
@@ -221,38 +224,9 @@ def build_index(
     )
 
 
-def _embed_fresh(documents, parts, fresh, embedder: Embedder, progress: Progress | None) -> None:
-    chunk_texts: list[str] = []
-    sentence_texts: list[str] = []
-    for i in fresh:
-        doc, p = documents[i], parts[i]
-        for first, last in zip(p.chunk_first, p.chunk_last):
-            chunk_texts.append(chunk_embedding_text(doc, doc.text[p.sent_start[first] : p.sent_end[last]]))
-        sentence_texts.extend(doc.text[s:e] for s, e in zip(p.sent_start, p.sent_end))
-    total = len(chunk_texts) + len(sentence_texts)
-    done = 0
-
-    def tick(n: int) -> None:
-        nonlocal done
-        done += n
-        if progress:
-            progress("embedding", done, total)
-
-    vectors = embedder.encode(chunk_texts + sentence_texts, progress=tick) if total else None
-    chunk_cursor, sentence_cursor = 0, len(chunk_texts)
-    for i in fresh:
-        p = parts[i]
-        n_chunks, n_sents = len(p.chunk_first), len(p.sent_start)
-        p.chunk_vectors = vectors[chunk_cursor : chunk_cursor + n_chunks]
-        p.sentence_vectors = vectors[sentence_cursor : sentence_cursor + n_sents]
-        chunk_cursor += n_chunks
-        sentence_cursor += n_sents
-
-
-def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder: Embedder, config: ChunkConfig,
-              vector_index: str) -> Index:
+def _tables(parts: list[_Parts]) -> Tables:
     offsets = np.cumsum([0] + [len(p.sent_start) for p in parts])
-    tables = Tables(
+    return Tables(
         sent_doc=np.concatenate([np.full(len(p.sent_start), i, dtype=np.int32) for i, p in enumerate(parts)]),
         sent_start=np.concatenate([p.sent_start for p in parts]),
         sent_end=np.concatenate([p.sent_end for p in parts]),
@@ -261,10 +235,67 @@ def _assemble(documents, parts: list[_Parts], skipped, docs_dir: Path, embedder:
         chunk_first=np.concatenate([p.chunk_first + offsets[i] for i, p in enumerate(parts)]).astype(np.int32),
         chunk_last=np.concatenate([p.chunk_last + offsets[i] for i, p in enumerate(parts)]).astype(np.int32),
     )
-    dim = embedder.dimension
-    chunk_vectors = np.concatenate([p.chunk_vectors.reshape(-1, dim) for p in parts]).astype(np.float32)
-    sentence_vectors = np.concatenate([p.sentence_vectors.reshape(-1, dim) for p in parts]).astype(np.float32)
 
+
+def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, previous: Index | None,
+                   embedder: Embedder, progress: Progress | None, slice_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Fill ``chunk_vectors.npy`` and ``sentence_vectors.npy`` in ``build``:
+    reused documents copy their rows from the previous build, the others are
+    embedded a slice at a time, shortest texts first (least padding)."""
+    from numpy.lib.format import open_memmap
+
+    dim = embedder.dimension
+    n_chunks, n_sents = len(tables.chunk_first), len(tables.sent_start)
+    chunk_out = open_memmap(build / store.CHUNK_VECTORS, mode="w+", dtype=np.float32, shape=(n_chunks, dim))
+    sent_out = open_memmap(build / store.SENTENCE_VECTORS, mode="w+", dtype=np.float32, shape=(n_sents, dim))
+    chunk_doc = tables.chunk_doc
+    fresh_doc = np.array([p.reused_rows is None for p in parts] or [False])
+    chunk_offset = np.cumsum([0] + [len(p.chunk_first) for p in parts])
+    sent_offset = np.cumsum([0] + [len(p.sent_start) for p in parts])
+    for i, p in enumerate(parts):
+        if p.reused_rows is not None:
+            sent_rows, chunk_rows = p.reused_rows
+            chunk_out[chunk_offset[i] : chunk_offset[i + 1]] = previous.chunk_vectors[chunk_rows]
+            sent_out[sent_offset[i] : sent_offset[i + 1]] = previous.sentence_vectors[sent_rows]
+
+    # One job per text to embed: chunk rows first, then sentence rows (+ n_chunks).
+    chunk_jobs = np.flatnonzero(fresh_doc[chunk_doc]) if n_chunks else np.zeros(0, dtype=np.int64)
+    sent_jobs = np.flatnonzero(fresh_doc[tables.sent_doc]) if n_sents else np.zeros(0, dtype=np.int64)
+    title_length = np.array([len(d.title) + 1 for d in documents] or [0])
+    lengths = np.concatenate([
+        tables.chunk_end[chunk_jobs] - tables.chunk_start[chunk_jobs] + title_length[chunk_doc[chunk_jobs]],
+        tables.sent_end[sent_jobs] - tables.sent_start[sent_jobs],
+    ])
+    jobs = np.concatenate([chunk_jobs, sent_jobs + n_chunks])[np.argsort(lengths, kind="stable")]
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress("embedding", done, len(jobs))
+
+    def text(job: int) -> str:
+        if job < n_chunks:
+            doc = documents[chunk_doc[job]]
+            return chunk_embedding_text(doc, doc.text[tables.chunk_start[job] : tables.chunk_end[job]])
+        row = job - n_chunks
+        return documents[tables.sent_doc[row]].text[tables.sent_start[row] : tables.sent_end[row]]
+
+    for begin in range(0, len(jobs), slice_size):
+        batch = jobs[begin : begin + slice_size]
+        found = embedder.encode([text(int(j)) for j in batch], progress=tick)
+        is_chunk = batch < n_chunks
+        chunk_out[batch[is_chunk]] = found[is_chunk]
+        sent_out[batch[~is_chunk] - n_chunks] = found[~is_chunk]
+    chunk_out.flush()
+    sent_out.flush()
+    return chunk_out, sent_out
+
+
+def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, skipped,
+              docs_dir: Path, embedder: Embedder, config: ChunkConfig, vector_index: str) -> Index:
+    dim = embedder.dimension
     faiss_index, info = vectors.build(chunk_vectors, vector_index)
     files = _file_entries(docs_dir)
     entry = lambda doc_id, sha: DocumentEntry(doc_id, sha, *files.get(doc_id, (0, 0)))  # noqa: E731

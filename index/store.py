@@ -41,6 +41,8 @@ from .loaders import Document
 
 log = logging.getLogger(__name__)
 
+CHUNK_VECTORS = "chunk_vectors.npy"
+SENTENCE_VECTORS = "sentence_vectors.npy"
 FORMAT_VERSION = 2  # 2: document text in texts.utf8, mapped on load
 CURRENT = "current"
 
@@ -161,20 +163,30 @@ class Index:
 
 
 def save_build(index: Index, directory: Path) -> None:
-    """Write every part of ``index`` into the (new, empty) ``directory``."""
+    """Write every part of ``index`` into the build ``directory``.
+
+    Vectors a build already wrote there (memory-mapped, see
+    ``build._write_vectors``) are left as they are.
+    """
     import faiss
 
-    directory.mkdir(parents=True)
+    directory.mkdir(parents=True, exist_ok=True)
     docstore.save(index.documents, directory)
     np.savez(directory / "spans.npz", **{f: getattr(index.tables, f) for f in Tables.__dataclass_fields__})
-    np.save(directory / "chunk_vectors.npy", index.chunk_vectors)
-    np.save(directory / "sentence_vectors.npy", index.sentence_vectors)
+    for name, array in ((CHUNK_VECTORS, index.chunk_vectors), (SENTENCE_VECTORS, index.sentence_vectors)):
+        if not _written_to(array, directory / name):
+            np.save(directory / name, array)
     faiss.write_index(index.faiss_index, str(directory / "chunks.faiss"))
     index.chunk_lexical.save(directory / "bm25_chunks")
     index.sentence_lexical.save(directory / "bm25_sentences")
     # The manifest goes last: a build directory without one is incomplete.
     (directory / "manifest.json").write_text(index.manifest.to_json(), encoding="utf-8")
     _fsync_tree(directory)
+
+
+def _written_to(array: np.ndarray, path: Path) -> bool:
+    filename = getattr(array, "filename", None)
+    return filename is not None and path.exists() and os.path.samefile(filename, path)
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -206,12 +218,21 @@ def read_manifest(root: Path) -> Manifest | None:
         raise IndexCorruptError(f"index manifest in {build} is unreadable ({exc}); rebuild with: askdoc index --rebuild") from exc
 
 
-def publish(index: Index, root: Path) -> Path:
-    """Save ``index`` as a new build under ``root`` and make it current."""
+def new_build(root: Path) -> Path:
+    """A fresh, empty build directory under ``root`` (incomplete, and so
+    ignored and eventually removed, until ``publish`` gives it a manifest)."""
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    name = f"build-{stamp}-{os.getpid()}-{time.monotonic_ns() % 100000}"
-    build = root / name
+    build = root / f"build-{stamp}-{os.getpid()}-{time.monotonic_ns() % 100000}"
+    build.mkdir()
+    return build
+
+
+def publish(index: Index, root: Path, build: Path | None = None) -> Path:
+    """Save ``index`` as a new build under ``root`` (into ``build`` when the
+    caller already started one) and make it current."""
+    build = build or new_build(root)
+    name = build.name
     save_build(index, build)
     tmp_link = root / f".{CURRENT}.{os.getpid()}"
     tmp_link.unlink(missing_ok=True)
@@ -274,8 +295,8 @@ def load(root: Path, model_id: str | None = None) -> Index:
         documents = DocumentStore.load(build)
         with np.load(build / "spans.npz") as npz:
             tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
-        chunk_vectors = np.load(build / "chunk_vectors.npy", mmap_mode="r")
-        sentence_vectors = np.load(build / "sentence_vectors.npy", mmap_mode="r")
+        chunk_vectors = np.load(build / CHUNK_VECTORS, mmap_mode="r")
+        sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
         faiss_index = faiss.read_index(str(build / "chunks.faiss"))
         vectors.set_nprobe(faiss_index, manifest.faiss_nprobe)
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))
