@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -237,17 +239,44 @@ def _tables(parts: list[_Parts]) -> Tables:
     )
 
 
+class _RowWriter:
+    """A float32 ``.npy`` file of known shape, filled by rows in any order
+    with positional writes: unlike a writable memory map, the rows written
+    never count against the build's resident memory."""
+
+    def __init__(self, path: Path, rows: int, dim: int) -> None:
+        self.path, self.dim = path, dim
+        self._fh = open(path, "wb")
+        np.lib.format.write_array_header_1_0(self._fh, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)})
+        self._data = self._fh.tell()
+        self._fh.truncate(self._data + rows * dim * 4)
+        self._fh.flush()
+
+    def write(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """Rows ``rows`` (ascending or not) get ``values``; runs of
+        consecutive rows go out as one write."""
+        if len(rows) == 0:
+            return
+        order = np.argsort(rows, kind="stable")
+        rows, values = rows[order], np.ascontiguousarray(values[order], dtype="<f4")
+        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
+        for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+            os.pwrite(self._fh.fileno(), values[lo:hi].tobytes(), self._data + int(rows[lo]) * self.dim * 4)
+
+    def close(self) -> np.ndarray:
+        self._fh.close()
+        return np.load(self.path, mmap_mode="r")
+
+
 def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, previous: Index | None,
                    embedder: Embedder, progress: Progress | None, slice_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Fill ``chunk_vectors.npy`` and ``sentence_vectors.npy`` in ``build``:
     reused documents copy their rows from the previous build, the others are
     embedded a slice at a time, shortest texts first (least padding)."""
-    from numpy.lib.format import open_memmap
-
     dim = embedder.dimension
     n_chunks, n_sents = len(tables.chunk_first), len(tables.sent_start)
-    chunk_out = open_memmap(build / store.CHUNK_VECTORS, mode="w+", dtype=np.float32, shape=(n_chunks, dim))
-    sent_out = open_memmap(build / store.SENTENCE_VECTORS, mode="w+", dtype=np.float32, shape=(n_sents, dim))
+    chunk_out = _RowWriter(build / store.CHUNK_VECTORS, n_chunks, dim)
+    sent_out = _RowWriter(build / store.SENTENCE_VECTORS, n_sents, dim)
     chunk_doc = tables.chunk_doc
     fresh_doc = np.array([p.reused_rows is None for p in parts] or [False])
     chunk_offset = np.cumsum([0] + [len(p.chunk_first) for p in parts])
@@ -255,8 +284,8 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     for i, p in enumerate(parts):
         if p.reused_rows is not None:
             sent_rows, chunk_rows = p.reused_rows
-            chunk_out[chunk_offset[i] : chunk_offset[i + 1]] = previous.chunk_vectors[chunk_rows]
-            sent_out[sent_offset[i] : sent_offset[i + 1]] = previous.sentence_vectors[sent_rows]
+            chunk_out.write(np.arange(chunk_offset[i], chunk_offset[i + 1]), previous.chunk_vectors[chunk_rows])
+            sent_out.write(np.arange(sent_offset[i], sent_offset[i + 1]), previous.sentence_vectors[sent_rows])
 
     # One job per text to embed: chunk rows first, then sentence rows (+ n_chunks).
     chunk_jobs = np.flatnonzero(fresh_doc[chunk_doc]) if n_chunks else np.zeros(0, dtype=np.int64)
@@ -286,11 +315,9 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
         batch = jobs[begin : begin + slice_size]
         found = embedder.encode([text(int(j)) for j in batch], progress=tick)
         is_chunk = batch < n_chunks
-        chunk_out[batch[is_chunk]] = found[is_chunk]
-        sent_out[batch[~is_chunk] - n_chunks] = found[~is_chunk]
-    chunk_out.flush()
-    sent_out.flush()
-    return chunk_out, sent_out
+        chunk_out.write(batch[is_chunk], found[is_chunk])
+        sent_out.write(batch[~is_chunk] - n_chunks, found[~is_chunk])
+    return chunk_out.close(), sent_out.close()
 
 
 def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, skipped,
@@ -308,8 +335,11 @@ def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vec
         vector_index=vector_index, faiss_index=info.factory, faiss_nprobe=info.nprobe,
         faiss_recall_at_10=round(info.recall_at_10, 4),
     )
+    # Interned, every occurrence of a term is one shared string: millions
+    # of sentences would otherwise hold millions of copies until BM25 is built.
     sentence_tokens = [
-        tokenize(documents[d].text[s:e]) for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end)
+        [sys.intern(t) for t in tokenize(documents[d].text[s:e])]
+        for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end)
     ]
     # A chunk is whole sentences, so its terms are its title's and its
     # sentences': each sentence is tokenized once, not once per chunk.

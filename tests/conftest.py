@@ -244,6 +244,18 @@ def ui_round_trip(page, question: str) -> float:
     return time.perf_counter() - began
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (VmHWM), for benchmarks.
+
+    Not ``getrusage``: Linux carries ``ru_maxrss`` across exec, so a child
+    started by a parent holding the model would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1e3
+    return 0.0
+
+
 def percentile(values: list[float], q: float) -> float:
     """The q-quantile of ``values`` by nearest rank (0.0 for none), for benchmark tables."""
     ordered = sorted(values)

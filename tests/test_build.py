@@ -4,6 +4,7 @@ import logging
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from index import store
@@ -145,3 +146,29 @@ def test_an_index_in_an_older_format_is_rebuilt_by_ensure_index(write_docs, tmp_
     report = ensure_index(docs, root, HashEmbedder())
     assert report is not None and report.embedded == 3  # nothing reused from a format it cannot read
     assert store.load(root).manifest.format_version == store.FORMAT_VERSION
+
+
+@pytest.mark.parametrize("rows", [[3, 0, 1, 2], [0, 1, 2, 3], [2], []])
+def test_row_writer_fills_rows_in_any_order(tmp_path, rows):
+    from index.build import _RowWriter
+
+    expected = np.zeros((4, 3), dtype=np.float32)
+    writer = _RowWriter(tmp_path / "v.npy", 4, 3)
+    values = np.arange(len(rows) * 3, dtype=np.float32).reshape(len(rows), 3) + 1
+    writer.write(np.array(rows, dtype=np.int64), values)
+    expected[rows] = values
+    assert np.array_equal(writer.close(), expected)
+    assert np.array_equal(np.load(tmp_path / "v.npy"), expected)  # a plain .npy file
+
+
+def test_reused_documents_keep_their_vectors(write_docs, tmp_path):
+    docs = write_docs(DOCS)
+    root = tmp_path / "index"
+    build_index(docs, root, HashEmbedder())
+    before = store.load(root)
+    (docs / "zz.txt").write_text("Zebras are striped.")
+    build_index(docs, root, HashEmbedder())
+    after = store.load(root)
+    assert after.chunk_count > before.chunk_count
+    assert np.array_equal(np.asarray(after.chunk_vectors[: before.chunk_count]), np.asarray(before.chunk_vectors))
+    assert np.array_equal(np.asarray(after.sentence_vectors[: before.sentence_count]), np.asarray(before.sentence_vectors))

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -36,16 +35,26 @@ from conftest import XQUAD, Server, percentile  # noqa: E402
 
 
 def index_once(docs: Path, index: Path) -> tuple[float, int]:
-    """Wall time of `askdoc index --rebuild` in a fresh process, and its peak RSS in bytes."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall time of `askdoc index --rebuild` in a fresh process, and its peak
+    RSS in bytes (sampled every 20 ms: getrusage would report this process's
+    own peak, which Linux hands down to children across exec)."""
+    import psutil
+
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "assistant", "index", "--rebuild", "--docs", str(docs),
-                             "--index", str(index)], capture_output=True, text=True, cwd=ROOT)
+    child = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--rebuild", "--docs", str(docs),
+                              "--index", str(index)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             cwd=ROOT)
+    watched, peak = psutil.Process(child.pid), 0
+    while child.poll() is None:
+        try:
+            peak = max(peak, watched.memory_info().rss)
+        except psutil.NoSuchProcess:
+            break
+        time.sleep(0.02)
     seconds = time.perf_counter() - began
-    if result.returncode:
-        raise SystemExit(result.stderr)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, max(peak, before) * 1024
+    if child.returncode:
+        raise SystemExit(child.stderr.read())
+    return seconds, peak
 
 
 def embedded_texts(index_dir: Path) -> list[str]:

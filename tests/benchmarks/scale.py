@@ -1,0 +1,228 @@
+"""askdoc at 10k, 100k and 1M chunks: build time, answer latency, memory,
+disk, and the approximate index's recall (issue 5, scale).
+
+    .venv/bin/python tests/benchmarks/scale.py [--sizes 10000 100000 1000000]
+
+Text: real sentences (the XQuAD articles) shuffled into synthetic documents
+of about 100 chunks each, so segmentation, chunking, BM25 and the stores do
+their real work at every size. Vectors: embedding a million chunks and their
+sentences with MiniLM would take this 2-core machine hours, so the build's
+embedder is a stand-in that gives each text a mixture of real MiniLM vectors
+of XQuAD sentences (the shape real embeddings have, not the text's own
+meaning); the real model's time for the same texts is reported beside it,
+extrapolated from its measured rate. Questions are real XQuAD questions
+embedded by the real model, answered by the real engine.
+
+Each build and each serving run is a fresh subprocess, so peak memory is its
+own. Prints one table and writes tests/benchmarks/results/scale.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from conftest import XQUAD, peak_rss_mb, percentile  # noqa: E402
+
+CHARS_PER_CHUNK = 650  # 800-character chunks overlapping by 150
+POOL = HERE / "results" / "scale-pool.npz"
+
+
+def sentence_pool(work: Path) -> tuple[list[str], list[str]]:
+    """(XQuAD sentences, XQuAD questions)."""
+    from assistant.evaluate import xquad_questions
+    from index.loaders import load_folder
+    from index.segment import split_sentences
+
+    cases = xquad_questions(XQUAD, work / "xquad")
+    documents, _ = load_folder(work / "xquad")
+    sentences = [doc.text[s.start : s.end] for doc in documents for s in split_sentences(doc.text) if not s.heading]
+    return sentences, [c.question for c in cases]
+
+
+def write_corpus(sentences: list[str], chunks: int, docs: Path, seed: int = 0) -> int:
+    """Synthetic documents of shuffled real sentences, about ``chunks`` chunks in all; returns bytes written."""
+    rng = random.Random(seed)
+    docs.mkdir(parents=True)
+    target = chunks * CHARS_PER_CHUNK
+    per_doc = 100 * CHARS_PER_CHUNK
+    written = n = 0
+    while written < target:
+        paragraphs, size = [], 0
+        while size < min(per_doc, target - written):
+            paragraph = " ".join(rng.choice(sentences) for _ in range(rng.randint(3, 8)))
+            paragraphs.append(paragraph)
+            size += len(paragraph) + 2
+        text = f"Synthetic article {n}\n\n" + "\n\n".join(paragraphs) + "\n"
+        (docs / f"article-{n:06d}.txt").write_text(text, encoding="utf-8")
+        written += len(text.encode("utf-8"))
+        n += 1
+    return written
+
+
+class MixtureEmbedder:
+    """Stand-in embedder for scale runs: each text gets a fixed mixture of
+    two real MiniLM sentence vectors plus a little noise, by a hash of the
+    text. Fast, deterministic, and shaped like real embeddings."""
+
+    def __init__(self, pool: np.ndarray, model_id: str) -> None:
+        self.pool = pool
+        self.model_id = model_id
+        self.dimension = pool.shape[1]
+
+    def encode(self, texts, progress=None) -> np.ndarray:
+        hashes = np.array([zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in texts], dtype=np.int64)
+        n = len(self.pool)
+        rng = np.random.default_rng(int(hashes.sum() % 2**32) if len(hashes) else 0)
+        out = self.pool[hashes % n] + 0.5 * self.pool[(hashes // n) % n]
+        out += rng.normal(scale=0.15 / np.sqrt(self.dimension), size=out.shape)
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        if progress:
+            progress(len(texts))
+        return out.astype(np.float32)
+
+
+def child_build(docs: Path, index: Path) -> None:
+    from index.build import build_index
+    from index.embed import DEFAULT_MODEL
+
+    pool = np.load(POOL)["sentences"]
+    began = time.perf_counter()
+    report = build_index(docs, index, MixtureEmbedder(pool, DEFAULT_MODEL))
+    print(json.dumps({"seconds": time.perf_counter() - began, "chunks": report.chunks, "sentences": report.sentences,
+                      "documents": report.documents, "build_peak_rss_mb": peak_rss_mb()}))
+
+
+def child_serve(index: Path, questions_file: Path) -> None:
+    import psutil
+
+    from assistant.engine import Assistant
+    from index import vectors
+    from index.embed import load_embedder
+
+    me = psutil.Process()
+    embedder = load_embedder()
+    embedder.encode(["warm up the model"])
+    rss_model = me.memory_info().rss
+    began = time.perf_counter()
+    assistant = Assistant.load(index, embedder=embedder)
+    load_seconds = time.perf_counter() - began
+    rss_loaded = me.memory_info().rss
+    questions = json.loads(questions_file.read_text())
+    for q in questions[:10]:
+        assistant.ask(q)
+    ask_times, search_times = [], []
+    query_vectors = embedder.encode(questions)
+    for q, v in zip(questions, query_vectors):
+        began = time.perf_counter()
+        assistant.ask(q)
+        ask_times.append(time.perf_counter() - began)
+        began = time.perf_counter()
+        assistant.index.faiss_index.search(v[None, :], 10)
+        search_times.append(time.perf_counter() - began)
+    ix = assistant.index
+    truth = vectors.exact_neighbours(ix.chunk_vectors, query_vectors, 10)
+    _, found = ix.faiss_index.search(query_vectors, 10)
+    print(json.dumps({
+        "load_seconds": load_seconds, "rss_model_mb": rss_model / 1e6, "rss_loaded_mb": rss_loaded / 1e6,
+        "rss_end_mb": me.memory_info().rss / 1e6, "ask_p50_ms": 1000 * statistics.median(ask_times),
+        "ask_p95_ms": 1000 * percentile(ask_times, 0.95), "faiss_p50_ms": 1000 * statistics.median(search_times),
+        "faiss_index": ix.manifest.faiss_index, "nprobe": ix.manifest.faiss_nprobe,
+        "build_recall_at_10": ix.manifest.faiss_recall_at_10,
+        "question_recall_at_10": vectors.recall_at_k(truth, found, 10), "serve_peak_rss_mb": peak_rss_mb(),
+    }))
+
+
+def run_child(*args: str) -> dict:
+    """Run this script as a child (its own process, its own peak memory); its JSON result."""
+    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    if result.returncode:
+        raise SystemExit(result.stderr[-3000:])
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def disk_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--questions", type=int, default=200)
+    parser.add_argument("--child-build", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-serve", nargs=2, type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_build:
+        return child_build(*args.child_build)
+    if args.child_serve:
+        return child_serve(*args.child_serve)
+
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    from index.embed import load_embedder
+
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        sentences, questions = sentence_pool(work)
+        embedder = load_embedder()
+        POOL.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(POOL, sentences=embedder.encode(sentences))
+        sample = random.Random(1).sample(questions, min(args.questions, len(questions)))
+        (work / "questions.json").write_text(json.dumps(sample))
+        # The real model's rate on texts like the ones an index embeds.
+        texts = random.Random(2).sample(sentences, min(1000, len(sentences)))
+        texts += [" ".join(random.Random(i).sample(sentences, 5))[:800] for i in range(500)]
+        began = time.perf_counter()
+        embedder.encode(texts)
+        model_rate = len(texts) / (time.perf_counter() - began)
+
+        for size in args.sizes:
+            docs, index = work / f"docs-{size}", work / f"index-{size}"
+            began = time.perf_counter()
+            text_bytes = write_corpus(sentences, size, docs)
+            print(f"{size}: wrote {text_bytes / 1e6:.0f} MB in {time.perf_counter() - began:.0f}s", file=sys.stderr)
+            build = run_child("--child-build", str(docs), str(index))
+            print(f"{size}: built in {build['seconds']:.0f}s", file=sys.stderr)
+            serve = run_child("--child-serve", str(index), str(work / "questions.json"))
+            texts_embedded = build["chunks"] + build["sentences"]
+            rows.append({
+                "target_chunks": size, "text_mb": text_bytes / 1e6, **build,
+                "real_model_embed_seconds_extrapolated": texts_embedded / model_rate,
+                "disk_mb": disk_mb(index), **serve,
+            })
+            import shutil
+
+            shutil.rmtree(docs)
+            shutil.rmtree(index)
+    print("| chunks | sentences | text | build (w/o model) | + real model, extrapolated | build peak RSS | disk | "
+          "load | ask p50 / p95 | FAISS p50 | index (nprobe) | recall@10 build / questions | serving RSS |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['chunks']:,} | {r['sentences']:,} | {r['text_mb']:.0f} MB | {r['seconds']:.0f} s | "
+              f"{r['real_model_embed_seconds_extrapolated'] / 60:.0f} min | {r['build_peak_rss_mb']:,.0f} MB | "
+              f"{r['disk_mb']:,.0f} MB | {r['load_seconds']:.1f} s | {r['ask_p50_ms']:.0f} / {r['ask_p95_ms']:.0f} ms | "
+              f"{r['faiss_p50_ms']:.2f} ms | {r['faiss_index']} ({r['nprobe']}) | "
+              f"{r['build_recall_at_10']:.3f} / {r['question_recall_at_10']:.3f} | {r['rss_end_mb']:,.0f} MB |")
+    out = HERE / "results" / "scale.json"
+    out.write_text(json.dumps({"model_texts_per_second": model_rate, "rows": rows}, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
