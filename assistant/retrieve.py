@@ -11,6 +11,7 @@ X tell Y").
 
 from __future__ import annotations
 
+import bisect
 import logging
 import math
 import re
@@ -120,6 +121,10 @@ class Retriever:
             buckets.setdefault(len(token), []).append(token)
         return buckets
 
+    @cached_property
+    def _sorted_vocabulary(self) -> list[str]:
+        return sorted(self.index.sentence_lexical.vocabulary)
+
     def spell(self, token: str) -> str | None:
         """The corpus term ``token`` most likely misspells, if any."""
         limit = typo_limit(token)
@@ -189,9 +194,14 @@ class Retriever:
         the stemmer keeps apart, such as "malaysia" and "malaysian")."""
         if len(token) < 5:
             return []
+        vocabulary = self._sorted_vocabulary
         found = []
-        for length in range(len(token) + 1, len(token) + 4):
-            found.extend(c for c in self._vocabulary_by_length.get(length, ()) if c.startswith(token))
+        # The terms starting with ``token`` sit together in sorted order.
+        for candidate in vocabulary[bisect.bisect_right(vocabulary, token) :]:
+            if not candidate.startswith(token):
+                break
+            if len(candidate) <= len(token) + 3:
+                found.append(candidate)
         return found
 
     def idf(self, token: str) -> float:
@@ -199,12 +209,14 @@ class Retriever:
         df = self.index.sentence_lexical.document_frequency(token)
         return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
-    def _coverage(self, lexical, rows: int, weighted_terms: list[tuple[str, float]], total: float) -> np.ndarray:
-        covered = np.zeros(rows, dtype=np.float32)
+    def _coverage(self, lexical, rows: np.ndarray, weighted_terms: list[tuple[tuple[str, ...], float]],
+                  total: float) -> np.ndarray:
+        """Share of the question's term weight each of ``rows`` holds."""
+        covered = np.zeros(len(rows), dtype=np.float32)
         if total <= 0:
             return covered
         for terms, weight in weighted_terms:
-            covered[self._postings(lexical, terms)] += weight
+            covered += weight * self._holds(lexical, terms, rows)
         return covered / total
 
     def _window_coverage(self, rows: np.ndarray, weighted: list[tuple[tuple[str, ...], float]], total: float) -> np.ndarray:
@@ -219,21 +231,23 @@ class Retriever:
         covered = np.zeros(len(rows), dtype=np.float32)
         if total <= 0:
             return covered
+        lexical = self.index.sentence_lexical
         for terms, weight in weighted:
-            postings = self._postings(self.index.sentence_lexical, terms)
-            found = _contains(postings, rows)
+            found = self._holds(lexical, terms, rows)
             for earlier, same in window:
-                found |= _contains(postings, earlier) & same
+                found |= self._holds(lexical, terms, earlier) & same
             covered += weight * found
         return covered / total
 
     @staticmethod
-    def _postings(lexical, terms: tuple[str, ...]) -> np.ndarray:
-        """Sorted rows holding any of ``terms``."""
-        if len(terms) == 1:
-            rows = lexical.postings(terms[0])
-            return rows if np.all(rows[1:] >= rows[:-1]) else np.sort(rows)
-        return np.unique(np.concatenate([lexical.postings(t) for t in terms]))
+    def _holds(lexical, terms: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+        """For each of ``rows``, does it hold any of ``terms``? Binary search
+        in each term's (sorted) postings: the cost depends on the rows asked
+        about, not on how many rows hold the term."""
+        found = np.zeros(len(rows), dtype=bool)
+        for term in terms:
+            found |= _contains(lexical.postings(term), rows)
+        return found
 
     def search(self, query: Query, query_vector: np.ndarray | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
         """Ranked chunks, ranked candidate sentences, and the question's
@@ -252,17 +266,17 @@ class Retriever:
             math.log(1 + (ix.sentence_count + 0.5) / 0.5) for _ in unknown
         )
 
-        chunk_coverage = self._coverage(ix.chunk_lexical, ix.chunk_count, weighted, total)
         k = min(w.dense_candidates, ix.chunk_count)
         _, dense_ids = ix.faiss_index.search(np.asarray(query_vector, dtype=np.float32)[None, :], k)
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
         if topical:
             lexical_scores = ix.chunk_lexical.scores([t for g in topical for t in g])
-            top = _top(lexical_scores, w.lexical_candidates)
-            candidates.update(int(i) for i in top if lexical_scores[i] > 0)
+            matching = np.flatnonzero(lexical_scores)  # usually far fewer than all chunks
+            candidates.update(int(i) for i in matching[_top(lexical_scores[matching], w.lexical_candidates)])
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
-        dense = np.asarray(ix.chunk_vectors[ids]) @ query_vector
-        scores = dense + w.chunk_coverage * chunk_coverage[ids]
+        dense = ix.chunk_vectors[ids] @ query_vector
+        chunk_coverage = self._coverage(ix.chunk_lexical, ids, weighted, total)
+        scores = dense + w.chunk_coverage * chunk_coverage
         order = np.argsort(-scores)
         t = ix.tables
         # Only the candidates' rows: the tables may hold millions.
@@ -271,7 +285,7 @@ class Retriever:
         hits = [
             Hit(
                 chunk=int(ids[o]), source=ix.doc_ids[docs[o]], start=int(starts[o]), end=int(ends[o]),
-                score=float(scores[o]), dense=float(dense[o]), coverage=float(chunk_coverage[ids[o]]),
+                score=float(scores[o]), dense=float(dense[o]), coverage=float(chunk_coverage[o]),
             )
             for o in order
         ]
@@ -307,7 +321,7 @@ class Retriever:
         if not owner:
             return []
         rows = np.fromiter(owner, dtype=np.int64)
-        dense = np.asarray(ix.sentence_vectors[rows]) @ query_vector
+        dense = ix.sentence_vectors[rows] @ query_vector
         coverage = self._window_coverage(rows, weighted, total)
         type_weight = dict(w.answer_type).get(query.answer_type, 0.0)
         results = []

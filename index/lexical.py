@@ -105,6 +105,7 @@ class LexicalIndex:
     def __init__(self, bm25, size: int) -> None:
         self._bm25 = bm25
         self.size = size
+        _sort_postings(bm25.scores)
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "LexicalIndex":
@@ -142,3 +143,19 @@ class LexicalIndex:
     @classmethod
     def load(cls, path: Path, size: int) -> "LexicalIndex":
         return cls(_bm25s().BM25.load(str(path), mmap=False, show_progress=False), size)
+
+
+def _sort_postings(scores: dict) -> None:
+    """Make every term's row numbers ascending (retrieval binary-searches
+    them); bm25s writes them in order, so this is normally a check."""
+    indices, indptr = scores["indices"], scores["indptr"]
+    if len(indices) < 2:
+        return
+    falls = np.flatnonzero(np.diff(indices) <= 0) + 1  # where a row number does not rise
+    if np.isin(falls, indptr).all():  # ...only ever at the start of a term's postings
+        return
+    import scipy.sparse
+
+    matrix = scipy.sparse.csc_matrix((scores["data"], indices, indptr))
+    matrix.sort_indices()
+    scores["data"], scores["indices"] = matrix.data, matrix.indices

@@ -295,8 +295,10 @@ def load(root: Path, model_id: str | None = None) -> Index:
         documents = DocumentStore.load(build)
         with np.load(build / "spans.npz") as npz:
             tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
-        chunk_vectors = np.load(build / CHUNK_VECTORS, mmap_mode="r")
-        sentence_vectors = np.load(build / SENTENCE_VECTORS, mmap_mode="r")
+        # Plain arrays over the mapped files: numpy's memmap class adds
+        # per-lookup overhead that a question pays on every candidate.
+        chunk_vectors = np.asarray(np.load(build / CHUNK_VECTORS, mmap_mode="r"))
+        sentence_vectors = np.asarray(np.load(build / SENTENCE_VECTORS, mmap_mode="r"))
         faiss_index = faiss.read_index(str(build / "chunks.faiss"))
         vectors.set_nprobe(faiss_index, manifest.faiss_nprobe)
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))
