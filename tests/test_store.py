@@ -93,11 +93,12 @@ def test_a_failed_save_leaves_the_previous_index(built, fake_embedder, monkeypat
     assert after.manifest == before.manifest and after.path == before.path
 
 
-def test_postings_are_ascending_even_if_stored_out_of_order(built, fake_embedder):
+def test_postings_are_ascending_even_if_stored_out_of_order(write_docs, tmp_path, fake_embedder):
     from index.lexical import _sort_postings
 
-    _, root = built
-    scores = store.load(root).sentence_lexical._bm25.scores
+    docs = write_docs({"a.txt": "Apples are red. Apples are sweet. Pears are green. Apples and pears."})
+    build_index(docs, tmp_path / "index", fake_embedder)
+    scores = store.load(tmp_path / "index").sentence_lexical._bm25.scores
     expected = {k: np.array(v) for k, v in scores.items()}
     shuffled = {k: np.array(v) for k, v in scores.items()}
     for a, b in zip(shuffled["indptr"][:-1], shuffled["indptr"][1:]):
