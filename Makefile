@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.installed-stamp
 DOCS   ?= docs
 INDEX  ?= .askdoc/index
 
-.PHONY: install browser index serve test test-fast load-test bench clean help
+.PHONY: install browser index serve test test-fast load-test bench bench-langchain clean help
 
 help:
 	@echo "make serve     set up, build the index when missing or stale, start the web app"
 	@echo "make test      set up, then run the whole test suite"
 	@echo "make test-fast the suite without slow tests (browser, load, XQuAD)"
-	@echo "make bench     quality and speed benchmarks (tests/benchmarks/)"
+	@echo "make bench     quality, speed and scale benchmarks (tests/benchmarks/)"
+	@echo "make bench-langchain  askdoc index next to the stock LangChain pipeline (own venv)"
 	@echo "make load-test 50 API clients for 60 s plus a UI user, asserted"
 	@echo "make index     build or refresh the index of $(DOCS)"
 	@echo "make clean     remove the virtualenv and the index"
@@ -20,7 +21,7 @@ help:
 # Reinstall whenever the dependency list or the pinned versions change.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[serve,test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[serve,test,onnx]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -50,9 +51,25 @@ test-fast: install
 
 bench: install browser
 	$(BIN)/python tests/benchmarks/quality.py
+	$(BIN)/python tests/benchmarks/quality.py --model onnx-int8
+	$(BIN)/python tests/benchmarks/backends.py
 	$(BIN)/python tests/benchmarks/ui_latency.py
 	$(BIN)/python tests/benchmarks/load.py
 	$(BIN)/python tests/benchmarks/perf.py
+	$(BIN)/python tests/benchmarks/scale.py
+	$(MAKE) bench-langchain
+
+# LangChain gets its own virtualenv: its packages never enter the one askdoc
+# is tested in. Same pinned torch and sentence-transformers as ours.
+BENCH_STAMP := .venv-bench/.installed-stamp
+$(BENCH_STAMP): constraints.txt
+	test -x .venv-bench/bin/python || $(PYTHON) -m venv .venv-bench
+	.venv-bench/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt \
+	  torch sentence-transformers faiss-cpu langchain-community langchain-text-splitters
+	touch $(BENCH_STAMP)
+
+bench-langchain: install $(BENCH_STAMP)
+	$(BIN)/python tests/benchmarks/langchain_side.py
 
 clean:
-	rm -rf $(VENV) .askdoc
+	rm -rf $(VENV) .venv-bench .askdoc

@@ -38,7 +38,8 @@ index_option = click.option(
 )
 model_option = click.option(
     "--model", envvar="ASKDOC_MODEL", default=None, show_envvar=True,
-    help="Embedding model: a sentence-transformers name or a local folder. Default: the bundled all-MiniLM-L6-v2.",
+    help="Embedding model: a sentence-transformers name or a local folder. Default: the bundled all-MiniLM-L6-v2. "
+         "'onnx-int8' (or NAME@onnx-int8) runs it as a local int8 ONNX export (needs the onnx extra).",
 )
 
 

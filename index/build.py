@@ -150,8 +150,9 @@ def _split(doc: Document, config: ChunkConfig) -> _Parts:
 
 def _reuse(previous: Index, doc_index: int) -> _Parts:
     t = previous.tables
-    sent_rows = np.flatnonzero(t.sent_doc == doc_index)
-    chunk_rows = np.flatnonzero(t.chunk_doc == doc_index)
+    # Rows are grouped by document in order: a document's rows are one range.
+    sent_rows = np.arange(*np.searchsorted(t.sent_doc, [doc_index, doc_index + 1]))
+    chunk_rows = np.arange(*np.searchsorted(t.chunk_doc, [doc_index, doc_index + 1]))
     offset = sent_rows[0]
     return _Parts(
         sent_start=t.sent_start[sent_rows], sent_end=t.sent_end[sent_rows],

@@ -157,5 +157,10 @@ class HashEmbedder:
 
 
 def load_embedder(model: str | None = None) -> Embedder:
-    """The embedder for a model name or path (None: the bundled default)."""
+    """The embedder for a model name or path (None: the bundled default);
+    ``onnx-int8`` or ``<model>@onnx-int8`` picks the quantized ONNX backend."""
+    from .quantized import OnnxInt8Embedder, wants_onnx
+
+    if wants_onnx(model):
+        return OnnxInt8Embedder(model)
     return SentenceTransformerEmbedder(model)

@@ -28,6 +28,7 @@ import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -107,15 +108,17 @@ class Tables:
             return NotImplemented
         return all(np.array_equal(getattr(self, f), getattr(other, f)) for f in self.__dataclass_fields__)
 
-    @property
+    # Derived once, then kept: code indexing them row by row must not pay
+    # for a gather over every chunk each time.
+    @cached_property
     def chunk_doc(self) -> np.ndarray:
         return self.sent_doc[self.chunk_first]
 
-    @property
+    @cached_property
     def chunk_start(self) -> np.ndarray:
         return self.sent_start[self.chunk_first]
 
-    @property
+    @cached_property
     def chunk_end(self) -> np.ndarray:
         return self.sent_end[self.chunk_last]
 

@@ -78,12 +78,25 @@ def test_index_then_ask_builds_and_refreshes(tmp_path, default_docs_copy):
     (["index", "--docs", "/nonexistent/docs", "--index", "/nonexistent/index"], "docs folder not found", 1),
     (["index", "--chunk-size", "100", "--chunk-overlap", "100", "--index", "/nonexistent/index"], "overlap", 2),
     (["ask"], "Missing argument", 2),
+    (["index", "--vector-index", "fastest", "--index", "/nonexistent/index"], "'fastest' is not one of", 2),
 ])
 def test_user_mistakes_are_one_line_errors(args, message, code):
     result = askdoc(*args)
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_vector_index_choice_is_kept_by_later_runs(tmp_path, default_docs_copy):
+    from index import store
+
+    index = tmp_path / "idx"
+    built = askdoc("index", "--docs", str(default_docs_copy), "--index", str(index), "--vector-index", "exact")
+    assert built.returncode == 0, built.stderr
+    (default_docs_copy / "extra.md").write_text("# Weather\n\nIt rained in Vientiane.\n")
+    assert askdoc("index", "--docs", str(default_docs_copy), "--index", str(index)).returncode == 0
+    manifest = store.read_manifest(index)
+    assert (manifest.vector_index, manifest.faiss_index, len(manifest.documents)) == ("exact", "Flat", 2)
 
 
 def test_index_for_another_model_is_a_clear_error(default_index):

@@ -1,6 +1,6 @@
 """Answer quality of askdoc on its own question set and on XQuAD.
 
-    make bench            # or: .venv/bin/python tests/benchmarks/quality.py [--sample N]
+    make bench            # or: .venv/bin/python tests/benchmarks/quality.py [--sample N] [--model onnx-int8]
 
 Prints one table and writes tests/benchmarks/results/quality.json. Uses the
 real bundled model and FAISS; indexes are built in a temporary folder.
@@ -60,10 +60,12 @@ def evaluate(name: str, docs: Path, cases, work: Path, embedder) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", type=int, default=1, help="use every Nth XQuAD question (default: all)")
-    parser.add_argument("--out", type=Path, default=HERE / "results" / "quality.json")
+    parser.add_argument("--model", default=None, help="model choice as for askdoc --model (e.g. onnx-int8)")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/quality[-MODEL].json")
     args = parser.parse_args()
+    args.out = args.out or HERE / "results" / (f"quality-{args.model}.json" if args.model else "quality.json")
 
-    embedder = load_embedder()
+    embedder = load_embedder(args.model)
     results = {"machine": machine(), "model": embedder.model_id}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

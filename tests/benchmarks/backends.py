@@ -1,0 +1,63 @@
+"""Embedding throughput of the default backend (sentence-transformers on
+torch) and the opt-in int8 ONNX backend on exactly the texts an index of
+XQuAD embeds (its chunks and sentences), in the same run (issue 5).
+
+    .venv/bin/python tests/benchmarks/backends.py [--repeats 2]
+
+Quality of each backend comes from quality.py (``--model onnx-int8``).
+Prints one table and writes tests/benchmarks/results/backends.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(HERE))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=2, help="alternate the backends this many times; best time counts")
+    args = parser.parse_args()
+
+    from assistant.evaluate import xquad_questions
+    from conftest import XQUAD
+    from index.build import build_index
+    from index.embed import HashEmbedder, load_embedder
+    from perf import embedded_texts
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        xquad_questions(XQUAD, work / "docs")
+        build_index(work / "docs", work / "index", HashEmbedder())  # only the texts matter here
+        texts = embedded_texts(work / "index")
+    backends = {"torch (default)": load_embedder(), "onnx-int8": load_embedder("onnx-int8")}
+    best = {}
+    for name, embedder in backends.items():
+        embedder.encode(texts[:64])  # load, and export once for ONNX
+    for _ in range(args.repeats):
+        for name, embedder in backends.items():
+            began = time.perf_counter()
+            embedder.encode(texts)
+            best[name] = min(best.get(name, float("inf")), time.perf_counter() - began)
+    base = best["torch (default)"]
+    print(f"| backend | {len(texts)} XQuAD texts | texts/s | speed-up |\n|---|---|---|---|")
+    for name, seconds in best.items():
+        print(f"| {name} | {seconds:.1f} s | {len(texts) / seconds:.0f} | {base / seconds:.2f}× |")
+    out = HERE / "results" / "backends.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"texts": len(texts), "seconds": best}, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
