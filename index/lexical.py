@@ -105,13 +105,15 @@ class LexicalIndex:
     def __init__(self, bm25, size: int) -> None:
         self._bm25 = bm25
         self.size = size
-        _sort_postings(bm25.scores)
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "LexicalIndex":
         bm25 = _bm25s().BM25()
         # An empty row would make bm25s drop it and shift every later row id.
         bm25.index([tokens or [""] for tokens in token_lists], show_progress=False)
+        # Sorted here, once, and saved so: a loaded index maps its postings
+        # and must not read them all to check.
+        _sort_postings(bm25.scores)
         return cls(bm25, len(token_lists))
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
@@ -142,7 +144,9 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path, size: int) -> "LexicalIndex":
-        return cls(_bm25s().BM25.load(str(path), mmap=False, show_progress=False), size)
+        # Mapped, not read: at a million chunks the postings are most of a
+        # gigabyte, and a question touches only its own terms' columns.
+        return cls(_bm25s().BM25.load(str(path), mmap=True, show_progress=False), size)
 
 
 def _sort_postings(scores: dict) -> None:

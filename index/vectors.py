@@ -5,14 +5,15 @@ are unit length, so inner product is cosine) is fast enough and costs 4
 bytes per dimension per chunk. Above it, an inverted file with 8-bit scalar
 quantization (``IVF<nlist>,SQ8``) keeps a quarter of the memory and scans a
 few lists instead of every vector. The number of lists probed (``nprobe``)
-is calibrated at build time: the smallest value whose recall@10 against
-exact search, on question-like queries made from the corpus's own vectors,
-reaches ``TARGET_RECALL``. Kind, parameters and the measured recall go into the
+is calibrated at build time: the smallest value at which the top 10, found
+the way the retriever searches (40 candidates re-ranked by their exact
+vectors), matches exact search's top 10 for ``TARGET_RECALL`` of
+question-like probes made from the corpus's own vectors. Kind, parameters and the measured recall go into the
 manifest, and the same ``nprobe`` is set again on load.
 
-Recall matters less than it seems here: the retriever re-scores every
-candidate with its exact vector (memory-mapped), so quantization only has
-to get the right chunks into the candidate list, not order them.
+The retriever re-scores every candidate with its exact vector
+(memory-mapped), so quantization only has to get the right chunks into the
+candidate list, not order them: that is the recall calibrated here.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 EXACT_UP_TO = 100_000
-TARGET_RECALL = 0.97  # above the 0.95 the project promises, as margin for real questions
+TARGET_RECALL = 0.99  # margin: probes only approximate real questions
 KINDS = ("auto", "exact", "approximate")
+CANDIDATES = 40  # what the retriever asks FAISS for (retrieve.Weights.dense_candidates)
 
 
 @dataclass(frozen=True)
@@ -97,8 +99,9 @@ def calibration_queries(vectors: np.ndarray, rng: np.random.Generator, count: in
     what a question has with the passage that answers it).
 
     A corpus row itself would be a far easier query (it sits in its own
-    list); random directions are harder than real questions, which stay
-    near the corpus, so the recall measured this way errs low.
+    list). These probes are only a stand-in: on the scale benchmark real
+    questions reached a little lower recall than the probes, hence the
+    margin in ``TARGET_RECALL``.
     """
     base = vectors[rng.choice(len(vectors), size=min(count, len(vectors)), replace=False)]
     noise = rng.normal(size=base.shape).astype(np.float32)
@@ -108,8 +111,10 @@ def calibration_queries(vectors: np.ndarray, rng: np.random.Generator, count: in
     return np.ascontiguousarray(queries / np.linalg.norm(queries, axis=1, keepdims=True), dtype=np.float32)
 
 
-def calibrate(index, vectors: np.ndarray, rng: np.random.Generator, k: int = 10) -> tuple[int, float]:
-    """The smallest nprobe (doubling) reaching ``TARGET_RECALL`` on
+def calibrate(index, vectors: np.ndarray, rng: np.random.Generator, k: int = 10,
+              candidates: int = CANDIDATES) -> tuple[int, float]:
+    """The smallest nprobe (doubling) at which the top ``k`` of
+    ``search_rescored`` reaches ``TARGET_RECALL`` against exact search on
     ``calibration_queries``, and the recall it reached."""
     queries = calibration_queries(vectors, rng)
     truth = exact_neighbours(vectors, queries, k)
@@ -117,11 +122,24 @@ def calibrate(index, vectors: np.ndarray, rng: np.random.Generator, k: int = 10)
     nprobe = 1
     while True:
         set_nprobe(index, nprobe)
-        _, found = index.search(queries, k)
-        recall = recall_at_k(truth, found, k)
+        recall = recall_at_k(truth, search_rescored(index, vectors, queries, k, candidates), k)
         if recall >= TARGET_RECALL or nprobe >= nlist:
             return nprobe, recall
         nprobe = min(nlist, nprobe * 2)
+
+
+def search_rescored(index, vectors: np.ndarray, queries: np.ndarray, k: int, candidates: int = CANDIDATES) -> np.ndarray:
+    """Top ``k`` ids per query the way the retriever searches: ``candidates``
+    from the index, ranked again by their exact vectors (8-bit codes blur
+    near-ties; the exact vectors do not)."""
+    _, found = index.search(np.ascontiguousarray(queries, dtype=np.float32), candidates)
+    out = np.full((len(queries), k), -1, dtype=np.int64)
+    for i, row in enumerate(found):
+        row = row[row >= 0]
+        ordered = np.sort(row)  # reads the mapped vectors front to back
+        best = ordered[np.argsort(-(vectors[ordered] @ queries[i]))][:k]
+        out[i, : len(best)] = best
+    return out
 
 
 def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int, block: int = 65_536) -> np.ndarray:
