@@ -137,13 +137,15 @@ def child_serve(index: Path, questions_file: Path) -> None:
         assistant.index.faiss_index.search(v[None, :], 10)
         search_times.append(time.perf_counter() - began)
     rss_serving = me.memory_info().rss  # before the exact search below reads every vector
+    status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
+    anon_mb, file_mb = (int(status[k].split()[0]) / 1e3 for k in ("RssAnon", "RssFile"))
     ix = assistant.index
     truth = vectors.exact_neighbours(ix.chunk_vectors, query_vectors, 10)
     _, found = ix.faiss_index.search(query_vectors, 10)
     rescored = vectors.search_rescored(ix.faiss_index, ix.chunk_vectors, query_vectors, 10)
     print(json.dumps({
         "load_seconds": load_seconds, "rss_model_mb": rss_model / 1e6, "rss_loaded_mb": rss_loaded / 1e6,
-        "rss_end_mb": rss_serving / 1e6, "ask_p50_ms": 1000 * statistics.median(ask_times),
+        "rss_end_mb": rss_serving / 1e6, "rss_end_anon_mb": anon_mb, "rss_end_mapped_files_mb": file_mb, "ask_p50_ms": 1000 * statistics.median(ask_times),
         "ask_p95_ms": 1000 * percentile(ask_times, 0.95), "faiss_p50_ms": 1000 * statistics.median(search_times),
         "faiss_index": ix.manifest.faiss_index, "nprobe": ix.manifest.faiss_nprobe,
         "build_recall_at_10": ix.manifest.faiss_recall_at_10,
