@@ -191,7 +191,9 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
             for prefix in reveal(answer_markdown(answer)):
                 shown[-1] = {"role": "assistant", "content": prefix}
                 yield shown, gr.update(), past
-            yield shown, cards_html(answer), past + [Turn(message, answer)]
+            # The turn number marks the sources as final (the streamed
+            # prefixes above leave them alone): tests and scripts wait on it.
+            yield shown, f'<div data-turn="{len(past) + 1}">{cards_html(answer)}</div>', past + [Turn(message, answer)]
 
         def on_vote(past: list[Turn], data: gr.LikeData):
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
@@ -214,11 +216,13 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
         # Enter moves the question out of the box in the browser, so the
         # box is free at once: a next question typed while this answer
         # streams is never overwritten by the answer's updates.
-        question.submit(None, [question], [question, asked], js="(q) => ['', q]", api_visibility="private").then(
-            respond, [asked, chatbot, turns], [chatbot, sources, turns])
+        answering = question.submit(None, [question], [question, asked], js="(q) => ['', q]",
+                                    api_visibility="private").then(respond, [asked, chatbot, turns], [chatbot, sources, turns])
         chatbot.like(on_vote, [turns], None)
-        new.click(None, [], [chatbot, sources], js=clear_js, api_visibility="private")
-        chatbot.clear(None, [], [chatbot, sources], js=clear_js, api_visibility="private")
+        # Clearing also cancels an answer still on its way, which would
+        # otherwise bring the old conversation back when it arrives.
+        new.click(None, [], [chatbot, sources], js=clear_js, api_visibility="private", cancels=[answering])
+        chatbot.clear(None, [], [chatbot, sources], js=clear_js, api_visibility="private", cancels=[answering])
     return demo
 
 

@@ -141,18 +141,18 @@ def export_int8(model_path: str, target: Path) -> None:
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModel.from_pretrained(model_path).eval()
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    sample = tokenizer(["an example", "a somewhat longer example sentence"], padding=True, return_tensors="pt")
+    # Whatever the tokenizer feeds this model (BERT-style models add token_type_ids).
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
 
     class Hidden(torch.nn.Module):
         def __init__(self, inner) -> None:
             super().__init__()
             self.inner = inner
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.inner(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, *inputs):
+            return self.inner(**dict(zip(names, inputs))).last_hidden_state
 
-    sample = tokenizer(["an example", "a somewhat longer example sentence"], padding=True, return_tensors="pt")
     full = target.with_name(target.stem + ".fp32.tmp.onnx")
     partial = target.with_name(target.stem + ".tmp.onnx")
     # The exporter's deprecation notes and the quantizer's advice (printed
