@@ -68,6 +68,27 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms == 0, 1, norms)
 
 
+def encode_by_length(texts: Sequence[str], dimension: int, step: int, progress: Progress | None,
+                     encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Rows of ``encode`` for ``texts``, in their order, computed ``step``
+    texts at a time from the shortest up.
+
+    Sorting by length keeps padding low inside each batch; feeding slices
+    lets the caller show progress without a library progress bar.
+
+    >>> encode_by_length(["ccc", "a", "bb"], 1, 2, None, lambda b: np.array([[len(t)] for t in b])).ravel().tolist()
+    [3.0, 1.0, 2.0]
+    """
+    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for begin in range(0, len(order), step):
+        ids = order[begin : begin + step]
+        out[ids] = encode([texts[i] for i in ids])
+        if progress:
+            progress(len(ids))
+    return out
+
+
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, loaded lazily on first use."""
 
@@ -109,26 +130,11 @@ class SentenceTransformerEmbedder:
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         model = self._load()
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        # Sorting by length keeps padding low inside each batch; feeding
-        # slices lets the caller show progress without a library progress bar.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        step = self.batch_size * 4
-        for begin in range(0, len(order), step):
-            ids = order[begin : begin + step]
-            vectors = model.encode(
-                [texts[i] for i in ids],
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-            out[ids] = vectors
-            if progress:
-                progress(len(ids))
-        return out
+        return encode_by_length(
+            texts, self.dimension, self.batch_size * 4, progress,
+            lambda batch: model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
+                                       convert_to_numpy=True, show_progress_bar=False),
+        )
 
 
 class HashEmbedder:

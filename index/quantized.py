@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embed import BATCH_SIZE, Progress, normalize_rows, resolve_model
+from .embed import BATCH_SIZE, Progress, encode_by_length, normalize_rows, resolve_model
 from .errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -106,21 +106,15 @@ class OnnxInt8Embedder:
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         session = self._load()
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for begin in range(0, len(order), self.batch_size):
-            ids = order[begin : begin + self.batch_size]
-            batch = self._tokenizer([texts[i] for i in ids], padding=True, truncation=True,
-                                    max_length=self._max_length, return_tensors="np")
-            feed = {i.name: batch[i.name].astype(np.int64) for i in session.get_inputs()}
-            hidden = session.run(None, feed)[0]
+
+        def mean_pooled(batch_texts: list[str]) -> np.ndarray:
+            batch = self._tokenizer(batch_texts, padding=True, truncation=True, max_length=self._max_length,
+                                    return_tensors="np")
+            hidden = session.run(None, {i.name: batch[i.name].astype(np.int64) for i in session.get_inputs()})[0]
             mask = batch["attention_mask"][..., None].astype(np.float32)
-            out[ids] = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
-            if progress:
-                progress(len(ids))
-        return normalize_rows(out)
+            return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+
+        return normalize_rows(encode_by_length(texts, self.dimension, self.batch_size, progress, mean_pooled))
 
 
 def _max_seq_length(folder: Path) -> int:
