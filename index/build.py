@@ -150,9 +150,7 @@ def _split(doc: Document, config: ChunkConfig) -> _Parts:
 
 def _reuse(previous: Index, doc_index: int) -> _Parts:
     t = previous.tables
-    # Rows are grouped by document in order: a document's rows are one range.
-    sent_rows = np.arange(*np.searchsorted(t.sent_doc, [doc_index, doc_index + 1]))
-    chunk_rows = np.arange(*np.searchsorted(t.chunk_doc, [doc_index, doc_index + 1]))
+    sent_rows, chunk_rows = t.document_rows(doc_index)
     offset = sent_rows[0]
     return _Parts(
         sent_start=t.sent_start[sent_rows], sent_end=t.sent_end[sent_rows],
@@ -280,13 +278,12 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     sent_out = _RowWriter(build / store.SENTENCE_VECTORS, n_sents, dim)
     chunk_doc = tables.chunk_doc
     fresh_doc = np.array([p.reused_rows is None for p in parts] or [False])
-    chunk_offset = np.cumsum([0] + [len(p.chunk_first) for p in parts])
-    sent_offset = np.cumsum([0] + [len(p.sent_start) for p in parts])
     for i, p in enumerate(parts):
         if p.reused_rows is not None:
-            sent_rows, chunk_rows = p.reused_rows
-            chunk_out.write(np.arange(chunk_offset[i], chunk_offset[i + 1]), previous.chunk_vectors[chunk_rows])
-            sent_out.write(np.arange(sent_offset[i], sent_offset[i + 1]), previous.sentence_vectors[sent_rows])
+            old_sents, old_chunks = p.reused_rows
+            new_sents, new_chunks = tables.document_rows(i)
+            chunk_out.write(new_chunks, previous.chunk_vectors[old_chunks])
+            sent_out.write(new_sents, previous.sentence_vectors[old_sents])
 
     # One job per text to embed: chunk rows first, then sentence rows (+ n_chunks).
     chunk_jobs = np.flatnonzero(fresh_doc[chunk_doc]) if n_chunks else np.zeros(0, dtype=np.int64)

@@ -122,6 +122,13 @@ class Tables:
     def chunk_end(self) -> np.ndarray:
         return self.sent_end[self.chunk_last]
 
+    def document_rows(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
+        """(sentence rows, chunk rows) of document ``doc``: rows are grouped
+        by document in order, so each is one range."""
+        bounds = [doc, doc + 1]
+        return (np.arange(*np.searchsorted(self.sent_doc, bounds)),
+                np.arange(*np.searchsorted(self.chunk_doc, bounds)))
+
 
 @dataclass
 class Index:
@@ -136,8 +143,8 @@ class Index:
     chunk_lexical: LexicalIndex
     sentence_lexical: LexicalIndex
     path: Path | None = None
-    doc_ids: list[str] = field(default_factory=list, repr=False)
-    _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+    doc_ids: list[str] = field(init=False, repr=False)
+    _by_id: dict[str, int] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         # Ids without reading any text: a loaded store maps it lazily.
