@@ -170,7 +170,7 @@ def cli(verbose: int) -> None:
 @click.option("--chunk-size", type=click.IntRange(min=50), default=None, help="Target chunk size in characters [default: 800].")
 @click.option("--chunk-overlap", type=click.IntRange(min=0), default=None, help="Overlap between chunks in characters [default: 150].")
 @click.option("--vector-index", type=click.Choice(["auto", "exact", "approximate"]), default=None,
-              help="FAISS search: exact, approximate (IVF with 8-bit vectors, tuned to recall@10 >= 0.97), or auto: "
+              help="FAISS search: exact, approximate (IVF with 8-bit vectors, tuned to recall@10 >= 0.99), or auto: "
                    "exact up to 100,000 chunks [default: the index's setting, else auto].")
 def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
                   chunk_overlap: int | None, vector_index: str | None) -> None:
