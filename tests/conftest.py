@@ -244,6 +244,18 @@ def ui_round_trip(page, question: str) -> float:
     return time.perf_counter() - began
 
 
+RESULTS = Path(__file__).resolve().parent / "benchmarks" / "results"
+
+
+def write_result(path: Path, data) -> None:
+    """Save a benchmark's result as JSON (under ``RESULTS`` by convention) and say where."""
+    import json
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=2))
+    print(f"wrote {path}")
+
+
 def peak_rss_mb() -> float:
     """This process's peak resident memory (VmHWM), for benchmarks.
 

@@ -11,7 +11,6 @@ Prints one table and writes tests/benchmarks/results/backends.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.evaluate import xquad_questions
-    from conftest import XQUAD
+    from conftest import RESULTS, XQUAD, write_result
     from index.build import build_index
     from index.embed import HashEmbedder, load_embedder
     from perf import embedded_texts
@@ -53,10 +52,7 @@ def main() -> None:
     print(f"| backend | {len(texts)} XQuAD texts | texts/s | speed-up |\n|---|---|---|---|")
     for name, seconds in best.items():
         print(f"| {name} | {seconds:.1f} s | {len(texts) / seconds:.0f} | {base / seconds:.2f}× |")
-    out = HERE / "results" / "backends.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps({"texts": len(texts), "seconds": best}, indent=2))
-    print(f"wrote {out}")
+    write_result(RESULTS / "backends.json", {"texts": len(texts), "seconds": best})
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ def main() -> None:
         raise SystemExit(f"{BENCH_PYTHON} is missing: run `make bench-langchain`, which creates it")
 
     from assistant.evaluate import xquad_questions
-    from conftest import XQUAD
+    from conftest import RESULTS, XQUAD, write_result
     from index import store
     from index.embed import bundled_model_path
 
@@ -101,10 +101,7 @@ def main() -> None:
               f"({r['askdoc_chunks']} chunks + {r['askdoc_texts_embedded'] - r['askdoc_chunks']} sentences embedded) | "
               f"{r['langchain_seconds']:.1f} s ({r['langchain_chunks']} chunks embedded) | "
               f"{r['ratio_langchain_over_askdoc']:.2f}× |")
-    out = HERE / "results" / "langchain.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rows, indent=2))
-    print(f"wrote {out}")
+    write_result(RESULTS / "langchain.json", rows)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import percentile  # noqa: E402
+from conftest import RESULTS, percentile, write_result  # noqa: E402
 
 QUESTIONS = [
     "What did Singh tell Dong Jun?", "When did Singh meet the Chinese defence minister?",
@@ -188,10 +187,7 @@ def main() -> None:
           f"{result.ui_p50_ms:.0f} / {result.ui_max_ms:.0f} ms |")
     print(f"| server RSS at start / after 20 s / at the end / max | {result.rss_start_mb:.0f} / {result.rss_warm_mb:.0f} / "
           f"{result.rss_end_mb:.0f} / {result.rss_max_mb:.0f} MB |")
-    out = HERE / "results" / "load.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(asdict(result), indent=2))
-    print(f"wrote {out}")
+    write_result(RESULTS / "load.json", asdict(result))
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Prints one table and writes tests/benchmarks/results/perf.json.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import XQUAD, Server, percentile  # noqa: E402
+from conftest import RESULTS, XQUAD, Server, percentile, write_result  # noqa: E402
 
 
 def index_once(docs: Path, index: Path) -> tuple[float, int]:
@@ -192,10 +191,7 @@ def main() -> None:
           f"{out['index_large']['peak_rss_mb']:.0f} MB | | |")
     print(f"| serving RSS (xquad index) | {out['serving_rss_mb']:.0f} MB | | |")
     print(f"| cold start: launch to first answer | {out['cold_start_seconds']:.1f} s | | |")
-    path = HERE / "results" / "perf.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, indent=2))
-    print(f"wrote {path}")
+    write_result(RESULTS / "perf.json", out)
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ real bundled model and FAISS; indexes are built in a temporary folder.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import sys
 import tempfile
@@ -19,13 +18,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
+from conftest import RESULTS, XQUAD, write_result  # noqa: E402
 from assistant.engine import Assistant  # noqa: E402
 from assistant.evaluate import load_cases, run, xquad_questions  # noqa: E402
 from index.build import build_index  # noqa: E402
 from index.embed import load_embedder  # noqa: E402
 
-XQUAD = ROOT.parent / "shared" / "eval" / "xquad-en" / "xquad.en.json"
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
 
 
@@ -63,7 +63,7 @@ def main() -> None:
     parser.add_argument("--model", default=None, help="model choice as for askdoc --model (e.g. onnx-int8)")
     parser.add_argument("--out", type=Path, default=None, help="default: results/quality[-MODEL].json")
     args = parser.parse_args()
-    args.out = args.out or HERE / "results" / (f"quality-{args.model}.json" if args.model else "quality.json")
+    args.out = args.out or RESULTS / (f"quality-{args.model}.json" if args.model else "quality.json")
 
     embedder = load_embedder(args.model)
     results = {"machine": machine(), "model": embedder.model_id}
@@ -96,9 +96,7 @@ def main() -> None:
     for k in sets:
         for failure in results[k]["failures"][:10]:
             print(f"  {k} miss: {failure['question']!r} -> {failure['answer'][:100]!r}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2))
-    print(f"wrote {args.out}")
+    write_result(args.out, results)
 
 
 if __name__ == "__main__":

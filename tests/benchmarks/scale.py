@@ -38,10 +38,10 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import XQUAD, peak_rss_mb, percentile  # noqa: E402
+from conftest import RESULTS, XQUAD, peak_rss_mb, percentile, write_result  # noqa: E402
 
 CHARS_PER_CHUNK = 650  # 800-character chunks overlapping by 150
-POOL = HERE / "results" / "scale-pool.npz"
+POOL = RESULTS / "scale-pool.npz"
 
 
 def sentence_pool(work: Path) -> tuple[list[str], list[str]]:
@@ -226,9 +226,7 @@ def main() -> None:
               f"{r['faiss_p50_ms']:.2f} ms | {r['faiss_index']} ({r['nprobe']}) | "
               f"{r['build_recall_at_10']:.3f} / {r['question_recall_at_10']:.3f} / "
               f"{r['question_recall_at_10_rescored']:.3f} | {r['rss_end_mb']:,.0f} MB |")
-    out = HERE / "results" / "scale.json"
-    out.write_text(json.dumps({"model_texts_per_second": model_rate, "rows": rows}, indent=2))
-    print(f"wrote {out}")
+    write_result(RESULTS / "scale.json", {"model_texts_per_second": model_rate, "rows": rows})
 
 
 if __name__ == "__main__":

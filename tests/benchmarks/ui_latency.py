@@ -10,7 +10,6 @@ tests/benchmarks/results/ui_latency.json.
 
 from __future__ import annotations
 
-import json
 import statistics
 import sys
 import tempfile
@@ -22,7 +21,8 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, Server, percentile, ui_round_trip  # noqa: E402
+from conftest import (CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, RESULTS, Server, percentile, ui_round_trip,  # noqa: E402
+                      write_result)
 
 QUESTIONS = [
     "What did Singh tell Dong Jun?",
@@ -78,10 +78,7 @@ def main() -> None:
     print("| measure | p50 | p95 |\n|---|---|---|")
     print(f"| engine `ask` | {result['engine_ask_ms']['p50']:.0f} ms | {result['engine_ask_ms']['p95']:.0f} ms |")
     print(f"| UI: submit to full answer | {result['ui_submit_to_answer_ms']['p50']:.0f} ms | {result['ui_submit_to_answer_ms']['p95']:.0f} ms |")
-    out = HERE / "results" / "ui_latency.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    print(f"wrote {out}")
+    write_result(RESULTS / "ui_latency.json", result)
 
 
 if __name__ == "__main__":
