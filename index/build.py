@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .chunking import ChunkConfig, chunk_spans
-from .embed import Embedder
+from .embed import Embedder, pool_chunks
 from .errors import IndexLockedError, IndexStateError
 from .lexical import LexicalIndex, tokenize
 from .loaders import Document, Skipped, iter_files, load_folder
@@ -62,12 +62,6 @@ class Staleness:
     @property
     def stale(self) -> bool:
         return self.missing or bool(self.changed or self.added or self.removed or self.settings)
-
-
-def chunk_embedding_text(doc: Document, text: str) -> str:
-    """What the embedder sees for a chunk: the document title gives context
-    that a passage taken out of its document lacks ("the team", "he")."""
-    return f"{doc.title}\n{text}"
 
 
 @contextlib.contextmanager
@@ -268,16 +262,19 @@ class _RowWriter:
 
 
 def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, previous: Index | None,
-                   embedder: Embedder, progress: Progress | None, slice_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
-    """Fill ``chunk_vectors.npy`` and ``sentence_vectors.npy`` in ``build``:
-    reused documents copy their rows from the previous build, the others are
-    embedded a slice at a time, shortest texts first (least padding)."""
+                   embedder: Embedder, progress: Progress | None, slice_size: int = 4096,
+                   pool_block: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+    """Fill ``chunk_vectors.npy`` and ``sentence_vectors.npy`` in ``build``.
+
+    Reused documents copy their rows from the previous build. For the others
+    the model embeds every sentence and every title, a slice at a time,
+    shortest texts first (least padding); their chunks' vectors are then
+    pooled from those (``embed.pool_chunks``), a block of chunks at a time.
+    """
     dim = embedder.dimension
     n_chunks, n_sents = len(tables.chunk_first), len(tables.sent_start)
     chunk_out = _RowWriter(build / store.CHUNK_VECTORS, n_chunks, dim)
     sent_out = _RowWriter(build / store.SENTENCE_VECTORS, n_sents, dim)
-    chunk_doc = tables.chunk_doc
-    fresh_doc = np.array([p.reused_rows is None for p in parts] or [False])
     for i, p in enumerate(parts):
         if p.reused_rows is not None:
             old_sents, old_chunks = p.reused_rows
@@ -285,15 +282,17 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
             chunk_out.write(new_chunks, previous.chunk_vectors[old_chunks])
             sent_out.write(new_sents, previous.sentence_vectors[old_sents])
 
-    # One job per text to embed: chunk rows first, then sentence rows (+ n_chunks).
-    chunk_jobs = np.flatnonzero(fresh_doc[chunk_doc]) if n_chunks else np.zeros(0, dtype=np.int64)
+    # One job per text to embed: sentence rows, then titles (n_sents + document).
+    fresh_doc = np.array([p.reused_rows is None for p in parts] or [False])
     sent_jobs = np.flatnonzero(fresh_doc[tables.sent_doc]) if n_sents else np.zeros(0, dtype=np.int64)
-    title_length = np.array([len(d.title) + 1 for d in documents] or [0])
+    title_jobs = np.array([i for i in np.flatnonzero(fresh_doc) if documents[i].title.strip()], dtype=np.int64)
     lengths = np.concatenate([
-        tables.chunk_end[chunk_jobs] - tables.chunk_start[chunk_jobs] + title_length[chunk_doc[chunk_jobs]],
         tables.sent_end[sent_jobs] - tables.sent_start[sent_jobs],
+        np.array([len(documents[i].title) for i in title_jobs], dtype=np.int64),
     ])
-    jobs = np.concatenate([chunk_jobs, sent_jobs + n_chunks])[np.argsort(lengths, kind="stable")]
+    jobs = np.concatenate([sent_jobs, title_jobs + n_sents])[np.argsort(lengths, kind="stable")]
+    # Titles are few (one per document) and stay in memory until pooling.
+    titles = np.zeros((len(documents), dim), dtype=np.float32)
     done = 0
 
     def tick(n: int) -> None:
@@ -303,19 +302,25 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
             progress("embedding", done, len(jobs))
 
     def text(job: int) -> str:
-        if job < n_chunks:
-            doc = documents[chunk_doc[job]]
-            return chunk_embedding_text(doc, doc.text[tables.chunk_start[job] : tables.chunk_end[job]])
-        row = job - n_chunks
-        return documents[tables.sent_doc[row]].text[tables.sent_start[row] : tables.sent_end[row]]
+        if job >= n_sents:
+            return documents[job - n_sents].title
+        return documents[tables.sent_doc[job]].text[tables.sent_start[job] : tables.sent_end[job]]
 
     for begin in range(0, len(jobs), slice_size):
         batch = jobs[begin : begin + slice_size]
         found = embedder.encode([text(int(j)) for j in batch], progress=tick)
-        is_chunk = batch < n_chunks
-        chunk_out.write(batch[is_chunk], found[is_chunk])
-        sent_out.write(batch[~is_chunk] - n_chunks, found[~is_chunk])
-    return chunk_out.close(), sent_out.close()
+        is_title = batch >= n_sents
+        titles[batch[is_title] - n_sents] = found[is_title]
+        sent_out.write(batch[~is_title], found[~is_title])
+    sentence_vectors = sent_out.close()
+
+    chunk_jobs = np.flatnonzero(fresh_doc[tables.chunk_doc]) if n_chunks else np.zeros(0, dtype=np.int64)
+    for begin in range(0, len(chunk_jobs), pool_block):
+        block = chunk_jobs[begin : begin + pool_block]
+        pooled = pool_chunks(sentence_vectors, tables.chunk_first[block], tables.chunk_last[block],
+                             titles[tables.chunk_doc[block]])
+        chunk_out.write(block, pooled)
+    return chunk_out.close(), sentence_vectors
 
 
 def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, skipped,

@@ -68,6 +68,39 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms == 0, 1, norms)
 
 
+def pool_chunks(sentence_vectors: np.ndarray, first: np.ndarray, last: np.ndarray,
+                title_vectors: np.ndarray) -> np.ndarray:
+    """Chunk vectors made from the vectors of their sentences (rows
+    ``first[i]..last[i]`` inclusive) and of their document's title:
+    ``unit(sum(sentences) / sqrt(n) + title)``.
+
+    Every sentence is embedded anyway (answers are ranked by sentence), so a
+    chunk built from them costs no second pass of the model over its text:
+    indexing embeds each piece of text once instead of about twice. Scaling
+    the sum by 1/sqrt(n) puts it on the scale of one unit vector whatever
+    the chunk's length (exactly so for unrelated sentences), so the title
+    weighs the same in short and long chunks. Measured against embedding the
+    chunk's text with its title: the same answers on the project's question
+    set and within 0.3 points on XQuAD (README, "How chunks are embedded").
+
+    >>> s = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
+    >>> pool_chunks(s, np.array([0, 1]), np.array([1, 2]), np.zeros((2, 2))).astype(float).round(3).tolist()
+    [[0.707, 0.707], [0.707, 0.707]]
+    >>> pool_chunks(s, np.array([0]), np.array([0]), np.array([[0.0, 1.0]])).astype(float).round(3).tolist()
+    [[0.707, 0.707]]
+    """
+    first, last = np.asarray(first, dtype=np.int64), np.asarray(last, dtype=np.int64)
+    counts = last - first + 1
+    if len(first) == 0:
+        return np.zeros((0, np.shape(sentence_vectors)[1]), dtype=np.float32)
+    # Every chunk's rows, one after another: chunks overlap, so rows repeat.
+    starts = np.repeat(first - np.r_[0, np.cumsum(counts)[:-1]], counts)
+    rows = starts + np.arange(counts.sum())
+    gathered = np.asarray(sentence_vectors[rows], dtype=np.float32)
+    sums = np.add.reduceat(gathered, np.r_[0, np.cumsum(counts)[:-1]], axis=0)
+    return normalize_rows(sums / np.sqrt(counts)[:, None] + np.asarray(title_vectors, dtype=np.float32))
+
+
 def encode_by_length(texts: Sequence[str], dimension: int, step: int, progress: Progress | None,
                      encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
     """Rows of ``encode`` for ``texts``, in their order, computed ``step``

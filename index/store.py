@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
-FORMAT_VERSION = 2  # 2: document text in texts.utf8, mapped on load
+FORMAT_VERSION = 3  # 2: document text in texts.utf8, mapped on load; 3: chunk vectors pooled from sentences
 CURRENT = "current"
 
 

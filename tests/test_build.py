@@ -172,3 +172,24 @@ def test_reused_documents_keep_their_vectors(write_docs, tmp_path):
     assert after.chunk_count > before.chunk_count
     assert np.array_equal(np.asarray(after.chunk_vectors[: before.chunk_count]), np.asarray(before.chunk_vectors))
     assert np.array_equal(np.asarray(after.sentence_vectors[: before.sentence_count]), np.asarray(before.sentence_vectors))
+
+
+def test_the_model_reads_each_sentence_and_title_once_and_chunks_are_pooled(write_docs, tmp_path):
+    from index.embed import pool_chunks
+
+    long_text = " ".join(f"Sentence number {i} talks about topic {i % 7}." for i in range(60))
+    docs = write_docs({"long.txt": long_text, **DOCS})
+    root = tmp_path / "index"
+    embedder = CountingEmbedder()
+    build_index(docs, root, embedder, ChunkConfig(size=200, overlap=60))
+    index = store.load(root)
+    assert index.chunk_count > 4  # overlapping chunks: their sentences were still embedded once
+    sentences = [index.sentence_text(i) for i in range(index.sentence_count)]
+    titles = [d.title for d in index.documents]
+    assert sorted(embedder.texts) == sorted(sentences + titles)
+
+    t = index.tables
+    expected = pool_chunks(index.sentence_vectors, t.chunk_first, t.chunk_last,
+                           HashEmbedder().encode([titles[d] for d in t.chunk_doc]))
+    assert np.allclose(index.chunk_vectors, expected, atol=1e-6)
+    assert np.allclose(np.linalg.norm(index.chunk_vectors, axis=1), 1, atol=1e-5)
