@@ -23,6 +23,7 @@ import numpy as np
 from .chunking import ChunkConfig, chunk_spans
 from .embed import Embedder, pool_chunks
 from .errors import IndexLockedError, IndexStateError
+from .filearray import FileArray
 from .lexical import LexicalIndex, tokenize
 from .loaders import Document, Skipped, iter_files, load_folder
 from .segment import split_sentences
@@ -256,14 +257,16 @@ class _RowWriter:
         for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
             os.pwrite(self._fh.fileno(), values[lo:hi].tobytes(), self._data + int(rows[lo]) * self.dim * 4)
 
-    def close(self) -> np.ndarray:
+    def close(self) -> FileArray:
+        """The rows, read back by rows: a build that pools or indexes them
+        never holds the whole file (a mapping would, in its resident pages)."""
         self._fh.close()
-        return np.load(self.path, mmap_mode="r")
+        return FileArray(self.path)
 
 
 def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, previous: Index | None,
                    embedder: Embedder, progress: Progress | None, slice_size: int = 4096,
-                   pool_block: int = 8192) -> tuple[np.ndarray, np.ndarray]:
+                   pool_block: int = 8192) -> tuple[FileArray, FileArray]:
     """Fill ``chunk_vectors.npy`` and ``sentence_vectors.npy`` in ``build``.
 
     Reused documents copy their rows from the previous build. For the others

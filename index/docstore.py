@@ -5,8 +5,10 @@ strings would make a serving process that large before the model loads.
 A build writes every document's text, UTF-8, one after another into
 ``texts.utf8`` and one line of metadata per document (id, title, checksum,
 pages, and where its bytes lie) into ``documents.jsonl``. Loading reads only
-the metadata and maps the text file: a document's text is decoded when it
-is first read, and the recently read ones are kept, up to a budget.
+the metadata: a document's text is read (a positional read, not a mapping,
+so it does not linger in the process's memory; see ``filearray``) and
+decoded when it is first asked for, and the recently read ones are kept, up
+to a budget.
 
     >>> docs = DocumentStore.from_documents([Document("a.txt", "Héllo.", "a", "0" * 64)])
     >>> docs.ids, docs[0].text, len(docs)
@@ -16,8 +18,9 @@ is first read, and the recently read ones are kept, up to a budget.
 from __future__ import annotations
 
 import json
-import mmap
+import os
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -33,7 +36,7 @@ class DocumentStore(Sequence):
 
     def __init__(self, metadata: list[dict], blob, cache_chars: int = 64_000_000) -> None:
         self._metadata = metadata
-        self._blob = blob  # bytes or an mmap
+        self._blob = blob  # bytes or a _FileBytes
         self.ids: list[str] = [m["id"] for m in metadata]
         self._cache: OrderedDict[int, Document] = OrderedDict()
         self._cached_chars = 0
@@ -88,7 +91,7 @@ class DocumentStore(Sequence):
 
     @classmethod
     def load(cls, directory: Path, cache_chars: int = 64_000_000) -> "DocumentStore":
-        """The exact inverse of ``save``; the text is mapped, not read."""
+        """The exact inverse of ``save``; the text stays on disk until asked for."""
         with open(directory / METADATA, encoding="utf-8") as fh:
             metadata = [json.loads(line) for line in fh if line.strip()]
         size = (directory / TEXTS).stat().st_size
@@ -96,9 +99,25 @@ class DocumentStore(Sequence):
             raise ValueError(f"{TEXTS} holds {size} bytes, the documents need {metadata[-1]['end']}")
         if size == 0:
             return cls(metadata, b"", cache_chars)
-        with open(directory / TEXTS, "rb") as fh:
-            blob = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
-        return cls(metadata, blob, cache_chars)
+        return cls(metadata, _FileBytes(directory / TEXTS), cache_chars)
+
+
+class _FileBytes:
+    """Byte ranges of a file, read when sliced."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd = os.open(path, os.O_RDONLY)
+        weakref.finalize(self, os.close, self._fd)
+
+    def __getitem__(self, key: slice) -> bytes:
+        parts, at = [], key.start
+        while at < key.stop:  # one call reads at most ~2 GB
+            part = os.pread(self._fd, key.stop - at, at)
+            if not part:
+                raise OSError(f"short read at byte {at}")
+            parts.append(part)
+            at += len(part)
+        return b"".join(parts)
 
 
 def save(documents: Sequence[Document], directory: Path) -> None:

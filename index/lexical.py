@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .filearray import FileArray
+
 log = logging.getLogger(__name__)
 
 STOPWORDS = frozenset(
@@ -117,11 +119,18 @@ class LexicalIndex:
         return cls(bm25, len(token_lists))
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
-        """BM25 score of every row for the query (zeros when nothing matches)."""
-        known = [t for t in query_tokens if t in self._bm25.vocab_dict]
-        if not known or self.size == 0:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)
+        """BM25 score of every row for the query (zeros when nothing matches):
+        the sum of each query term's precomputed scores over its postings,
+        as bm25s computes it, reading only those terms' postings."""
+        scores = np.zeros(self.size, dtype=np.float32)
+        vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
+        for token in query_tokens:
+            token_id = vocab.get(token)
+            if token_id is not None and self.size:
+                start, end = int(indptr[token_id]), int(indptr[token_id + 1])
+                # A term's postings name each row once, so a buffered add is exact.
+                scores[self._bm25.scores["indices"][start:end]] += self._bm25.scores["data"][start:end]
+        return scores
 
     def document_frequency(self, token: str) -> int:
         """How many rows hold ``token``."""
@@ -144,9 +153,14 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path, size: int) -> "LexicalIndex":
-        # Mapped, not read: at a million chunks the postings are most of a
-        # gigabyte, and a question touches only its own terms' columns.
-        return cls(_bm25s().BM25.load(str(path), mmap=True, show_progress=False), size)
+        # Neither read nor kept mapped: at a million chunks the postings are
+        # most of a gigabyte and a question reads only its own terms' (see
+        # ``filearray``). The term offsets are small and stay in memory.
+        bm25 = _bm25s().BM25.load(str(path), mmap=True, show_progress=False)
+        bm25.scores["indptr"] = np.array(bm25.scores["indptr"])
+        for part in ("data", "indices"):
+            bm25.scores[part] = FileArray(path / f"{part}.csc.index.npy")
+        return cls(bm25, size)
 
 
 def _sort_postings(scores: dict) -> None:

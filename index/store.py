@@ -8,7 +8,7 @@ link naming the live one::
         build-20261127T201500-1234/
             manifest.json        format, model, chunking, documents, build time
             documents.jsonl      id, title, checksum, pages of every document
-            texts.utf8           their extracted text, mapped on load (docstore)
+            texts.utf8           their extracted text, read on demand (docstore)
             spans.npz            sentence and chunk tables (offsets, owners)
             chunk_vectors.npy    one unit vector per chunk
             sentence_vectors.npy one unit vector per sentence
@@ -37,6 +37,7 @@ import numpy as np
 from . import __version__, docstore, vectors
 from .docstore import DocumentStore
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from .filearray import FileArray
 from .lexical import LexicalIndex
 from .loaders import Document
 
@@ -44,7 +45,7 @@ log = logging.getLogger(__name__)
 
 CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
-FORMAT_VERSION = 3  # 2: document text in texts.utf8, mapped on load; 3: chunk vectors pooled from sentences
+FORMAT_VERSION = 3  # 2: document text in texts.utf8, read on demand; 3: chunk vectors pooled from sentences
 CURRENT = "current"
 
 
@@ -175,8 +176,8 @@ class Index:
 def save_build(index: Index, directory: Path) -> None:
     """Write every part of ``index`` into the build ``directory``.
 
-    Vectors a build already wrote there (memory-mapped, see
-    ``build._write_vectors``) are left as they are.
+    Vectors a build already wrote there (see ``build._write_vectors``) are
+    left as they are.
     """
     import faiss
 
@@ -194,9 +195,8 @@ def save_build(index: Index, directory: Path) -> None:
     _fsync_tree(directory)
 
 
-def _written_to(array: np.ndarray, path: Path) -> bool:
-    filename = getattr(array, "filename", None)
-    return filename is not None and path.exists() and os.path.samefile(filename, path)
+def _written_to(array, path: Path) -> bool:
+    return isinstance(array, FileArray) and path.exists() and os.path.samefile(array.path, path)
 
 
 def _fsync_tree(directory: Path) -> None:
@@ -305,10 +305,9 @@ def load(root: Path, model_id: str | None = None) -> Index:
         documents = DocumentStore.load(build)
         with np.load(build / "spans.npz") as npz:
             tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
-        # Plain arrays over the mapped files: numpy's memmap class adds
-        # per-lookup overhead that a question pays on every candidate.
-        chunk_vectors = np.asarray(np.load(build / CHUNK_VECTORS, mmap_mode="r"))
-        sentence_vectors = np.asarray(np.load(build / SENTENCE_VECTORS, mmap_mode="r"))
+        # Read by rows, not mapped: a question's few rows are all it holds.
+        chunk_vectors = FileArray(build / CHUNK_VECTORS)
+        sentence_vectors = FileArray(build / SENTENCE_VECTORS)
         faiss_index = faiss.read_index(str(build / "chunks.faiss"))
         vectors.set_nprobe(faiss_index, manifest.faiss_nprobe)
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))

@@ -12,7 +12,7 @@ question-like probes made from the corpus's own vectors. Kind, parameters and th
 manifest, and the same ``nprobe`` is set again on load.
 
 The retriever re-scores every candidate with its exact vector
-(memory-mapped), so quantization only has to get the right chunks into the
+(read from disk by rows), so quantization only has to get the right chunks into the
 candidate list, not order them: that is the recall calibrated here.
 """
 
@@ -71,25 +71,31 @@ def build(vectors: np.ndarray, requested: str = "auto", exact_up_to: int = EXACT
     """A FAISS index over ``vectors`` (unit rows) and what to record about it."""
     import faiss
 
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, dim = vectors.shape
     if choose_kind(n, requested, exact_up_to) == "exact" or n < 39:
         index = faiss.IndexFlatIP(dim)
-        if n:
-            index.add(vectors)
+        _add(index, vectors)
         return index, VectorIndexInfo("exact", "Flat")
     nlist = list_count(n)
     factory = f"IVF{nlist},SQ8"
     index = faiss.index_factory(dim, factory, faiss.METRIC_INNER_PRODUCT)
     rng = np.random.default_rng(seed)
     # FAISS wants ~39-256 points per centroid; more only slows training.
-    sample = vectors[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))]
+    sample = np.ascontiguousarray(vectors[np.sort(rng.choice(n, size=min(n, 64 * nlist), replace=False))],
+                                  dtype=np.float32)
     log.info("training %s on %d of %d vectors", factory, len(sample), n)
     index.train(sample)
-    index.add(vectors)
+    _add(index, vectors)
     nprobe, recall = calibrate(index, vectors, rng)
     set_nprobe(index, nprobe)
     return index, VectorIndexInfo("approximate", factory, nprobe, recall)
+
+
+def _add(index, vectors, block: int = 65_536) -> None:
+    """Add ``vectors`` a block at a time: an array on disk (``FileArray``) is
+    never read whole, only ``block`` rows of it at once."""
+    for start in range(0, len(vectors), block):
+        index.add(np.ascontiguousarray(vectors[start : start + block], dtype=np.float32))
 
 
 def calibration_queries(vectors: np.ndarray, rng: np.random.Generator, count: int = 200,
@@ -136,7 +142,7 @@ def search_rescored(index, vectors: np.ndarray, queries: np.ndarray, k: int, can
     out = np.full((len(queries), k), -1, dtype=np.int64)
     for i, row in enumerate(found):
         row = row[row >= 0]
-        ordered = np.sort(row)  # reads the mapped vectors front to back
+        ordered = np.sort(row)  # reads the vectors on disk front to back
         best = ordered[np.argsort(-(vectors[ordered] @ queries[i]))][:k]
         out[i, : len(best)] = best
     return out
