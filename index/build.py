@@ -12,8 +12,8 @@ import contextlib
 import fcntl
 import logging
 import os
-import sys
 import time
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .chunking import ChunkConfig, chunk_spans
-from .embed import Embedder, pool_chunks
+from .embed import Embedder, concat_ranges, pool_chunks
 from .errors import IndexLockedError, IndexStateError
 from .filearray import FileArray
 from .lexical import LexicalIndex, tokenize
@@ -341,24 +341,49 @@ def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vec
         vector_index=vector_index, faiss_index=info.factory, faiss_nprobe=info.nprobe,
         faiss_recall_at_10=round(info.recall_at_10, 4),
     )
-    # Interned, every occurrence of a term is one shared string: millions
-    # of sentences would otherwise hold millions of copies until BM25 is built.
-    sentence_tokens = [
-        [sys.intern(t) for t in tokenize(documents[d].text[s:e])]
-        for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end)
-    ]
-    # A chunk is whole sentences, so its terms are its title's and its
-    # sentences': each sentence is tokenized once, not once per chunk.
-    title_tokens = [tokenize(doc.title) for doc in documents]
-    chunk_tokens = [
-        title_tokens[d] + [token for s in range(first, last + 1) for token in sentence_tokens[s]]
-        for d, first, last in zip(tables.chunk_doc, tables.chunk_first, tables.chunk_last)
-    ]
+    chunk_lexical, sentence_lexical = _lexical(documents, tables)
     return Index(
         manifest=manifest, documents=list(documents), tables=tables, chunk_vectors=chunk_vectors,
         sentence_vectors=sentence_vectors, faiss_index=faiss_index,
-        chunk_lexical=LexicalIndex.build(chunk_tokens), sentence_lexical=LexicalIndex.build(sentence_tokens),
+        chunk_lexical=chunk_lexical, sentence_lexical=sentence_lexical,
     )
+
+
+def _lexical(documents, tables: Tables) -> tuple[LexicalIndex, LexicalIndex]:
+    """BM25 over chunks and over sentences from one pass of the tokenizer.
+
+    Terms become ids in flat arrays as each sentence is tokenized (4 bytes
+    a token, not a Python list per sentence). A chunk is whole sentences, so
+    its terms are its title's and its sentences': each sentence is
+    tokenized once, not once per chunk.
+    """
+    vocabulary: dict[str, int] = {}
+    term_id = lambda t: vocabulary.setdefault(t, len(vocabulary))  # noqa: E731
+    sent_ids, sent_lengths = array("i"), np.zeros(len(tables.sent_start), dtype=np.int64)
+    for row, (d, s, e) in enumerate(zip(tables.sent_doc, tables.sent_start, tables.sent_end)):
+        tokens = tokenize(documents[d].text[s:e])
+        sent_ids.extend(map(term_id, tokens))
+        sent_lengths[row] = len(tokens)
+    title_ids = [np.array([term_id(t) for t in tokenize(doc.title)], dtype=np.int64) for doc in documents]
+    sent_ids = np.frombuffer(sent_ids, dtype=np.int32) if sent_ids else np.zeros(0, dtype=np.int32)
+    sent_offsets = np.r_[0, np.cumsum(sent_lengths)]
+    sentence_lexical = LexicalIndex.from_ids(sent_ids, np.repeat(np.arange(len(sent_lengths)), sent_lengths),
+                                             len(sent_lengths), vocabulary)
+
+    n_chunks = len(tables.chunk_first)
+    body_starts = sent_offsets[tables.chunk_first]
+    body_counts = sent_offsets[tables.chunk_last + 1] - body_starts
+    title_flat = np.concatenate(title_ids) if title_ids else np.zeros(0, dtype=np.int64)
+    title_offsets = np.r_[0, np.cumsum([len(t) for t in title_ids])].astype(np.int64)
+    chunk_doc = tables.chunk_doc
+    title_counts = title_offsets[chunk_doc + 1] - title_offsets[chunk_doc] if n_chunks else np.zeros(0, np.int64)
+    chunk_lexical = LexicalIndex.from_ids(
+        np.concatenate([sent_ids[concat_ranges(body_starts, body_counts)],
+                        title_flat[concat_ranges(title_offsets[chunk_doc], title_counts)]]),
+        np.concatenate([np.repeat(np.arange(n_chunks), body_counts), np.repeat(np.arange(n_chunks), title_counts)]),
+        n_chunks, vocabulary,
+    )
+    return chunk_lexical, sentence_lexical
 
 
 def ensure_index(docs_dir: Path, root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport | None:

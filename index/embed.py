@@ -68,6 +68,18 @@ def normalize_rows(matrix: np.ndarray) -> np.ndarray:
     return matrix / np.where(norms == 0, 1, norms)
 
 
+def concat_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """``range(starts[i], starts[i] + counts[i])`` for every i, one after another.
+
+    >>> concat_ranges(np.array([5, 0, 9]), np.array([2, 3, 0])).tolist()
+    [5, 6, 0, 1, 2]
+    """
+    starts, counts = np.asarray(starts, dtype=np.int64), np.asarray(counts, dtype=np.int64)
+    if len(counts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
+
+
 def pool_chunks(sentence_vectors: np.ndarray, first: np.ndarray, last: np.ndarray,
                 title_vectors: np.ndarray) -> np.ndarray:
     """Chunk vectors made from the vectors of their sentences (rows
@@ -94,8 +106,7 @@ def pool_chunks(sentence_vectors: np.ndarray, first: np.ndarray, last: np.ndarra
     if len(first) == 0:
         return np.zeros((0, np.shape(sentence_vectors)[1]), dtype=np.float32)
     # Every chunk's rows, one after another: chunks overlap, so rows repeat.
-    starts = np.repeat(first - np.r_[0, np.cumsum(counts)[:-1]], counts)
-    rows = starts + np.arange(counts.sum())
+    rows = concat_ranges(first, counts)
     gathered = np.asarray(sentence_vectors[rows], dtype=np.float32)
     sums = np.add.reduceat(gathered, np.r_[0, np.cumsum(counts)[:-1]], axis=0)
     return normalize_rows(sums / np.sqrt(counts)[:, None] + np.asarray(title_vectors, dtype=np.float32))

@@ -110,13 +110,43 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "LexicalIndex":
-        bm25 = _bm25s().BM25()
-        # An empty row would make bm25s drop it and shift every later row id.
-        bm25.index([tokens or [""] for tokens in token_lists], show_progress=False)
-        # Sorted here, once, and saved so: a loaded index maps its postings
-        # and must not read them all to check.
-        _sort_postings(bm25.scores)
-        return cls(bm25, len(token_lists))
+        """BM25 over rows given as token lists (small inputs, tests)."""
+        vocabulary: dict[str, int] = {}
+        ids = [vocabulary.setdefault(t, len(vocabulary)) for tokens in token_lists for t in tokens]
+        rows = np.repeat(np.arange(len(token_lists)), [len(tokens) for tokens in token_lists])
+        return cls.from_ids(np.array(ids, dtype=np.int64), rows, len(token_lists), vocabulary)
+
+    @classmethod
+    def from_ids(cls, ids: np.ndarray, rows: np.ndarray, size: int, vocabulary: dict[str, int],
+                 k1: float = 1.5, b: float = 0.75) -> "LexicalIndex":
+        """BM25 over ``size`` rows from (row, term id) pairs, one per token
+        occurrence in any order: what bm25s computes (Lucene's variant), but
+        from flat arrays instead of Python lists, so a million-chunk build
+        needs a few arrays of ints rather than tens of millions of objects.
+        Terms of ``vocabulary`` that no row holds are left out.
+        """
+        ids, rows = np.asarray(ids, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+        width = max(len(vocabulary), 1)
+        lengths = np.bincount(rows, minlength=size)
+        pairs, tf = np.unique(rows * width + ids, return_counts=True)  # sorted by row, then term
+        row, term = pairs // width, pairs % width
+        del pairs
+        df = np.bincount(term, minlength=width)
+        held = df > 0
+        new_id = np.cumsum(held) - 1
+        # As bm25s: the IDF is stored as float32 before it multiplies.
+        idf = np.log(1 + (size - df + 0.5) / (df + 0.5)).astype(np.float32)
+        average = lengths.mean() if lengths.sum() else 1.0
+        data = (idf[term] * (tf / (k1 * ((1 - b) + b * lengths[row] / average) + tf))).astype(np.float32)
+        order = np.argsort(term, kind="stable")  # by term, rows ascending within each
+        bm25 = _bm25s().BM25(k1=k1, b=b)
+        bm25.scores = {
+            "data": data[order], "indices": row[order].astype(np.int32),
+            "indptr": np.r_[0, np.cumsum(df[held])].astype(np.int64), "num_docs": size,
+        }
+        bm25.vocab_dict = {t: int(new_id[i]) for t, i in vocabulary.items() if i < width and held[i]}
+        bm25.nonoccurrence_array = None
+        return cls(bm25, size)
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every row for the query (zeros when nothing matches):
@@ -161,19 +191,3 @@ class LexicalIndex:
         for part in ("data", "indices"):
             bm25.scores[part] = FileArray(path / f"{part}.csc.index.npy")
         return cls(bm25, size)
-
-
-def _sort_postings(scores: dict) -> None:
-    """Make every term's row numbers ascending (retrieval binary-searches
-    them); bm25s writes them in order, so this is normally a check."""
-    indices, indptr = scores["indices"], scores["indptr"]
-    if len(indices) < 2:
-        return
-    falls = np.flatnonzero(np.diff(indices) <= 0) + 1  # where a row number does not rise
-    if np.isin(falls, indptr).all():  # ...only ever at the start of a term's postings
-        return
-    import scipy.sparse
-
-    matrix = scipy.sparse.csc_matrix((scores["data"], indices, indptr))
-    matrix.sort_indices()
-    scores["data"], scores["indices"] = matrix.data, matrix.indices

@@ -91,20 +91,3 @@ def test_a_failed_save_leaves_the_previous_index(built, fake_embedder, monkeypat
         store.publish(before, root)
     after = store.load(root, fake_embedder.model_id)
     assert after.manifest == before.manifest and after.path == before.path
-
-
-def test_postings_are_ascending_even_if_stored_out_of_order(write_docs, tmp_path, fake_embedder):
-    from index.lexical import _sort_postings
-
-    docs = write_docs({"a.txt": "Apples are red. Apples are sweet. Pears are green. Apples and pears."})
-    build_index(docs, tmp_path / "index", fake_embedder)
-    scores = store.load(tmp_path / "index").sentence_lexical._bm25.scores
-    expected = {k: np.array(v) for k, v in scores.items()}
-    shuffled = {k: np.array(v) for k, v in scores.items()}
-    for a, b in zip(shuffled["indptr"][:-1], shuffled["indptr"][1:]):
-        shuffled["indices"][a:b] = shuffled["indices"][a:b][::-1]
-        shuffled["data"][a:b] = shuffled["data"][a:b][::-1]
-    assert not np.array_equal(shuffled["indices"], expected["indices"])  # some term is in several rows
-    _sort_postings(shuffled)
-    assert np.array_equal(shuffled["indices"], expected["indices"])
-    assert np.array_equal(shuffled["data"], expected["data"])

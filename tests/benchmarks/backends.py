@@ -1,6 +1,6 @@
 """Embedding throughput of the default backend (sentence-transformers on
 torch) and the opt-in int8 ONNX backend on exactly the texts an index of
-XQuAD embeds (its chunks and sentences), in the same run (issue 5).
+XQuAD embeds (its sentences and titles), in the same run (issue 5).
 
     .venv/bin/python tests/benchmarks/backends.py [--repeats 2]
 
