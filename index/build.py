@@ -349,13 +349,14 @@ def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vec
     )
 
 
-def _lexical(documents, tables: Tables) -> tuple[LexicalIndex, LexicalIndex]:
+def _lexical(documents, tables: Tables, block: int = 200_000) -> tuple[LexicalIndex, LexicalIndex]:
     """BM25 over chunks and over sentences from one pass of the tokenizer.
 
-    Terms become ids in flat arrays as each sentence is tokenized (4 bytes
-    a token, not a Python list per sentence). A chunk is whole sentences, so
-    its terms are its title's and its sentences': each sentence is
-    tokenized once, not once per chunk.
+    Terms become ids in one flat array as each sentence is tokenized (4
+    bytes a token, not a Python list per sentence); the indexes are computed
+    from it ``block`` rows at a time. A chunk is whole sentences, so its terms
+    are its title's and its sentences': each sentence is tokenized once, not
+    once per chunk.
     """
     vocabulary: dict[str, int] = {}
     term_id = lambda t: vocabulary.setdefault(t, len(vocabulary))  # noqa: E731
@@ -364,26 +365,30 @@ def _lexical(documents, tables: Tables) -> tuple[LexicalIndex, LexicalIndex]:
         tokens = tokenize(documents[d].text[s:e])
         sent_ids.extend(map(term_id, tokens))
         sent_lengths[row] = len(tokens)
-    title_ids = [np.array([term_id(t) for t in tokenize(doc.title)], dtype=np.int64) for doc in documents]
-    sent_ids = np.frombuffer(sent_ids, dtype=np.int32) if sent_ids else np.zeros(0, dtype=np.int32)
-    sent_offsets = np.r_[0, np.cumsum(sent_lengths)]
-    sentence_lexical = LexicalIndex.from_ids(sent_ids, np.repeat(np.arange(len(sent_lengths)), sent_lengths),
-                                             len(sent_lengths), vocabulary)
-
-    n_chunks = len(tables.chunk_first)
-    body_starts = sent_offsets[tables.chunk_first]
-    body_counts = sent_offsets[tables.chunk_last + 1] - body_starts
-    title_flat = np.concatenate(title_ids) if title_ids else np.zeros(0, dtype=np.int64)
+    ids = np.frombuffer(sent_ids, dtype=np.int32) if sent_ids else np.zeros(0, dtype=np.int32)
+    offsets = np.r_[0, np.cumsum(sent_lengths)]
+    title_ids = [np.array([term_id(t) for t in tokenize(doc.title)], dtype=np.int32) for doc in documents]
+    title_flat = np.concatenate(title_ids) if title_ids else np.zeros(0, dtype=np.int32)
     title_offsets = np.r_[0, np.cumsum([len(t) for t in title_ids])].astype(np.int64)
-    chunk_doc = tables.chunk_doc
-    title_counts = title_offsets[chunk_doc + 1] - title_offsets[chunk_doc] if n_chunks else np.zeros(0, np.int64)
-    chunk_lexical = LexicalIndex.from_ids(
-        np.concatenate([sent_ids[concat_ranges(body_starts, body_counts)],
-                        title_flat[concat_ranges(title_offsets[chunk_doc], title_counts)]]),
-        np.concatenate([np.repeat(np.arange(n_chunks), body_counts), np.repeat(np.arange(n_chunks), title_counts)]),
-        n_chunks, vocabulary,
-    )
-    return chunk_lexical, sentence_lexical
+
+    def sentence_blocks():
+        for lo in range(0, len(sent_lengths), block):
+            hi = min(lo + block, len(sent_lengths))
+            yield ids[offsets[lo] : offsets[hi]], np.repeat(np.arange(lo, hi), sent_lengths[lo:hi])
+
+    def chunk_blocks():
+        for lo in range(0, len(tables.chunk_first), block):
+            chunks = np.arange(lo, min(lo + block, len(tables.chunk_first)))
+            body_starts = offsets[tables.chunk_first[chunks]]
+            body_counts = offsets[tables.chunk_last[chunks] + 1] - body_starts
+            doc = tables.chunk_doc[chunks]
+            title_counts = title_offsets[doc + 1] - title_offsets[doc]
+            yield (np.concatenate([ids[concat_ranges(body_starts, body_counts)],
+                                   title_flat[concat_ranges(title_offsets[doc], title_counts)]]),
+                   np.concatenate([np.repeat(chunks, body_counts), np.repeat(chunks, title_counts)]))
+
+    return (LexicalIndex.from_ids(chunk_blocks(), len(tables.chunk_first), vocabulary),
+            LexicalIndex.from_ids(sentence_blocks(), len(sent_lengths), vocabulary))
 
 
 def ensure_index(docs_dir: Path, root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport | None:

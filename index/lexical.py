@@ -10,6 +10,7 @@ import logging
 import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -114,35 +115,50 @@ class LexicalIndex:
         vocabulary: dict[str, int] = {}
         ids = [vocabulary.setdefault(t, len(vocabulary)) for tokens in token_lists for t in tokens]
         rows = np.repeat(np.arange(len(token_lists)), [len(tokens) for tokens in token_lists])
-        return cls.from_ids(np.array(ids, dtype=np.int64), rows, len(token_lists), vocabulary)
+        return cls.from_ids([(np.array(ids, dtype=np.int64), rows)], len(token_lists), vocabulary)
 
     @classmethod
-    def from_ids(cls, ids: np.ndarray, rows: np.ndarray, size: int, vocabulary: dict[str, int],
+    def from_ids(cls, blocks: Iterable[tuple[np.ndarray, np.ndarray]], size: int, vocabulary: dict[str, int],
                  k1: float = 1.5, b: float = 0.75) -> "LexicalIndex":
-        """BM25 over ``size`` rows from (row, term id) pairs, one per token
-        occurrence in any order: what bm25s computes (Lucene's variant), but
-        from flat arrays instead of Python lists, so a million-chunk build
-        needs a few arrays of ints rather than tens of millions of objects.
-        Terms of ``vocabulary`` that no row holds are left out.
+        """BM25 over ``size`` rows from ``(term ids, rows)`` array pairs, one
+        entry per token occurrence; a row's tokens all come in one block.
+
+        What bm25s computes (Lucene's variant), but from flat arrays a block
+        at a time instead of Python lists: a million-chunk build holds one
+        block's tokens and one entry per distinct (row, term), not tens of
+        millions of objects. Terms of ``vocabulary`` no row holds are left out.
         """
-        ids, rows = np.asarray(ids, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+        import scipy.sparse
+
         width = max(len(vocabulary), 1)
-        lengths = np.bincount(rows, minlength=size)
-        pairs, tf = np.unique(rows * width + ids, return_counts=True)  # sorted by row, then term
-        row, term = pairs // width, pairs % width
-        del pairs
+        lengths = np.zeros(size, dtype=np.int64)
+        rows_, terms_, counts_ = [], [], []
+        for ids, rows in blocks:
+            ids, rows = np.asarray(ids, dtype=np.int64), np.asarray(rows, dtype=np.int64)
+            lengths += np.bincount(rows, minlength=size)
+            pairs, tf = np.unique(rows * width + ids, return_counts=True)  # by row, then term
+            rows_.append((pairs // width).astype(np.int32))
+            terms_.append((pairs % width).astype(np.int32))
+            counts_.append(tf.astype(np.int32))
+        row = np.concatenate(rows_) if rows_ else np.zeros(0, dtype=np.int32)
+        term = np.concatenate(terms_) if terms_ else np.zeros(0, dtype=np.int32)
+        tf = np.concatenate(counts_) if counts_ else np.zeros(0, dtype=np.int32)
+        del rows_, terms_, counts_
         df = np.bincount(term, minlength=width)
         held = df > 0
-        new_id = np.cumsum(held) - 1
+        new_id = (np.cumsum(held) - 1).astype(np.int32)
         # As bm25s: the IDF is stored as float32 before it multiplies.
         idf = np.log(1 + (size - df + 0.5) / (df + 0.5)).astype(np.float32)
         average = lengths.mean() if lengths.sum() else 1.0
         data = (idf[term] * (tf / (k1 * ((1 - b) + b * lengths[row] / average) + tf))).astype(np.float32)
-        order = np.argsort(term, kind="stable")  # by term, rows ascending within each
+        del tf
+        # Rows arrive ascending, and scipy's conversion is a stable counting
+        # sort: every term's postings come out ascending without a sort.
+        matrix = scipy.sparse.csc_matrix((data, (row, new_id[term])), shape=(size, int(held.sum())))
         bm25 = _bm25s().BM25(k1=k1, b=b)
         bm25.scores = {
-            "data": data[order], "indices": row[order].astype(np.int32),
-            "indptr": np.r_[0, np.cumsum(df[held])].astype(np.int64), "num_docs": size,
+            "data": matrix.data.astype(np.float32, copy=False), "indices": matrix.indices.astype(np.int32, copy=False),
+            "indptr": matrix.indptr.astype(np.int64), "num_docs": size,
         }
         bm25.vocab_dict = {t: int(new_id[i]) for t, i in vocabulary.items() if i < width and held[i]}
         bm25.nonoccurrence_array = None

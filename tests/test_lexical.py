@@ -62,7 +62,8 @@ def test_random_corpus_matches_bm25s_and_postings_ascend():
 
 
 def test_from_ids_leaves_out_terms_no_row_holds():
-    index = LexicalIndex.from_ids(np.array([0, 2, 2]), np.array([0, 0, 1]), 3, {"a": 0, "unused": 1, "c": 2})
+    index = LexicalIndex.from_ids([(np.array([0, 2]), np.array([0, 0])), (np.array([2]), np.array([1]))], 3,
+                                  {"a": 0, "unused": 1, "c": 2})
     assert index.vocabulary == {"a", "c"}
     assert index.postings("c").tolist() == [0, 1] and index.postings("unused").tolist() == []
     assert index.scores(["c"])[2] == 0
@@ -74,3 +75,16 @@ def test_loaded_postings_are_read_from_disk_not_mapped(saved):
     for term in ("singh", "border", "vientian", "unknown"):
         assert loaded.postings(term).tolist() == built.postings(term).tolist()
     assert loaded.document_frequency("singh") == 2 and loaded.vocabulary == built.vocabulary
+
+
+def test_blocks_give_the_same_index_as_one_block():
+    rng = np.random.default_rng(1)
+    rows = [list(rng.choice([f"t{i}" for i in range(20)], size=rng.integers(0, 8))) for _ in range(50)]
+    whole = LexicalIndex.build(rows)
+    vocabulary = dict(whole._bm25.vocab_dict)
+    ids = [np.array([vocabulary[t] for t in r], dtype=np.int64) for r in rows]
+    blocks = [(np.concatenate(ids[lo : lo + 7] + [np.zeros(0, dtype=np.int64)]),
+               np.repeat(np.arange(lo, min(lo + 7, 50)), [len(i) for i in ids[lo : lo + 7]])) for lo in range(0, 50, 7)]
+    split = LexicalIndex.from_ids(reversed(blocks), 50, vocabulary)  # blocks in any order
+    for part in ("data", "indices", "indptr"):
+        assert np.array_equal(split._bm25.scores[part], whole._bm25.scores[part])

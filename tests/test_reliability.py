@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import subprocess
 import sys
@@ -20,7 +19,6 @@ from assistant.server import Settings, create_app
 from conftest import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
 from index import store
 from index.build import build_index, build_lock
-from index.loaders import load_folder
 
 GOOD = "Apples are red. Apples grow on trees in orchards.\n"
 
