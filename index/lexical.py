@@ -157,7 +157,8 @@ class LexicalIndex:
         matrix = scipy.sparse.csc_matrix((data, (row, new_id[term])), shape=(size, int(held.sum())))
         bm25 = _bm25s().BM25(k1=k1, b=b)
         bm25.scores = {
-            "data": matrix.data.astype(np.float32, copy=False), "indices": matrix.indices.astype(np.int32, copy=False),
+            "data": matrix.data.astype(np.float32, copy=False),
+            "indices": matrix.indices.astype(np.int32, copy=False),
             "indptr": matrix.indptr.astype(np.int64), "num_docs": size,
         }
         bm25.vocab_dict = {t: int(new_id[i]) for t, i in vocabulary.items() if i < width and held[i]}
