@@ -103,7 +103,8 @@ def tokenize(text: str) -> list[str]:
 
 
 class LexicalIndex:
-    """BM25 over a list of texts (bm25s), addressed by row number."""
+    """BM25 over rows of terms, addressed by row number: bm25s's scores and file
+    format, built from flat term-id arrays and read back a term at a time."""
 
     def __init__(self, bm25, size: int) -> None:
         self._bm25 = bm25
