@@ -23,7 +23,7 @@ import numpy as np
 from .chunking import ChunkConfig, chunk_spans
 from .embed import Embedder, concat_ranges, pool_chunks
 from .errors import IndexLockedError, IndexStateError
-from .filearray import FileArray
+from .filearray import FileArray, consecutive_runs
 from .lexical import LexicalIndex, tokenize
 from .loaders import Document, Skipped, iter_files, load_folder
 from .segment import split_sentences
@@ -253,8 +253,7 @@ class _RowWriter:
             return
         order = np.argsort(rows, kind="stable")
         rows, values = rows[order], np.ascontiguousarray(values[order], dtype="<f4")
-        breaks = np.flatnonzero(np.diff(rows) != 1) + 1
-        for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(rows)]):
+        for lo, hi in consecutive_runs(rows):
             os.pwrite(self._fh.fileno(), values[lo:hi].tobytes(), self._data + int(rows[lo]) * self.dim * 4)
 
     def close(self) -> FileArray:

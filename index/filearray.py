@@ -30,9 +30,9 @@ class FileArray:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        fmt = np.lib.format
         with open(self.path, "rb") as fh:
-            version = np.lib.format.read_magic(fh)
-            fmt = np.lib.format
+            version = fmt.read_magic(fh)
             read_header = fmt.read_array_header_1_0 if version == (1, 0) else fmt.read_array_header_2_0
             shape, fortran_order, dtype = read_header(fh)
             self._offset = fh.tell()
@@ -93,9 +93,8 @@ class FileArray:
             raise IndexError(f"row index out of range for {n} rows")
         wanted, where = np.unique(flat, return_inverse=True)
         out = np.empty((len(wanted), *self._row_shape), dtype=self.dtype)
-        breaks = np.flatnonzero(np.diff(wanted) != 1) + 1
-        for lo, hi in zip(np.r_[0, breaks], np.r_[breaks, len(wanted)]) if len(wanted) else ():
-            out[lo:hi] = self._read(int(wanted[lo]), int(hi - lo))
+        for lo, hi in consecutive_runs(wanted):
+            out[lo:hi] = self._read(int(wanted[lo]), hi - lo)
         return out[where].reshape((*rows.shape, *self._row_shape))
 
     def __array__(self, dtype=None, copy=None) -> np.ndarray:
@@ -104,3 +103,18 @@ class FileArray:
 
     def __repr__(self) -> str:
         return f"FileArray({str(self.path)!r}, shape={self.shape}, dtype={self.dtype})"
+
+
+def consecutive_runs(sorted_rows: np.ndarray) -> list[tuple[int, int]]:
+    """``(lo, hi)`` positions of each run of consecutive row numbers in
+    ``sorted_rows``: one read or write per run instead of one per row.
+
+    >>> consecutive_runs(np.array([3, 4, 5, 9, 11, 12]))
+    [(0, 3), (3, 4), (4, 6)]
+    >>> consecutive_runs(np.array([], dtype=np.int64))
+    []
+    """
+    if len(sorted_rows) == 0:
+        return []
+    breaks = (np.flatnonzero(np.diff(sorted_rows) != 1) + 1).tolist()
+    return list(zip([0, *breaks], [*breaks, len(sorted_rows)]))
