@@ -170,7 +170,7 @@ class Retriever:
         from index.lexical import tokenize
 
         partners: list[str] = []
-        rows = self.index.sentence_lexical.postings(token)[:sample]
+        rows = self.index.sentence_lexical.postings(token, limit=sample)
         for row in rows:
             for name in _NAME.findall(self.index.sentence_text(int(row))):
                 parts = [p for w in name.split() for p in tokenize(w)]
@@ -232,18 +232,21 @@ class Retriever:
         if total <= 0:
             return covered
         lexical = self.index.sentence_lexical
+        # Each term's postings are read once for the rows and their windows together.
+        asked = np.concatenate([rows, *(earlier for earlier, _ in window)])
         for terms, weight in weighted:
-            found = self._holds(lexical, terms, rows)
-            for earlier, same in window:
-                found |= self._holds(lexical, terms, earlier) & same
+            held = self._holds(lexical, terms, asked).reshape(len(window) + 1, len(rows))
+            found = held[0].copy()
+            for (_, same), earlier_held in zip(window, held[1:]):
+                found |= earlier_held & same
             covered += weight * found
         return covered / total
 
     @staticmethod
     def _holds(lexical, terms: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
         """For each of ``rows``, does it hold any of ``terms``? Binary search
-        in each term's (sorted) postings: the cost depends on the rows asked
-        about, not on how many rows hold the term."""
+        in each term's (sorted) postings, read once per call: no Python work
+        per posting, whatever the term's frequency."""
         found = np.zeros(len(rows), dtype=bool)
         for term in terms:
             found |= _contains(lexical.postings(term), rows)

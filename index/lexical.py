@@ -162,7 +162,7 @@ class LexicalIndex:
             "indices": matrix.indices.astype(np.int32, copy=False),
             "indptr": matrix.indptr.astype(np.int64), "num_docs": size,
         }
-        bm25.vocab_dict = {t: int(new_id[i]) for t, i in vocabulary.items() if i < width and held[i]}
+        bm25.vocab_dict = {t: int(new_id[i]) for t, i in vocabulary.items() if held[i]}
         bm25.nonoccurrence_array = None
         return cls(bm25, size)
 
@@ -171,26 +171,35 @@ class LexicalIndex:
         the sum of each query term's precomputed scores over its postings,
         as bm25s computes it, reading only those terms' postings."""
         scores = np.zeros(self.size, dtype=np.float32)
-        vocab, indptr = self._bm25.vocab_dict, self._bm25.scores["indptr"]
         for token in query_tokens:
-            token_id = vocab.get(token)
-            if token_id is not None and self.size:
-                start, end = int(indptr[token_id]), int(indptr[token_id + 1])
+            start, end = self._span(token)
+            if start < end:
                 # A term's postings name each row once, so a buffered add is exact.
                 scores[self._bm25.scores["indices"][start:end]] += self._bm25.scores["data"][start:end]
         return scores
 
-    def document_frequency(self, token: str) -> int:
-        """How many rows hold ``token``."""
-        return len(self.postings(token))
-
-    def postings(self, token: str) -> np.ndarray:
-        """Row numbers that hold ``token`` (empty when none does)."""
+    def _span(self, token: str) -> tuple[int, int]:
+        """Where ``token``'s postings lie in the postings file ((0, 0): nowhere)."""
         token_id = self._bm25.vocab_dict.get(token)
         if token_id is None:
-            return np.zeros(0, dtype=np.int64)
+            return 0, 0
         indptr = self._bm25.scores["indptr"]
-        return np.asarray(self._bm25.scores["indices"][indptr[token_id] : indptr[token_id + 1]])
+        return int(indptr[token_id]), int(indptr[token_id + 1])
+
+    def document_frequency(self, token: str) -> int:
+        """How many rows hold ``token`` (from the offsets in memory: no read)."""
+        start, end = self._span(token)
+        return end - start
+
+    def postings(self, token: str, limit: int | None = None) -> np.ndarray:
+        """Row numbers that hold ``token``, ascending (empty when none does);
+        only the first ``limit`` of them are read when ``limit`` is given."""
+        start, end = self._span(token)
+        if limit is not None:
+            end = min(end, start + limit)
+        if start == end:
+            return np.zeros(0, dtype=np.int64)
+        return np.asarray(self._bm25.scores["indices"][start:end])
 
     @property
     def vocabulary(self) -> frozenset[str]:

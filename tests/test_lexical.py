@@ -88,3 +88,11 @@ def test_blocks_give_the_same_index_as_one_block():
     split = LexicalIndex.from_ids(reversed(blocks), 50, vocabulary)  # blocks in any order
     for part in ("data", "indices", "indptr"):
         assert np.array_equal(split._bm25.scores[part], whole._bm25.scores[part])
+
+
+@pytest.mark.parametrize("limit", [0, 1, 2, 5])
+def test_postings_limit_reads_only_the_first_rows(saved, limit):
+    built, loaded = saved
+    for term in ("singh", "border", "unknown"):
+        assert loaded.postings(term, limit=limit).tolist() == built.postings(term).tolist()[:limit]
+        assert loaded.document_frequency(term) == len(built.postings(term))
