@@ -50,13 +50,13 @@ test-fast: install
 	$(BIN)/python -m pytest -m "not slow"
 
 bench: install browser
-	$(BIN)/python tests/benchmarks/quality.py
-	$(BIN)/python tests/benchmarks/quality.py --model onnx-int8
-	$(BIN)/python tests/benchmarks/backends.py
-	$(BIN)/python tests/benchmarks/ui_latency.py
-	$(BIN)/python tests/benchmarks/load.py
-	$(BIN)/python tests/benchmarks/perf.py
-	$(BIN)/python tests/benchmarks/scale.py
+	$(BIN)/python -m tests.benchmarks.quality
+	$(BIN)/python -m tests.benchmarks.quality --model onnx-int8
+	$(BIN)/python -m tests.benchmarks.backends
+	$(BIN)/python -m tests.benchmarks.ui_latency
+	$(BIN)/python -m tests.benchmarks.load
+	$(BIN)/python -m tests.benchmarks.perf
+	$(BIN)/python -m tests.benchmarks.scale
 	$(MAKE) bench-langchain
 
 # LangChain gets its own virtualenv: its packages never enter the one askdoc
@@ -69,7 +69,7 @@ $(BENCH_STAMP): constraints.txt
 	touch $(BENCH_STAMP)
 
 bench-langchain: install $(BENCH_STAMP)
-	$(BIN)/python tests/benchmarks/langchain_side.py
+	$(BIN)/python -m tests.benchmarks.langchain_side
 
 clean:
 	rm -rf $(VENV) .venv-bench .askdoc

@@ -48,7 +48,6 @@ class Answer:
     text: str
     abstained: bool
     citations: tuple[Citation, ...] = field(default=())
-    search_text: str = ""
 
     def to_dict(self) -> dict:
         return {
@@ -144,9 +143,9 @@ def should_abstain(ranked: list[SentenceHit], unknown: list[str], named: frozens
 
 
 def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: list[str], named: frozenset[str],
-            config: AnswerConfig = AnswerConfig(), search_text: str = "") -> Answer:
+            config: AnswerConfig = AnswerConfig()) -> Answer:
     if should_abstain(ranked, unknown, named, config):
-        return Answer(question=question, text=NOT_FOUND, abstained=True, search_text=search_text)
+        return Answer(question=question, text=NOT_FOUND, abstained=True)
     chosen = choose_sentences(index, ranked, config)
     scores = {h.sentence: h.score for h in ranked}
     t = index.tables
@@ -162,5 +161,4 @@ def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: lis
         )
         citations.append(citation)
         parts.append(f"{doc.text[hit.start:hit.end]} [{citation.n}]")
-    return Answer(question=question, text=" ".join(parts), abstained=False, citations=tuple(citations),
-                  search_text=search_text)
+    return Answer(question=question, text=" ".join(parts), abstained=False, citations=tuple(citations))

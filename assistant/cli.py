@@ -213,11 +213,11 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     Builds or refreshes the index first when needed, loads it once, and logs
     the address to open. Works with no internet connection.
     """
-    from .guard import normalize_root_path, parse_origins
-    from .server import Settings, serve
+    from .web.guard import normalize_root_path, parse_origins
+    from .web.server import Settings, serve
 
     assistant = _open(docs, index_dir, model)
-    logging.getLogger("assistant.server").setLevel(logging.INFO)
+    logging.getLogger("assistant.web.server").setLevel(logging.INFO)
     serve(assistant, Settings(
         index_dir=index_dir, docs_dir=docs, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
@@ -287,7 +287,9 @@ def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
     assistant = _open(docs, index_dir, model)
     manifest = assistant.index.manifest
     click.echo(f"askdoc: {len(manifest.documents)} document(s), {manifest.chunks} chunks. Ask away; /new resets, /quit leaves.")
-    history: list[dict] = []
+    from .engine import Turn, history_of
+
+    turns: list[Turn] = []
     while True:
         try:
             line = input("\nyou> ")
@@ -300,17 +302,17 @@ def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
         if line in {"/quit", "/exit"}:
             return
         if line == "/new":
-            history.clear()
+            turns.clear()
             click.echo("(new conversation)")
             continue
         try:
-            answer = assistant.ask(line, history)
+            answer = assistant.ask(line, history_of(turns))
         except AskdocError as exc:
             click.echo(f"askdoc: error: {exc}", err=True)
             continue
         click.echo("")
         _print_answer(answer, as_json=False)
-        history += [{"role": "user", "content": line}, {"role": "assistant", "content": answer.text}]
+        turns.append(Turn(line, answer))
 
 
 def main(argv: list[str] | None = None) -> None:

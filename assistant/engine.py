@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from index import store
 from index.embed import Embedder, load_embedder
@@ -27,6 +29,24 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 _SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One exchange of a conversation: a question and the answer it got."""
+
+    question: str
+    answer: Answer
+
+
+def history_of(turns: Iterable[Turn]) -> list[dict]:
+    """Earlier turns as the ``history`` that ``Assistant.ask`` takes.
+
+    >>> history_of([Turn("Who?", Answer("Who?", "Singh. [1]", False))])
+    [{'role': 'user', 'content': 'Who?'}, {'role': 'assistant', 'content': 'Singh. [1]'}]
+    """
+    return [message for turn in turns for message in (
+        {"role": "user", "content": turn.question}, {"role": "assistant", "content": turn.answer.text})]
 
 
 def clean_text(text: str) -> str:
@@ -94,7 +114,6 @@ class Assistant:
 
     def _answer(self, query: Query, vector) -> Answer:
         _, ranked, unknown = self.retriever.search(query, vector)
-        answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text),
-                         self.config, query.search_text)
+        answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text), self.config)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)
         return answer

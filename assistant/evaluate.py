@@ -9,8 +9,8 @@ A question set is JSON Lines, one question a line::
 of them appears (case-insensitively) in the answer. ``answerable: false``
 marks a question the documents cannot answer; the right result is to abstain.
 
-``xquad_questions`` turns SQuAD-format data (as in ``../shared/eval/xquad-en``)
-into a docs folder (one document per article) and such a question set.
+The benchmarks and ``make test`` score askdoc with this harness; the data
+set converters (SQuAD-format sets into a docs folder) live in ``tests/support``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from .answer import Answer
+from .engine import Turn, history_of
 
 
 @dataclass(frozen=True)
@@ -121,10 +122,10 @@ def run(ask: Callable[[str, list[dict]], Answer], cases: list[Case], text_of: Ca
     """Ask every case and judge the answers."""
     outcomes = []
     for case in cases:
-        history = []
+        turns: list[Turn] = []
         for earlier in case.history:
-            history.append({"role": "user", "content": earlier})
-            history.append({"role": "assistant", "content": ask(earlier, list(history[:-1])).text})
+            turns.append(Turn(earlier, ask(earlier, history_of(turns))))
+        history = history_of(turns)
         began = time.perf_counter()
         answer = ask(case.question, history)
         seconds = time.perf_counter() - began
@@ -140,26 +141,3 @@ def run(ask: Callable[[str, list[dict]], Answer], cases: list[Case], text_of: Ca
         if progress:
             progress(1)
     return Report(tuple(outcomes))
-
-
-def xquad_questions(squad_json: Path, docs_dir: Path) -> list[Case]:
-    """Write one text file per article into ``docs_dir``; return its questions.
-
-    Paragraphs are joined with blank lines, so gold answers stay exact
-    substrings of each document.
-    """
-    data = json.loads(Path(squad_json).read_text(encoding="utf-8"))
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    cases = []
-    for article in data["data"]:
-        doc_id = f"{article['title']}.txt"
-        paragraphs = [p["context"] for p in article["paragraphs"]]
-        (docs_dir / doc_id).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                cases.append(Case(
-                    question=qa["question"].strip(),
-                    facts=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
-                    source=doc_id,
-                ))
-    return cases

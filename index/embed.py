@@ -181,31 +181,6 @@ class SentenceTransformerEmbedder:
         )
 
 
-class HashEmbedder:
-    """Deterministic bag-of-words vectors: for unit tests of pure logic only.
-
-    Texts sharing words get similar vectors, which is enough to exercise
-    ranking code without a neural model.
-    """
-
-    def __init__(self, dimension: int = 64, model_id: str = "fake/hash-embedder") -> None:
-        self.model_id = model_id
-        self.dimension = dimension
-
-    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        import zlib
-
-        from .lexical import tokenize
-
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for row, text in enumerate(texts):
-            for token in tokenize(text):
-                out[row, zlib.crc32(token.encode()) % self.dimension] += 1.0
-        if progress:
-            progress(len(texts))
-        return normalize_rows(out)
-
-
 def load_embedder(model: str | None = None) -> Embedder:
     """The embedder for a model name or path (None: the bundled default);
     ``onnx-int8`` or ``<model>@onnx-int8`` picks the quantized ONNX backend."""

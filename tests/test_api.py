@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.engine import Assistant
-from assistant.server import Settings, create_app
+from assistant.web.server import Settings, create_app
 from index.build import build_index
 
 DOC = (

@@ -10,7 +10,7 @@ import pytest
 from index import store
 from index.build import build_index, build_lock, ensure_index, staleness
 from index.chunking import ChunkConfig
-from index.embed import HashEmbedder
+from tests.support import HashEmbedder
 from index.errors import IndexLockedError, IndexMismatchError
 
 

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import DEFAULT_DOCS, ROOT
+from tests.support import DEFAULT_DOCS, ROOT
 
 ASKDOC = [sys.executable, "-m", "assistant"]
 

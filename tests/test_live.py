@@ -4,7 +4,7 @@ import threading
 import time
 
 from assistant.engine import Assistant
-from assistant.live import LiveAssistant
+from assistant.web.live import LiveAssistant
 from index import store
 from index.build import build_index
 
@@ -13,7 +13,7 @@ QUESTIONS = ["Where do apples grow?", "Are apples red?"]
 
 
 def test_concurrent_questions_are_answered_in_batches(write_docs, tmp_path):
-    from index.embed import HashEmbedder
+    from tests.support import HashEmbedder
 
     class Counting(HashEmbedder):
         calls: list[int] = []

@@ -3,20 +3,16 @@ in the web UI (tests/benchmarks/load.py does the work and prints the table)."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
-from conftest import DEFAULT_DOCS, ROOT, Server
-
-sys.path.insert(0, str(ROOT / "tests" / "benchmarks"))
+from tests.support import DEFAULT_DOCS, Server
 
 pytestmark = pytest.mark.slow
 
 
 def test_api_load_and_a_ui_user_do_not_starve_each_other(tmp_path, real_embedder, browser):
     from index.build import build_index
-    from load import run_load
+    from tests.benchmarks.load import run_load
 
     build_index(DEFAULT_DOCS, tmp_path / "index", real_embedder)
     server = Server(DEFAULT_DOCS, tmp_path / "index", "--rate-limit", "0").wait()

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from conftest import make_pdf
+from tests.support import make_pdf
 from index.errors import DocumentsError
 from index.loaders import html_to_text, load_folder, title_from_name
 

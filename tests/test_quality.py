@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.evaluate import load_cases, run
-from conftest import DATA
+from tests.support import DATA
 
 OWN = load_cases(DATA / "admm_questions.jsonl")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import DEFAULT_DOCS
+from tests.support import DEFAULT_DOCS
 from index.embed import load_embedder
 from index.quantized import OnnxInt8Embedder, wants_onnx
 

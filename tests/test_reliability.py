@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.engine import Assistant
-from assistant.server import Settings, create_app
-from conftest import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
+from assistant.web.server import Settings, create_app
+from tests.support import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
 from index import store
 from index.build import build_index, build_lock
 
@@ -128,7 +128,7 @@ def test_a_second_build_waits_for_the_first(write_docs, tmp_path):
 def test_killing_a_build_at_any_moment_keeps_the_previous_index(tmp_path):
     """SIGKILL ``askdoc index --rebuild`` at spread-out moments of its run:
     model loading, reading, embedding, writing, publishing."""
-    from assistant.evaluate import xquad_questions
+    from tests.support import xquad_questions
 
     if not XQUAD.exists():
         pytest.skip("XQuAD not available")
@@ -168,7 +168,7 @@ HOSTILE = [
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from index.embed import HashEmbedder
+    from tests.support import HashEmbedder
 
     base = tmp_path_factory.mktemp("hostile")
     (base / "docs").mkdir()
@@ -212,7 +212,7 @@ def test_a_running_server_picks_up_a_rebuilt_index_without_failing(tmp_path, rea
     import threading
     import urllib.request
 
-    from conftest import Server
+    from tests.support import Server
 
     docs = tmp_path / "docs"
     shutil.copytree(DEFAULT_DOCS, docs)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import NOT_FOUND, Answer, Citation
-from assistant.render import (SOURCE_WINDOW, answer_markdown, answer_sentences, cards_html, escape_markdown,
+from assistant.web.render import (SOURCE_WINDOW, answer_markdown, answer_sentences, cards_html, escape_markdown,
                               excerpt_html, source_page_html, source_url)
 
 DOC = "Intro. <script>alert(1)</script> is bad. Outro."

@@ -10,8 +10,10 @@ from fastapi.testclient import TestClient
 
 from assistant.answer import Answer, Citation
 from assistant.engine import Assistant
-from assistant.server import Settings, create_app
-from assistant.ui import FeedbackLog, Turn, history_for_engine, load_examples, reveal
+from assistant.web.server import Settings, create_app
+from assistant.engine import Turn, history_of
+from assistant.web.render import answer_markdown
+from assistant.web.ui import FeedbackLog, load_examples, reveal
 from index.build import build_index
 
 DOC = "Alpha line. The <b>bold</b> claim sits here. Omega line.\n"
@@ -64,15 +66,16 @@ def test_feedback_log_appends_json_lines(tmp_path):
 
 
 def test_reveal_grows_to_the_whole_answer():
-    text = "One [\\[1\\]](source?a) Two [\\[2\\]](source?b)"
-    steps = list(reveal(text))
-    assert steps[-1] == text and len(steps) == 2
+    answer = Answer("q", "One. [1] Two (2). [2]", False, (
+        Citation(1, "a.txt", 0, 4, "One.", 1.0, 0, 4), Citation(2, "a.txt", 5, 13, "Two (2).", 1.0, 5, 13)))
+    steps = list(reveal(answer))
+    assert steps[-1] == answer_markdown(answer) and len(steps) == 2
     assert all(a in b or b.startswith(a) for a, b in zip(steps, steps[1:]))
 
 
-def test_history_for_engine_alternates_roles():
+def test_history_of_alternates_roles():
     turns = [Turn("q1", Answer("q1", "a1", False)), Turn("q2", Answer("q2", "a2", True))]
-    assert history_for_engine(turns) == [
+    assert history_of(turns) == [
         {"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"},
         {"role": "user", "content": "q2"}, {"role": "assistant", "content": "a2"},
     ]

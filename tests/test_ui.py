@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from conftest import DEFAULT_DOCS, PageWatch, Server
+from tests.support import DEFAULT_DOCS, PageWatch, Server
 
 pytestmark = pytest.mark.slow
 

@@ -5,7 +5,7 @@ import pytest
 
 from index import store, vectors
 from index.build import build_index
-from index.embed import HashEmbedder
+from tests.support import HashEmbedder
 
 
 def clustered(n: int, dim: int = 64, clusters: int = 200, seed: int = 1) -> np.ndarray:

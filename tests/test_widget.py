@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from conftest import DEFAULT_DOCS, PageWatch, Server, free_port
-from test_ui import PAYLOADS
+from tests.support import DEFAULT_DOCS, PageWatch, Server, free_port
+from tests.test_ui import PAYLOADS
 
 pytestmark = pytest.mark.slow
 

@@ -2,7 +2,7 @@
 torch) and the opt-in int8 ONNX backend on exactly the texts an index of
 XQuAD embeds (its sentences and titles), in the same run (issue 5).
 
-    .venv/bin/python tests/benchmarks/backends.py [--repeats 2]
+    .venv/bin/python -m tests.benchmarks.backends [--repeats 2]
 
 Quality of each backend comes from quality.py (``--model onnx-int8``).
 Prints one table and writes tests/benchmarks/results/backends.json.
@@ -11,16 +11,10 @@ Prints one table and writes tests/benchmarks/results/backends.json.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(HERE))
 
 
 def main() -> None:
@@ -28,10 +22,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2, help="alternate the backends this many times; best time counts")
     args = parser.parse_args()
 
-    from assistant.evaluate import xquad_questions
-    from conftest import RESULTS, XQUAD, write_result
+    from tests.support import xquad_questions
+    from tests.support import RESULTS, XQUAD, write_result
     from index.build import build_index
-    from index.embed import HashEmbedder, load_embedder
+    from index.embed import load_embedder
+    from tests.support import HashEmbedder
     from perf import embedded_texts
 
     with tempfile.TemporaryDirectory() as tmp:

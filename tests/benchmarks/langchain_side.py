@@ -22,11 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+# Not from tests.support: the child runs this file in LangChain's own
+# virtualenv, which has none of askdoc's packages.
+ROOT = Path(__file__).resolve().parent.parent.parent
 BENCH_PYTHON = ROOT / ".venv-bench" / "bin" / "python"
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
 
 def langchain_child(docs: Path, out: Path, model_path: str) -> None:
@@ -66,9 +65,8 @@ def main() -> None:
     if not BENCH_PYTHON.exists():
         raise SystemExit(f"{BENCH_PYTHON} is missing: run `make bench-langchain`, which creates it")
 
-    from assistant.evaluate import xquad_questions
-    from conftest import RESULTS, XQUAD, write_result
     from index import store
+    from tests.support import RESULTS, XQUAD, write_result, xquad_questions
     from index.embed import bundled_model_path
 
     rows = []

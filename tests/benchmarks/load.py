@@ -1,7 +1,7 @@
 """Bounded load on loopback: N concurrent API clients for S seconds while one
 person chats in the web UI.
 
-    .venv/bin/python tests/benchmarks/load.py [--clients 50] [--seconds 60]
+    .venv/bin/python -m tests.benchmarks.load [--clients 50] [--seconds 60]
 
 Starts ``askdoc serve --rate-limit 0`` (every client is 127.0.0.1) on a free
 port with the default corpus; only 127.0.0.1 is ever contacted, and every
@@ -15,19 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import RESULTS, percentile, write_result  # noqa: E402
+from tests.support import RESULTS, percentile, write_result
 
 QUESTIONS = [
     "What did Singh tell Dong Jun?", "When did Singh meet the Chinese defence minister?",
@@ -84,7 +79,7 @@ async def _api_clients(url: str, clients: int, seconds: float, latencies: list, 
 def _ui_user(browser, url: str, stop: threading.Event, times: list, errors: list) -> None:
     """One person chatting in the web UI until ``stop``: ask, wait for the
     sources, read for two seconds, start a new conversation, ask again."""
-    from conftest import ui_round_trip
+    from tests.support import ui_round_trip
 
     page = browser.new_page()
     page.goto(url + "/")
@@ -161,7 +156,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     args = parser.parse_args()
 
-    from conftest import DEFAULT_DOCS, Server
+    from tests.support import DEFAULT_DOCS, Server
     from index.build import build_index
     from index.embed import load_embedder
 
@@ -171,7 +166,7 @@ def main() -> None:
         try:
             from playwright.sync_api import sync_playwright
 
-            from conftest import CHROMIUM, CHROMIUM_ARGS
+            from tests.support import CHROMIUM, CHROMIUM_ARGS
 
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

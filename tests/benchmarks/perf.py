@@ -1,7 +1,7 @@
 """Speed and memory of askdoc, each timing next to its limit measured in the
 same run (issue 5, first part).
 
-    .venv/bin/python tests/benchmarks/perf.py [--questions 200] [--copies 3]
+    .venv/bin/python -m tests.benchmarks.perf [--questions 200] [--copies 3]
 
 1. Indexing: `askdoc index` on XQuAD (48 articles) and on a larger corpus
    (XQuAD repeated ``--copies`` times under other names), in chunks/s and
@@ -25,12 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import RESULTS, XQUAD, Server, percentile, write_result  # noqa: E402
+from tests.support import ROOT, RESULTS, XQUAD, Server, percentile, write_result
 
 
 def index_once(docs: Path, index: Path) -> tuple[float, int]:
@@ -107,7 +103,7 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=3)
     args = parser.parse_args()
 
-    from assistant.evaluate import xquad_questions
+    from tests.support import xquad_questions
 
     out: dict = {}
     with tempfile.TemporaryDirectory() as tmp:

@@ -1,6 +1,6 @@
 """Answer quality of askdoc on its own question set and on XQuAD.
 
-    make bench            # or: .venv/bin/python tests/benchmarks/quality.py [--sample N] [--model onnx-int8]
+    make bench            # or: .venv/bin/python -m tests.benchmarks.quality [--sample N] [--model onnx-int8]
 
 Prints one table and writes tests/benchmarks/results/quality.json. Uses the
 real bundled model and FAISS; indexes are built in a temporary folder.
@@ -10,21 +10,17 @@ from __future__ import annotations
 
 import argparse
 import platform
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import RESULTS, XQUAD, write_result  # noqa: E402
-from assistant.engine import Assistant  # noqa: E402
-from assistant.evaluate import load_cases, run, xquad_questions  # noqa: E402
-from index.build import build_index  # noqa: E402
-from index.embed import load_embedder  # noqa: E402
+from tests.support import ROOT, RESULTS, XQUAD, write_result
+from assistant.engine import Assistant
+from assistant.evaluate import load_cases, run
+from tests.support import xquad_questions
+from index.build import build_index
+from index.embed import load_embedder
 
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
 

@@ -1,7 +1,7 @@
 """askdoc at 10k, 100k and 1M chunks: build time, answer latency, memory,
 disk, and the approximate index's recall (issue 5, scale).
 
-    .venv/bin/python tests/benchmarks/scale.py [--sizes 10000 100000 1000000]
+    .venv/bin/python -m tests.benchmarks.scale [--sizes 10000 100000 1000000]
 
 Text: real sentences (the XQuAD articles) shuffled into synthetic documents
 of about 100 chunks each, so segmentation, chunking, BM25 and the stores do
@@ -33,12 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import RESULTS, XQUAD, peak_rss_mb, percentile, write_result  # noqa: E402
+from tests.support import ROOT, RESULTS, XQUAD, peak_rss_mb, percentile, write_result
 
 CHARS_PER_CHUNK = 650  # 800-character chunks overlapping by 150
 POOL = RESULTS / "scale-pool.npz"
@@ -46,7 +42,7 @@ POOL = RESULTS / "scale-pool.npz"
 
 def sentence_pool(work: Path) -> tuple[list[str], list[str]]:
     """(XQuAD sentences, XQuAD questions)."""
-    from assistant.evaluate import xquad_questions
+    from tests.support import xquad_questions
     from index.loaders import load_folder
     from index.segment import split_sentences
 
@@ -156,7 +152,7 @@ def child_serve(index: Path, questions_file: Path) -> None:
 
 def run_child(*args: str) -> dict:
     """Run this script as a child (its own process, its own peak memory); its JSON result."""
-    result = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run([sys.executable, "-m", "tests.benchmarks.scale", *args], capture_output=True, text=True, cwd=ROOT)
     if result.returncode:
         raise SystemExit(result.stderr[-3000:])
     return json.loads(result.stdout.strip().splitlines()[-1])

@@ -1,7 +1,7 @@
 """Time from submit to the full answer in the web UI, next to the engine's own
 ``ask`` time for the same questions.
 
-    .venv/bin/python tests/benchmarks/ui_latency.py     (part of make bench)
+    .venv/bin/python -m tests.benchmarks.ui_latency     (part of make bench)
 
 Starts ``askdoc serve`` on a free port with the default corpus, drives it with
 headless Chromium (Debian's /usr/bin/chromium), and writes
@@ -11,17 +11,12 @@ tests/benchmarks/results/ui_latency.json.
 from __future__ import annotations
 
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import (CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, RESULTS, Server, percentile, ui_round_trip,  # noqa: E402
+from tests.support import (CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, RESULTS, Server, percentile, ui_round_trip,
                       write_result)
 
 QUESTIONS = [

@@ -13,12 +13,13 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .answer import Answer
-from .render import answer_markdown, cards_html, escape_markdown
+from ..answer import Answer
+from ..engine import Turn, history_of
+from . import Engine
+from .render import answer_markdown_parts, cards_html, escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -69,12 +70,6 @@ VIEWER = (
 )
 
 
-@dataclass(frozen=True)
-class Turn:
-    question: str
-    answer: Answer
-
-
 def load_examples(docs_dir: Path | None) -> list[str]:
     """Example questions from ``docs/.examples``, one per line (hidden from indexing)."""
     if docs_dir is None:
@@ -119,26 +114,21 @@ class FeedbackLog:
         return entry
 
 
-def history_for_engine(turns: list[Turn]) -> list[dict]:
-    history: list[dict] = []
-    for turn in turns:
-        history.append({"role": "user", "content": turn.question})
-        history.append({"role": "assistant", "content": turn.answer.text})
-    return history
+def reveal(answer: Answer) -> Iterator[str]:
+    """Growing prefixes of the answer's Markdown, a sentence and its marker at a time.
+
+    >>> from assistant.answer import Citation
+    >>> a = Answer("q", "A. [1] B. [2]", False, (Citation(1, "d", 0, 2, "A.", 1.0, 0, 2), Citation(2, "d", 3, 5, "B.", 1.0, 3, 5)))
+    >>> [p.count("[\\[") for p in reveal(a)]
+    [1, 2]
+    """
+    parts = answer_markdown_parts(answer)
+    for end in range(1, len(parts) + 1):
+        yield " ".join(parts[:end])
 
 
-def reveal(markdown: str) -> Iterator[str]:
-    """Growing prefixes of an answer, a sentence (up to its marker) at a time."""
-    pieces = markdown.split(") ")
-    shown = ""
-    for i, piece in enumerate(pieces):
-        shown += piece + (") " if i < len(pieces) - 1 else "")
-        yield shown.rstrip()
-
-
-def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
-    """The Blocks app over ``engine`` (``await .ask_async(question, history)``
-    and ``.index``, as ``live.LiveAssistant`` provides)."""
+def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
+    """The Blocks app over ``engine``."""
     import gradio as gr
 
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
@@ -175,7 +165,7 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
                 yield messages, gr.update(), past
                 return
             try:
-                answer = await engine.ask_async(message, history_for_engine(past))
+                answer = await engine.ask_async(message, history_of(past))
             except Exception as exc:  # the engine raises AskdocError for bad questions
                 from index.errors import AskdocError
 
@@ -188,7 +178,7 @@ def build_ui(engine, feedback: FeedbackLog, examples: list[str]):
                 yield messages, cards_html(None), past + [Turn(message, Answer(message, text, abstained=True))]
                 return
             shown = messages + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
-            for prefix in reveal(answer_markdown(answer)):
+            for prefix in reveal(answer):
                 shown[-1] = {"role": "assistant", "content": prefix}
                 yield shown, gr.update(), past
             # The turn number marks the sources as final (the streamed

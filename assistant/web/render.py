@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import urlencode
 
-from .answer import Answer, Citation
+from ..answer import Answer, Citation
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$<&])")
 
@@ -52,6 +52,17 @@ def answer_sentences(answer: Answer) -> list[tuple[str, Citation]]:
     return sentences
 
 
+def answer_markdown_parts(answer: Answer, base: str = "") -> list[str]:
+    """The answer for the chat, a piece per sentence: escaped, with its linked [n]."""
+    if answer.abstained:
+        return [escape_markdown(answer.text) + " Try rephrasing, or ask about something the documents cover."]
+    parts = []
+    for sentence, c in answer_sentences(answer):
+        title = escape_markdown(c.source).replace('"', "&quot;")
+        parts.append(f'{escape_markdown(sentence)} [\\[{c.n}\\]]({source_url(c, base)} "{title}")')
+    return parts
+
+
 def answer_markdown(answer: Answer, base: str = "") -> str:
     """The answer for the chat: escaped sentences, each with a linked [n].
 
@@ -59,13 +70,7 @@ def answer_markdown(answer: Answer, base: str = "") -> str:
     >>> answer_markdown(a)
     'It rained\\\\. [\\\\[1\\\\]](source?doc=d.txt&start=0&end=10&hs=0&he=10#excerpt "d\\\\.txt")'
     """
-    if answer.abstained:
-        return escape_markdown(answer.text) + " Try rephrasing, or ask about something the documents cover."
-    parts = []
-    for sentence, c in answer_sentences(answer):
-        title = escape_markdown(c.source).replace('"', "&quot;")
-        parts.append(f'{escape_markdown(sentence)} [\\[{c.n}\\]]({source_url(c, base)} "{title}")')
-    return " ".join(parts)
+    return " ".join(answer_markdown_parts(answer, base))
 
 
 def excerpt_html(citation: Citation) -> str:

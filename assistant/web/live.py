@@ -28,8 +28,8 @@ from pathlib import Path
 from index import store
 from index.errors import AskdocError
 
-from .answer import Answer
-from .engine import Assistant
+from ..answer import Answer
+from ..engine import Assistant
 
 log = logging.getLogger(__name__)
 

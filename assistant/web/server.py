@@ -27,7 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .api import create_router, validation_message
-from .engine import Assistant
+from ..engine import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
 from .render import source_page_html
@@ -57,7 +57,7 @@ class Settings:
 
 
 def static_text(name: str) -> str:
-    return resources.files("assistant").joinpath("static", name).read_text(encoding="utf-8")
+    return resources.files("assistant.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def create_app(assistant: Assistant, settings: Settings):

@@ -19,35 +19,38 @@ from pydantic import BaseModel, Field, field_validator
 
 from index.errors import AskdocError
 
-from .answer import Answer, Citation
+from ..answer import Answer, Citation
+from ..engine import MAX_QUESTION_CHARS
+from . import Engine
 from .render import answer_sentences
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION = 2000
 MAX_TURNS = 20
 
 
-class Turn(BaseModel):
+class Message(BaseModel):
+    """One earlier message of the conversation."""
+
     role: Literal["user", "assistant"]
     content: str = Field(max_length=20_000)
 
 
 class AskRequest(BaseModel):
     question: str = Field(description="The question, 1 to 2,000 characters after trimming.")
-    history: list[Turn] = Field(default_factory=list, description="Earlier turns, oldest first; at most 20.")
+    history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first; at most 20.")
 
     @field_validator("question")
     @classmethod
     def _question_length(cls, value: str) -> str:
         value = " ".join(value.split())
-        if not 1 <= len(value) <= MAX_QUESTION:
-            raise ValueError(f"the question must be 1 to {MAX_QUESTION:,} characters after trimming (got {len(value):,})")
+        if not 1 <= len(value) <= MAX_QUESTION_CHARS:
+            raise ValueError(f"the question must be 1 to {MAX_QUESTION_CHARS:,} characters after trimming (got {len(value):,})")
         return value
 
     @field_validator("history")
     @classmethod
-    def _history_length(cls, value: list[Turn]) -> list[Turn]:
+    def _history_length(cls, value: list[Message]) -> list[Message]:
         if len(value) > MAX_TURNS:
             raise ValueError(f"at most {MAX_TURNS} history turns are accepted (got {len(value)})")
         return value
@@ -103,7 +106,7 @@ def validation_message(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def create_router(engine) -> APIRouter:
+def create_router(engine: Engine) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["askdoc"])
 
     async def answer_or_error(request: AskRequest) -> Answer:

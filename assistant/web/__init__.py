@@ -1,0 +1,28 @@
+"""askdoc's web front ends: the Gradio chat (``ui``), the JSON API (``api``),
+the widget and the source view, served as one app (``server``) behind one
+guard (``guard``: origins, token, rate limit, body size, root path).
+
+They depend on the engine only through ``Engine``: whatever answers
+questions asynchronously and shows the index it answers from
+(``live.LiveAssistant`` in a server, a stub in a test).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from index.store import Index
+
+    from ..answer import Answer
+
+
+class Engine(Protocol):
+    """What the UI and the API need of the engine."""
+
+    max_batch: int  # how many questions one model pass answers
+
+    @property
+    def index(self) -> "Index": ...
+
+    async def ask_async(self, question: str, history: list[dict] | None = None) -> "Answer": ...

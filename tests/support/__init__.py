@@ -1,0 +1,19 @@
+"""What tests and benchmarks share: paths, a fake embedder, data sets, a
+server in a subprocess, a watched browser page, and benchmark helpers.
+
+Benchmarks import it as a package (``python -m tests.benchmarks.quality``
+from the repository root); ``conftest.py`` turns it into fixtures.
+"""
+
+from __future__ import annotations
+
+from .bench import RESULTS, peak_rss_mb, percentile, write_result
+from .data import DATA, DEFAULT_DOCS, ROOT, SHARED, SQUAD2, XQUAD, make_pdf, xquad_questions
+from .fakes import HashEmbedder
+from .servers import CHROMIUM, CHROMIUM_ARGS, PageWatch, Server, free_port, ui_round_trip
+
+__all__ = [
+    "CHROMIUM", "CHROMIUM_ARGS", "DATA", "DEFAULT_DOCS", "HashEmbedder", "PageWatch", "RESULTS", "ROOT", "SHARED",
+    "SQUAD2", "Server", "XQUAD", "free_port", "make_pdf", "peak_rss_mb", "percentile", "ui_round_trip",
+    "write_result", "xquad_questions",
+]

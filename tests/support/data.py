@@ -1,0 +1,69 @@
+"""Paths of the repository and the shared evaluation sets, and the small
+data makers tests use (a SQuAD-format set as a docs folder, a PDF)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from assistant.evaluate import Case
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+DATA = ROOT / "tests" / "data"
+SHARED = ROOT.parent / "shared"
+XQUAD = SHARED / "eval" / "xquad-en" / "xquad.en.json"
+SQUAD2 = SHARED / "eval" / "squad2-dev" / "dev-v2.0.json"
+DEFAULT_DOCS = ROOT / "docs"
+
+
+def xquad_questions(squad_json: Path, docs_dir: Path) -> list[Case]:
+    """Write one text file per article into ``docs_dir``; return its questions.
+
+    Paragraphs are joined with blank lines, so gold answers stay exact
+    substrings of each document.
+    """
+    data = json.loads(Path(squad_json).read_text(encoding="utf-8"))
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    cases = []
+    for article in data["data"]:
+        doc_id = f"{article['title']}.txt"
+        paragraphs = [p["context"] for p in article["paragraphs"]]
+        (docs_dir / doc_id).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                cases.append(Case(
+                    question=qa["question"].strip(),
+                    facts=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
+                    source=doc_id,
+                ))
+    return cases
+
+
+def make_pdf(pages: list[str]) -> bytes:
+    """A minimal valid PDF with one line of text per page (Helvetica)."""
+    objects: list[bytes] = []
+    count = len(pages)
+    kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(count))
+    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
+    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
+    font_ref = 3 + 2 * count
+    for i, text in enumerate(pages):
+        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode()
+        objects.append(
+            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
+            f"/Resources << /Font << /F1 {font_ref} 0 R >> >> >>".encode()
+        )
+        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for offset in offsets:
+        out += f"{offset:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

@@ -1,0 +1,113 @@
+"""``askdoc serve`` in a subprocess and headless Chromium pages that watch
+for what an offline, script-safe app must never do."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .data import ROOT
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``askdoc serve`` in a subprocess on a free port, stopped at teardown."""
+
+    def __init__(self, docs: Path, index: Path, *extra: str, env: dict | None = None, port: int | None = None) -> None:
+        import subprocess
+        import sys
+
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = index.parent / f"server-{self.port}.log"
+        self._log_file = open(self.log, "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve", "--docs", str(docs), "--index", str(index),
+             "--port", str(self.port), *extra],
+            stdout=self._log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}, cwd=ROOT,
+        )
+
+    def wait(self, path: str = "/", timeout: float = 120) -> "Server":
+        import time
+        import urllib.request
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"askdoc serve exited:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.5)
+        raise TimeoutError(f"askdoc serve did not answer in {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except Exception:
+            self.process.kill()
+        self._log_file.close()
+
+
+class PageWatch:
+    """A page that records requests to other hosts, console errors and dialogs."""
+
+    def __init__(self, browser, origin: str, **context_args) -> None:
+        from urllib.parse import urlparse
+
+        self.context = browser.new_context(**{"viewport": {"width": 1400, "height": 1000}, **context_args})
+        self.page = self.context.new_page()
+        self.foreign: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        allowed = {urlparse(origin).netloc}
+        self.allowed = allowed
+
+        def on_request(request):
+            parsed = urlparse(request.url)
+            if parsed.scheme in ("http", "https", "ws", "wss") and parsed.netloc not in self.allowed:
+                self.foreign.append(request.url)
+
+        def on_dialog(dialog):
+            self.dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        self.page.on("request", on_request)
+        self.page.on("console", lambda m: self.errors.append(m.text) if m.type == "error" else None)
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("dialog", on_dialog)
+        self.page.context.on("page", lambda p: p.on("dialog", on_dialog))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+def ui_round_trip(page, question: str) -> float:
+    """Start a new conversation in the web UI, ask, and return the seconds
+    from pressing Enter to the answer's sources (or "no sources") showing."""
+    import time
+
+    page.locator("#askdoc-new").click()
+    page.wait_for_function("document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=30_000)
+    box = page.locator("#askdoc-question textarea")
+    box.fill(question)
+    began = time.perf_counter()
+    box.press("Enter")
+    page.wait_for_function("!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
+    return time.perf_counter() - began
