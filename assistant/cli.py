@@ -25,12 +25,13 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("askdoc")
 
-DEFAULT_DOCS = "docs"
 DEFAULT_INDEX = ".askdoc/index"
 
 docs_option = click.option(
-    "--docs", "docs", envvar="ASKDOC_DOCS", default=DEFAULT_DOCS, show_default=True, show_envvar=True,
-    type=click.Path(file_okay=False, path_type=Path), help="Folder of documents (.txt .md .html .pdf, searched recursively).",
+    "--docs", "docs", envvar="ASKDOC_DOCS", default=None, show_envvar=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder of documents (.txt .md .html .pdf, searched recursively). Default: the folder the index was built "
+         "from, or ./docs for a new index.",
 )
 index_option = click.option(
     "--index", "index_dir", envvar="ASKDOC_INDEX", default=DEFAULT_INDEX, show_default=True, show_envvar=True,
@@ -94,52 +95,62 @@ class _Bar:
             self.bar = None
 
 
-def _build(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
+def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
            chunk_overlap: int | None, vector_index: str | None = None):
-    """Run ``askdoc index``: keep the index's chunking unless told otherwise.
-    A model other than the index's re-embeds everything (that is the point
-    of running ``index`` with a new model)."""
+    """Run ``askdoc index``: what is not asked for keeps the index's settings
+    (``BuildSettings.resolve``); an explicit --docs re-targets the index. A
+    model other than the index's re-embeds everything (that is the point of
+    running ``index`` with a new model)."""
     from index.build import build_index
     from index.chunking import ChunkConfig
-    from index.embed import load_embedder
     from index.errors import IndexCorruptError
+    from index.models import load_embedder
+    from index.settings import docs_folder
     from index.store import read_manifest
 
     try:
-        manifest = None if rebuild else read_manifest(index_dir)
-    except IndexCorruptError as exc:
-        log.warning("%s; building a new index", str(exc).split(";")[0])
-        manifest = None
-    base = ChunkConfig(manifest.chunk_size, manifest.chunk_overlap) if manifest else ChunkConfig()
+        manifest = read_manifest(index_dir)
+    except IndexCorruptError:
+        manifest = None  # build_index says so and builds a new one
+    recorded = manifest.settings if manifest else None
+    folder = docs_folder(index_dir, docs, recorded, retarget=True)
+    if folder is None:
+        raise click.UsageError(f"the index in {index_dir} does not record which folder it was built from "
+                               f"(an older askdoc built it); name it once with --docs")
+    base = recorded.chunking if recorded else ChunkConfig()
     try:
         config = ChunkConfig(chunk_size or base.size, base.overlap if chunk_overlap is None else chunk_overlap)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     bar = _Bar()
     try:
-        kind = vector_index or (manifest.vector_index if manifest else "auto")
-        return build_index(docs, index_dir, load_embedder(model), config, rebuild=rebuild, progress=bar,
-                           vector_index=kind)
+        return build_index(folder, index_dir, load_embedder(model), config, rebuild=rebuild, progress=bar,
+                           vector_index=vector_index)
     finally:
         bar.close()
 
 
-def _open(docs: Path, index_dir: Path, model: str | None) -> "Assistant":
-    """Build or refresh the index when needed, then load the assistant."""
+def _open(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assistant", Path | None]:
+    """Build or refresh the index from its own documents folder when needed,
+    then load the assistant; also the folder (None: unknown)."""
     from index.build import ensure_index
-    from index.embed import load_embedder
+    from index.models import load_embedder
+    from index.settings import docs_folder
+    from index.store import read_manifest
 
     from .engine import Assistant
 
+    manifest = read_manifest(index_dir)
+    folder = docs_folder(index_dir, docs, manifest.settings if manifest else None, retarget=False)
     embedder = load_embedder(model)
     bar = _Bar()
     try:
-        report = ensure_index(docs, index_dir, embedder, progress=bar)
+        report = ensure_index(folder, index_dir, embedder, progress=bar)
     finally:
         bar.close()
     if report is not None:
         log.info("indexed %d documents (%d embedded) in %.1fs", report.documents, report.embedded, report.seconds)
-    return Assistant.load(index_dir, embedder=embedder)
+    return Assistant.load(index_dir, embedder=embedder), folder
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -216,10 +227,10 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     from .web.guard import normalize_root_path, parse_origins
     from .web.server import Settings, serve
 
-    assistant = _open(docs, index_dir, model)
+    assistant, folder = _open(docs, index_dir, model)
     logging.getLogger("assistant.web.server").setLevel(logging.INFO)
     serve(assistant, Settings(
-        index_dir=index_dir, docs_dir=docs, host=host, port=port, root_path=normalize_root_path(root_path),
+        index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
     ))
 
@@ -253,7 +264,7 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, q
     "end", "text", "score", "highlight_start", "highlight_end"}]}.
     """
     text = " ".join(question)
-    assistant = _open(docs, index_dir, model)
+    assistant, _ = _open(docs, index_dir, model)
     if text.strip() != "-":
         _print_answer(assistant.ask(text), as_json)
         return
@@ -284,7 +295,7 @@ def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
     Type a question and press Enter. "/new" starts a new conversation, "/quit"
     (or Ctrl-D) leaves.
     """
-    assistant = _open(docs, index_dir, model)
+    assistant, _ = _open(docs, index_dir, model)
     manifest = assistant.index.manifest
     click.echo(f"askdoc: {len(manifest.documents)} document(s), {manifest.chunks} chunks. Ask away; /new resets, /quit leaves.")
     from .engine import Turn, history_of

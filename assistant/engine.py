@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Iterable
 
 from index import store
-from index.embed import Embedder, load_embedder
+from index.embed import Embedder
+from index.models import load_embedder
 from index.errors import QuestionError
 
 from .answer import Answer, AnswerConfig, compose

@@ -11,9 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
-import os
 import time
-from array import array
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -21,12 +19,14 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .chunking import ChunkConfig, chunk_spans
-from .embed import Embedder, concat_ranges, pool_chunks
-from .errors import IndexLockedError, IndexStateError
-from .filearray import FileArray, consecutive_runs
-from .lexical import LexicalIndex, tokenize
-from .loaders import Document, Skipped, iter_files, load_folder
+from .embed import Embedder
+from .pool import pool_chunks
+from .errors import IndexLockedError, IndexMissingError, IndexStateError
+from .filearray import FileArray, FileArrayWriter
+from .lexical import chunk_and_sentence_indexes
+from .loaders import Document, Skipped, SourceFile, iter_files, load_folder
 from .segment import split_sentences
+from .settings import BuildSettings
 from . import store, vectors
 from .store import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build, publish,
                     read_manifest)
@@ -83,33 +83,22 @@ def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-def _file_entries(docs_dir: Path) -> dict[str, tuple[int, int]]:
-    entries = {}
-    for path, doc_id in iter_files(docs_dir):
-        try:
-            stat = path.stat()
-        except OSError:
-            continue
-        entries[doc_id] = (stat.st_size, stat.st_mtime_ns)
-    return entries
-
-
-def staleness(docs_dir: Path, root: Path, model_id: str, config: ChunkConfig) -> Staleness:
-    """Compare the docs folder with the live index by size and mtime.
+def staleness(root: Path, settings: BuildSettings, files: list[SourceFile]) -> Staleness:
+    """Compare the docs folder's listing ``files`` with the live index by
+    size and mtime, and its settings with ``settings``.
 
     Cheap enough to run before every question: no file is read.
     """
     manifest = read_manifest(root)
     if manifest is None:
         return Staleness(missing=True)
-    if manifest.model_id != model_id:
-        return Staleness(settings=f"model {manifest.model_id} -> {model_id}")
     if manifest.format_version != FORMAT_VERSION:
         return Staleness(settings=f"index format {manifest.format_version} -> {FORMAT_VERSION}")
-    if (manifest.chunk_size, manifest.chunk_overlap) != (config.size, config.overlap):
-        return Staleness(settings="chunking settings")
+    change = manifest.settings.vectors_change(settings)
+    if change:
+        return Staleness(settings=change)
     known = {e.id: (e.size, e.mtime_ns) for e in manifest.documents + manifest.skipped}
-    current = _file_entries(docs_dir)
+    current = {f.id: (f.size, f.mtime_ns) for f in files}
     return Staleness(
         changed=tuple(sorted(i for i in current.keys() & known.keys() if current[i] != known[i])),
         added=tuple(sorted(current.keys() - known.keys())),
@@ -155,7 +144,7 @@ def _reuse(previous: Index, doc_index: int) -> _Parts:
     )
 
 
-def _previous(root: Path, model_id: str, config: ChunkConfig, rebuild: bool) -> Index | None:
+def _previous(root: Path, settings: BuildSettings, rebuild: bool) -> Index | None:
     if rebuild:
         return None
     try:
@@ -163,33 +152,50 @@ def _previous(root: Path, model_id: str, config: ChunkConfig, rebuild: bool) -> 
     except IndexStateError as exc:
         log.info("not reusing the previous index: %s", exc)
         return None
-    m = previous.manifest
-    if m.model_id != model_id or (m.chunk_size, m.chunk_overlap) != (config.size, config.overlap):
-        log.info("model or chunking changed: re-embedding every document")
+    change = previous.manifest.settings.vectors_change(settings)
+    if change:
+        log.info("%s: re-embedding every document", change)
         return None
     return previous
+
+
+def _recorded(root: Path) -> BuildSettings | None:
+    """The live build's settings; None when there is none or its manifest is unreadable (it gets replaced)."""
+    try:
+        manifest = read_manifest(root)
+    except IndexStateError as exc:
+        log.warning("%s; building a new index", str(exc).split(";")[0])
+        return None
+    return manifest.settings if manifest else None
 
 
 def build_index(
     docs_dir: Path,
     root: Path,
     embedder: Embedder,
-    config: ChunkConfig = ChunkConfig(),
+    config: ChunkConfig | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
-    vector_index: str = "auto",
+    vector_index: str | None = None,
+    files: list[SourceFile] | None = None,
 ) -> BuildReport:
     """Index ``docs_dir`` into ``root``, re-embedding only what changed.
 
-    ``vector_index`` is ``auto`` (exact search up to ``vectors.EXACT_UP_TO``
-    chunks, approximate above), ``exact`` or ``approximate``.
+    ``config`` and ``vector_index`` (``auto``: exact search up to
+    ``vectors.EXACT_UP_TO`` chunks, approximate above; ``exact``;
+    ``approximate``) keep the index's recorded values when None
+    (``BuildSettings.resolve``). ``files`` is the folder's listing when the
+    caller already walked it.
     """
-    vectors.choose_kind(0, vector_index)  # a bad value fails before any work
+    vectors.choose_kind(0, vector_index or "auto")  # a bad value fails before any work
     began = time.perf_counter()
     docs_dir, root = Path(docs_dir), Path(root)
     with build_lock(root):
-        documents, skipped = load_folder(docs_dir)
-        previous = _previous(root, embedder.model_id, config, rebuild)
+        settings = BuildSettings.resolve(_recorded(root), embedder.model_id, config,
+                                         vector_index=vector_index).with_docs(docs_dir, root)
+        files = iter_files(docs_dir) if files is None and docs_dir.is_dir() else files
+        documents, skipped = load_folder(docs_dir, files)
+        previous = _previous(root, settings, rebuild)
         old = {doc_id: (i, previous.documents.sha256(i)) for i, doc_id in enumerate(previous.doc_ids)} if previous else {}
 
         parts: list[_Parts] = []
@@ -198,7 +204,7 @@ def build_index(
             if doc.id in old and old[doc.id][1] == doc.sha256:
                 parts.append(_reuse(previous, old[doc.id][0]))
             else:
-                parts.append(_split(doc, config))
+                parts.append(_split(doc, settings.chunking))
                 fresh.append(i)
             if progress:
                 progress("splitting", i + 1, len(documents))
@@ -209,8 +215,8 @@ def build_index(
         chunk_vectors, sentence_vectors = _write_vectors(build, documents, parts, tables, previous, embedder, progress)
         if progress:
             progress("building the search indexes", 0, 0)
-        index = _assemble(documents, tables, chunk_vectors, sentence_vectors, skipped, docs_dir, embedder, config,
-                          vector_index)
+        index = _assemble(documents, tables, chunk_vectors, sentence_vectors, skipped, files or [], embedder.dimension,
+                          settings)
         path = publish(index, root, build)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
@@ -233,36 +239,6 @@ def _tables(parts: list[_Parts]) -> Tables:
     )
 
 
-class _RowWriter:
-    """A float32 ``.npy`` file of known shape, filled by rows in any order
-    with positional writes: unlike a writable memory map, the rows written
-    never count against the build's resident memory."""
-
-    def __init__(self, path: Path, rows: int, dim: int) -> None:
-        self.path, self.dim = path, dim
-        self._fh = open(path, "wb")
-        np.lib.format.write_array_header_1_0(self._fh, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)})
-        self._data = self._fh.tell()
-        self._fh.truncate(self._data + rows * dim * 4)
-        self._fh.flush()
-
-    def write(self, rows: np.ndarray, values: np.ndarray) -> None:
-        """Rows ``rows`` (ascending or not) get ``values``; runs of
-        consecutive rows go out as one write."""
-        if len(rows) == 0:
-            return
-        order = np.argsort(rows, kind="stable")
-        rows, values = rows[order], np.ascontiguousarray(values[order], dtype="<f4")
-        for lo, hi in consecutive_runs(rows):
-            os.pwrite(self._fh.fileno(), values[lo:hi].tobytes(), self._data + int(rows[lo]) * self.dim * 4)
-
-    def close(self) -> FileArray:
-        """The rows, read back by rows: a build that pools or indexes them
-        never holds the whole file (a mapping would, in its resident pages)."""
-        self._fh.close()
-        return FileArray(self.path)
-
-
 def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, previous: Index | None,
                    embedder: Embedder, progress: Progress | None, slice_size: int = 4096,
                    pool_block: int = 8192) -> tuple[FileArray, FileArray]:
@@ -271,12 +247,12 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     Reused documents copy their rows from the previous build. For the others
     the model embeds every sentence and every title, a slice at a time,
     shortest texts first (least padding); their chunks' vectors are then
-    pooled from those (``embed.pool_chunks``), a block of chunks at a time.
+    pooled from those (``pool.pool_chunks``), a block of chunks at a time.
     """
     dim = embedder.dimension
     n_chunks, n_sents = len(tables.chunk_first), len(tables.sent_start)
-    chunk_out = _RowWriter(build / store.CHUNK_VECTORS, n_chunks, dim)
-    sent_out = _RowWriter(build / store.SENTENCE_VECTORS, n_sents, dim)
+    chunk_out = FileArrayWriter(build / store.CHUNK_VECTORS, n_chunks, dim)
+    sent_out = FileArrayWriter(build / store.SENTENCE_VECTORS, n_sents, dim)
     for i, p in enumerate(parts):
         if p.reused_rows is not None:
             old_sents, old_chunks = p.reused_rows
@@ -326,21 +302,21 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
 
 
 def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, skipped,
-              docs_dir: Path, embedder: Embedder, config: ChunkConfig, vector_index: str) -> Index:
-    dim = embedder.dimension
-    faiss_index, info = vectors.build(chunk_vectors, vector_index)
-    files = _file_entries(docs_dir)
-    entry = lambda doc_id, sha: DocumentEntry(doc_id, sha, *files.get(doc_id, (0, 0)))  # noqa: E731
+              files: list[SourceFile], dimension: int, settings: BuildSettings) -> Index:
+    faiss_index, info = vectors.build(chunk_vectors, settings.vector_index)
+    stats = {f.id: (f.size, f.mtime_ns) for f in files}
+    entry = lambda doc_id, sha: DocumentEntry(doc_id, sha, *stats.get(doc_id, (0, 0)))  # noqa: E731
     manifest = Manifest(
-        model_id=embedder.model_id, dimension=dim, chunk_size=config.size, chunk_overlap=config.overlap,
+        settings=settings, dimension=dimension,
         documents=tuple(entry(d.id, d.sha256) for d in documents),
         skipped=tuple(entry(s.path, "") for s in skipped),
         chunks=len(tables.chunk_first), sentences=len(tables.sent_start),
         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        vector_index=vector_index, faiss_index=info.factory, faiss_nprobe=info.nprobe,
-        faiss_recall_at_10=round(info.recall_at_10, 4),
+        faiss_index=info.factory, faiss_nprobe=info.nprobe, faiss_recall_at_10=round(info.recall_at_10, 4),
     )
-    chunk_lexical, sentence_lexical = _lexical(documents, tables)
+    sentence_texts = (documents[d].text[s:e] for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end))
+    chunk_lexical, sentence_lexical = chunk_and_sentence_indexes(
+        sentence_texts, [doc.title for doc in documents], tables.chunk_first, tables.chunk_last, tables.chunk_doc)
     return Index(
         manifest=manifest, documents=list(documents), tables=tables, chunk_vectors=chunk_vectors,
         sentence_vectors=sentence_vectors, faiss_index=faiss_index,
@@ -348,68 +324,33 @@ def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vec
     )
 
 
-def _lexical(documents, tables: Tables, block: int = 200_000) -> tuple[LexicalIndex, LexicalIndex]:
-    """BM25 over chunks and over sentences from one pass of the tokenizer.
+def ensure_index(docs_dir: Path | None, root: Path, embedder: Embedder,
+                 progress: Progress | None = None) -> BuildReport | None:
+    """Build the index if it is missing, refresh it if its documents changed.
 
-    Terms become ids in one flat array as each sentence is tokenized (4
-    bytes a token, not a Python list per sentence); the indexes are computed
-    from it ``block`` rows at a time. A chunk is whole sentences, so its terms
-    are its title's and its sentences': each sentence is tokenized once, not
-    once per chunk.
-    """
-    vocabulary: dict[str, int] = {}
-    term_id = lambda t: vocabulary.setdefault(t, len(vocabulary))  # noqa: E731
-    sent_ids, sent_lengths = array("i"), np.zeros(len(tables.sent_start), dtype=np.int64)
-    for row, (d, s, e) in enumerate(zip(tables.sent_doc, tables.sent_start, tables.sent_end)):
-        tokens = tokenize(documents[d].text[s:e])
-        sent_ids.extend(map(term_id, tokens))
-        sent_lengths[row] = len(tokens)
-    ids = np.frombuffer(sent_ids, dtype=np.int32) if sent_ids else np.zeros(0, dtype=np.int32)
-    offsets = np.r_[0, np.cumsum(sent_lengths)]
-    title_ids = [np.array([term_id(t) for t in tokenize(doc.title)], dtype=np.int32) for doc in documents]
-    title_flat = np.concatenate(title_ids) if title_ids else np.zeros(0, dtype=np.int32)
-    title_offsets = np.r_[0, np.cumsum([len(t) for t in title_ids])].astype(np.int64)
-
-    def sentence_blocks():
-        for lo in range(0, len(sent_lengths), block):
-            hi = min(lo + block, len(sent_lengths))
-            yield ids[offsets[lo] : offsets[hi]], np.repeat(np.arange(lo, hi), sent_lengths[lo:hi])
-
-    def chunk_blocks():
-        for lo in range(0, len(tables.chunk_first), block):
-            chunks = np.arange(lo, min(lo + block, len(tables.chunk_first)))
-            body_starts = offsets[tables.chunk_first[chunks]]
-            body_counts = offsets[tables.chunk_last[chunks] + 1] - body_starts
-            doc = tables.chunk_doc[chunks]
-            title_counts = title_offsets[doc + 1] - title_offsets[doc]
-            yield (np.concatenate([ids[concat_ranges(body_starts, body_counts)],
-                                   title_flat[concat_ranges(title_offsets[doc], title_counts)]]),
-                   np.concatenate([np.repeat(chunks, body_counts), np.repeat(chunks, title_counts)]))
-
-    return (LexicalIndex.from_ids(chunk_blocks(), len(tables.chunk_first), vocabulary),
-            LexicalIndex.from_ids(sentence_blocks(), len(sent_lengths), vocabulary))
-
-
-def ensure_index(docs_dir: Path, root: Path, embedder: Embedder, progress: Progress | None = None) -> BuildReport | None:
-    """Build the index if it is missing, refresh it if the docs changed.
-
-    Keeps the chunking the index was built with; a different model is an
-    error (``IndexMismatchError``), never a silent re-embedding of everything.
+    ``docs_dir`` is the index's own folder (``settings.docs_folder``); None
+    for an index that does not record one, which is served as it is. Keeps
+    the index's settings; a different model is an error
+    (``IndexMismatchError``), never a silent re-embedding of everything.
     Returns the report of the build it ran, or None when the index was fresh.
     """
-    docs_dir, root = Path(docs_dir), Path(root)
+    root = Path(root)
     manifest = read_manifest(root)
     if manifest is not None:
         check_model(manifest, embedder.model_id, root)
-        if not docs_dir.is_dir():
+        if docs_dir is None:
+            log.warning("the index in %s does not record its documents folder (built by an older askdoc), so it is "
+                        "not refreshed; record it once with: askdoc index --docs DIR --index %s", root, root)
+            return None
+        if not Path(docs_dir).is_dir():
             log.warning("docs folder %s not found; answering from the existing index", docs_dir)
             return None
-        config = ChunkConfig(manifest.chunk_size, manifest.chunk_overlap)
-        vector_index = manifest.vector_index
-    else:
-        config = ChunkConfig()
-        vector_index = "auto"
-    state = staleness(docs_dir, root, embedder.model_id, config)
+    elif docs_dir is None:
+        raise IndexMissingError(f"no index in {root}; build one with: askdoc index --docs DIR --index {root}")
+    docs_dir = Path(docs_dir)
+    settings = BuildSettings.resolve(manifest.settings if manifest else None, embedder.model_id)
+    files = iter_files(docs_dir) if docs_dir.is_dir() else []
+    state = staleness(root, settings, files)
     if not state.stale:
         return None
     if state.missing:
@@ -417,4 +358,4 @@ def ensure_index(docs_dir: Path, root: Path, embedder: Embedder, progress: Progr
     else:
         log.info("docs changed (%d added, %d changed, %d removed): refreshing the index",
                  len(state.added), len(state.changed), len(state.removed))
-    return build_index(docs_dir, root, embedder, config, progress=progress, vector_index=vector_index)
+    return build_index(docs_dir, root, embedder, progress=progress, files=files or None)

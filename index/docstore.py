@@ -10,7 +10,10 @@ so it does not linger in the process's memory; see ``filearray``) and
 decoded when it is first asked for, and the recently read ones are kept, up
 to a budget.
 
-    >>> docs = DocumentStore.from_documents([Document("a.txt", "Héllo.", "a", "0" * 64)])
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> save([Document("a.txt", "Héllo.", "a", "0" * 64)], folder)
+    >>> docs = DocumentStore.load(folder)
     >>> docs.ids, docs[0].text, len(docs)
     (['a.txt'], 'Héllo.', 1)
 """
@@ -42,17 +45,6 @@ class DocumentStore(Sequence):
         self._cached_chars = 0
         self._cache_chars = cache_chars
         self._lock = threading.Lock()  # the model thread and request threads read concurrently
-
-    @classmethod
-    def from_documents(cls, documents: Sequence[Document]) -> "DocumentStore":
-        """An in-memory store holding ``documents`` (what a build publishes)."""
-        parts, metadata, offset = [], [], 0
-        for doc in documents:
-            data = doc.text.encode("utf-8", "surrogatepass")
-            parts.append(data)
-            metadata.append(_metadata(doc, offset, offset + len(data)))
-            offset += len(data)
-        return cls(metadata, b"".join(parts))
 
     def __len__(self) -> int:
         return len(self._metadata)

@@ -14,10 +14,6 @@ class AskdocError(Exception):
     exit_code = 1
 
 
-class ConfigError(AskdocError):
-    """A setting (flag, environment variable, path) is wrong."""
-
-
 class DocumentsError(AskdocError):
     """The docs folder is missing or holds nothing that can be indexed."""
 
@@ -44,6 +40,10 @@ class IndexMismatchError(IndexStateError):
     """The index was built with another model or format than configured."""
 
 
+class DocsMismatchError(IndexStateError):
+    """A command names another documents folder than the index was built from."""
+
+
 class IndexLockedError(IndexStateError):
     """Another process is building this index right now."""
 
@@ -54,13 +54,13 @@ class QuestionError(AskdocError):
 
 __all__ = [
     "AskdocError",
-    "ConfigError",
     "DocumentsError",
     "ModelError",
     "IndexStateError",
     "IndexMissingError",
     "IndexCorruptError",
     "IndexMismatchError",
+    "DocsMismatchError",
     "IndexLockedError",
     "QuestionError",
 ]

@@ -118,3 +118,34 @@ def consecutive_runs(sorted_rows: np.ndarray) -> list[tuple[int, int]]:
         return []
     breaks = (np.flatnonzero(np.diff(sorted_rows) != 1) + 1).tolist()
     return list(zip([0, *breaks], [*breaks, len(sorted_rows)]))
+
+
+class FileArrayWriter:
+    """The inverse of ``FileArray``: a float32 ``.npy`` file of known shape,
+    filled by rows in any order with positional writes. Unlike a writable
+    memory map, the rows written never count against the writer's resident
+    memory."""
+
+    def __init__(self, path: Path, rows: int, dim: int) -> None:
+        self.path, self.dim = path, dim
+        self._fh = open(path, "wb")
+        np.lib.format.write_array_header_1_0(self._fh, {"descr": "<f4", "fortran_order": False, "shape": (rows, dim)})
+        self._data = self._fh.tell()
+        self._fh.truncate(self._data + rows * dim * 4)
+        self._fh.flush()
+
+    def write(self, rows: np.ndarray, values: np.ndarray) -> None:
+        """Rows ``rows`` (ascending or not) get ``values``; runs of
+        consecutive rows go out as one write."""
+        if len(rows) == 0:
+            return
+        order = np.argsort(rows, kind="stable")
+        rows, values = rows[order], np.ascontiguousarray(values[order], dtype="<f4")
+        for lo, hi in consecutive_runs(rows):
+            os.pwrite(self._fh.fileno(), values[lo:hi].tobytes(), self._data + int(rows[lo]) * self.dim * 4)
+
+    def close(self) -> FileArray:
+        """The rows, read back by rows: a build that pools or indexes them
+        never holds the whole file (a mapping would, in its resident pages)."""
+        self._fh.close()
+        return FileArray(self.path)

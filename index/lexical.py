@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from array import array
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -15,6 +16,7 @@ from typing import Iterable
 import numpy as np
 
 from .filearray import FileArray
+from .pool import concat_ranges
 
 log = logging.getLogger(__name__)
 
@@ -218,3 +220,51 @@ class LexicalIndex:
         for part in ("data", "indices"):
             bm25.scores[part] = FileArray(path / f"{part}.csc.index.npy")
         return cls(bm25, size)
+
+
+def chunk_and_sentence_indexes(sentence_texts: Iterable[str], titles: list[str], chunk_first: np.ndarray,
+                               chunk_last: np.ndarray, chunk_doc: np.ndarray,
+                               block: int = 200_000) -> tuple[LexicalIndex, LexicalIndex]:
+    """BM25 over chunks and over sentences from one pass of the tokenizer.
+
+    Chunk *j* is sentences ``chunk_first[j]..chunk_last[j]`` of document
+    ``chunk_doc[j]`` (whose title is ``titles[chunk_doc[j]]``).
+
+    Terms become ids in one flat array as each sentence is tokenized (4
+    bytes a token, not a Python list per sentence); the indexes are computed
+    from it ``block`` rows at a time. A chunk is whole sentences, so its terms
+    are its title's and its sentences': each sentence is tokenized once, not
+    once per chunk.
+    """
+    vocabulary: dict[str, int] = {}
+    term_id = lambda t: vocabulary.setdefault(t, len(vocabulary))  # noqa: E731
+    sent_ids, lengths = array("i"), array("q")
+    for text in sentence_texts:
+        tokens = tokenize(text)
+        sent_ids.extend(map(term_id, tokens))
+        lengths.append(len(tokens))
+    sent_lengths = np.frombuffer(lengths, dtype=np.int64) if lengths else np.zeros(0, dtype=np.int64)
+    ids = np.frombuffer(sent_ids, dtype=np.int32) if sent_ids else np.zeros(0, dtype=np.int32)
+    offsets = np.r_[0, np.cumsum(sent_lengths)]
+    title_ids = [np.array([term_id(t) for t in tokenize(title)], dtype=np.int32) for title in titles]
+    title_flat = np.concatenate(title_ids) if title_ids else np.zeros(0, dtype=np.int32)
+    title_offsets = np.r_[0, np.cumsum([len(t) for t in title_ids])].astype(np.int64)
+
+    def sentence_blocks():
+        for lo in range(0, len(sent_lengths), block):
+            hi = min(lo + block, len(sent_lengths))
+            yield ids[offsets[lo] : offsets[hi]], np.repeat(np.arange(lo, hi), sent_lengths[lo:hi])
+
+    def chunk_blocks():
+        for lo in range(0, len(chunk_first), block):
+            chunks = np.arange(lo, min(lo + block, len(chunk_first)))
+            body_starts = offsets[chunk_first[chunks]]
+            body_counts = offsets[chunk_last[chunks] + 1] - body_starts
+            doc = chunk_doc[chunks]
+            title_counts = title_offsets[doc + 1] - title_offsets[doc]
+            yield (np.concatenate([ids[concat_ranges(body_starts, body_counts)],
+                                   title_flat[concat_ranges(title_offsets[doc], title_counts)]]),
+                   np.concatenate([np.repeat(chunks, body_counts), np.repeat(chunks, title_counts)]))
+
+    return (LexicalIndex.from_ids(chunk_blocks(), len(chunk_first), vocabulary),
+            LexicalIndex.from_ids(sentence_blocks(), len(sent_lengths), vocabulary))

@@ -207,25 +207,44 @@ def load_document(path: Path, doc_id: str) -> Document:
     )
 
 
-def iter_files(root: Path) -> list[tuple[Path, str]]:
-    """All visible files under ``root`` as (path, id), sorted by id.
+@dataclass(frozen=True)
+class SourceFile:
+    """A file in the docs folder as the walk found it: the stat a staleness
+    check compares, taken once."""
+
+    path: Path
+    id: str  # the path relative to the docs folder, with forward slashes
+    size: int
+    mtime_ns: int
+
+
+def iter_files(root: Path) -> list[SourceFile]:
+    """All visible files under ``root``, sorted by id, each with its stat.
 
     Hidden files and folders are left out; links to folders are not followed,
-    so a link loop cannot make the walk endless.
+    so a link loop cannot make the walk endless. A file that cannot be
+    stat'ed (a dangling link) is listed with size and time 0: loading it
+    names the problem.
     """
-    found: list[tuple[Path, str]] = []
+    found: list[SourceFile] = []
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
             if name.startswith("."):
                 continue
             path = Path(dirpath) / name
-            found.append((path, path.relative_to(root).as_posix()))
-    return sorted(found, key=lambda item: item[1])
+            try:
+                stat = path.stat()
+                size, mtime_ns = stat.st_size, stat.st_mtime_ns
+            except OSError:
+                size = mtime_ns = 0
+            found.append(SourceFile(path, path.relative_to(root).as_posix(), size, mtime_ns))
+    return sorted(found, key=lambda f: f.id)
 
 
-def load_folder(root: Path) -> tuple[list[Document], list[Skipped]]:
-    """Load every readable document under ``root``.
+def load_folder(root: Path, files: list[SourceFile] | None = None) -> tuple[list[Document], list[Skipped]]:
+    """Load every readable document under ``root`` (``files``: the folder's
+    listing when the caller already walked it).
 
     Unreadable files are returned as ``Skipped`` and logged in one warning;
     only a folder with nothing usable at all is an error.
@@ -235,12 +254,12 @@ def load_folder(root: Path) -> tuple[list[Document], list[Skipped]]:
         raise DocumentsError(f"docs folder not found: {root}")
     documents: list[Document] = []
     skipped: list[Skipped] = []
-    for path, doc_id in iter_files(root):
+    for file in iter_files(root) if files is None else files:
         try:
-            documents.append(load_document(path, doc_id))
+            documents.append(load_document(file.path, file.id))
         except (ValueError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            skipped.append(Skipped(doc_id, reason))
+            skipped.append(Skipped(file.id, reason))
     if skipped:
         log.warning(
             "skipped %d file(s): %s",

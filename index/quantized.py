@@ -27,22 +27,10 @@ from typing import Sequence
 
 import numpy as np
 
-from .embed import BATCH_SIZE, Progress, encode_by_length, normalize_rows, resolve_model
+from .embed import BATCH_SIZE, Progress, encode_by_length, normalize_rows
 from .errors import ModelError
 
 log = logging.getLogger(__name__)
-
-SUFFIX = "@onnx-int8"
-
-
-def wants_onnx(model: str | None) -> bool:
-    """Does the model choice ask for the ONNX int8 backend?
-
-    >>> wants_onnx("onnx-int8"), wants_onnx("my/model@onnx-int8"), wants_onnx(None)
-    (True, True, False)
-    """
-    return bool(model) and (model == SUFFIX[1:] or model.endswith(SUFFIX))
-
 
 def cache_dir() -> Path:
     return Path(os.environ.get("ASKDOC_CACHE", Path.home() / ".cache" / "askdoc")) / "onnx"
@@ -51,10 +39,8 @@ def cache_dir() -> Path:
 class OnnxInt8Embedder:
     """The model's transformer as an int8 ONNX graph, mean pooling, unit rows."""
 
-    def __init__(self, model: str | None = None, batch_size: int = BATCH_SIZE, threads: int | None = None) -> None:
-        base = None if not model or model == SUFFIX[1:] else model[: -len(SUFFIX)]
-        base_id, self._load_from = resolve_model(base)
-        self.model_id = base_id + SUFFIX
+    def __init__(self, model_id: str, load_from: str, batch_size: int = BATCH_SIZE, threads: int | None = None) -> None:
+        self.model_id, self._load_from = model_id, load_from
         self.batch_size = batch_size
         self.threads = threads or os.cpu_count() or 1
         self._session = None

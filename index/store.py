@@ -40,6 +40,7 @@ from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 from .filearray import FileArray
 from .lexical import LexicalIndex
 from .loaders import Document
+from .settings import BuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -61,21 +62,26 @@ class DocumentEntry:
 
 @dataclass(frozen=True)
 class Manifest:
-    model_id: str
+    settings: BuildSettings
     dimension: int
-    chunk_size: int
-    chunk_overlap: int
     documents: tuple[DocumentEntry, ...]
     chunks: int
     sentences: int
     built_at: str
     format_version: int = FORMAT_VERSION
     askdoc_version: str = __version__
-    vector_index: str = "auto"  # what was asked for: auto, exact or approximate (see vectors.py)
     faiss_index: str = "Flat"  # the FAISS factory string built
     faiss_nprobe: int = 0
     faiss_recall_at_10: float = 1.0
     skipped: tuple[DocumentEntry, ...] = ()
+
+    @property
+    def model_id(self) -> str:
+        return self.settings.model_id
+
+    @property
+    def vector_index(self) -> str:
+        return self.settings.vector_index
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)
@@ -85,6 +91,10 @@ class Manifest:
         data = json.loads(text)
         for key in ("documents", "skipped"):
             data[key] = tuple(DocumentEntry(**d) for d in data.get(key, ()))
+        if "settings" not in data:  # written before the settings were grouped: same files, same format
+            data["settings"] = {k: data.pop(k) for k in ("model_id", "chunk_size", "chunk_overlap", "vector_index")
+                                if k in data}
+        data["settings"] = BuildSettings(**data["settings"])
         return cls(**data)
 
 
@@ -114,14 +124,6 @@ class Tables:
     @cached_property
     def chunk_doc(self) -> np.ndarray:
         return self.sent_doc[self.chunk_first]
-
-    @cached_property
-    def chunk_start(self) -> np.ndarray:
-        return self.sent_start[self.chunk_first]
-
-    @cached_property
-    def chunk_end(self) -> np.ndarray:
-        return self.sent_end[self.chunk_last]
 
     def document_rows(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
         """(sentence rows, chunk rows) of document ``doc``: rows are grouped

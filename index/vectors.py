@@ -165,17 +165,16 @@ def exact_neighbours(vectors: np.ndarray, queries: np.ndarray, k: int, block: in
     return np.take_along_axis(best_ids, order, axis=1)
 
 
-def recall_at_k(truth: np.ndarray, found: np.ndarray, k: int, exclude: np.ndarray | None = None) -> float:
+def recall_at_k(truth: np.ndarray, found: np.ndarray, k: int) -> float:
     """Share of the true top-``k`` (per query row) that ``found`` contains.
 
     >>> recall_at_k(np.array([[1, 2], [3, 4]]), np.array([[2, 9], [3, 4]]), 2)
     0.75
     """
     hits = total = 0
-    for i, (true_row, found_row) in enumerate(zip(truth, found)):
-        skip = {int(exclude[i])} if exclude is not None else set()
-        wanted = [int(t) for t in true_row if int(t) not in skip][:k]
-        got = set(list(dict.fromkeys(int(f) for f in found_row if int(f) not in skip and f >= 0))[:k])
+    for true_row, found_row in zip(truth, found):
+        wanted = [int(t) for t in true_row][:k]
+        got = set(list(dict.fromkeys(int(f) for f in found_row if f >= 0))[:k])
         hits += sum(t in got for t in wanted)
         total += len(wanted)
     return hits / total if total else 1.0

@@ -18,7 +18,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 @pytest.fixture(scope="session")
 def real_embedder():
     """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
-    from index.embed import load_embedder
+    from index.models import load_embedder
 
     embedder = load_embedder()
     embedder.dimension  # load now, so the first test does not pay for it

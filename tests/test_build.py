@@ -10,6 +10,8 @@ import pytest
 from index import store
 from index.build import build_index, build_lock, ensure_index, staleness
 from index.chunking import ChunkConfig
+from index.loaders import iter_files
+from index.settings import BuildSettings
 from tests.support import HashEmbedder
 from index.errors import IndexLockedError, IndexMismatchError
 
@@ -73,15 +75,15 @@ def test_staleness_sees_added_changed_removed(write_docs, tmp_path):
     docs = write_docs(DOCS)
     root = tmp_path / "index"
     embedder = HashEmbedder()
-    config = ChunkConfig()
-    assert staleness(docs, root, embedder.model_id, config).missing
+    settings = BuildSettings(embedder.model_id)
+    assert staleness(root, settings, iter_files(docs)).missing
     build_index(docs, root, embedder)
-    assert not staleness(docs, root, embedder.model_id, config).stale
+    assert not staleness(root, settings, iter_files(docs)).stale
     time.sleep(0.01)
     (docs / "a.txt").write_text("Apples are green.")
     (docs / "b.txt").unlink()
     (docs / "e.txt").write_text("Elderberries.")
-    state = staleness(docs, root, embedder.model_id, config)
+    state = staleness(root, settings, iter_files(docs))
     assert (state.changed, state.removed, state.added) == (("a.txt",), ("b.txt",), ("e.txt",))
 
 
@@ -103,7 +105,7 @@ def test_ensure_index_keeps_custom_chunking(write_docs, tmp_path):
     (docs / "g.txt").write_text("Grapes make wine.")
     ensure_index(docs, root, HashEmbedder())
     manifest = store.read_manifest(root)
-    assert (manifest.chunk_size, manifest.chunk_overlap) == (120, 10)
+    assert manifest.settings.chunking == ChunkConfig(120, 10)
 
 
 def test_skipped_files_do_not_make_the_index_stale(write_docs, tmp_path, caplog):
@@ -112,7 +114,7 @@ def test_skipped_files_do_not_make_the_index_stale(write_docs, tmp_path, caplog)
     with caplog.at_level(logging.WARNING):
         report = build_index(docs, root, HashEmbedder())
     assert [s.path for s in report.skipped] == ["photo.jpg"]
-    assert not staleness(docs, root, "fake/hash-embedder", ChunkConfig()).stale
+    assert not staleness(root, BuildSettings("fake/hash-embedder"), iter_files(docs)).stale
 
 
 def test_lock_serializes_builds(tmp_path):
@@ -142,7 +144,7 @@ def test_an_index_in_an_older_format_is_rebuilt_by_ensure_index(write_docs, tmp_
     manifest_path = store.current_build(root) / "manifest.json"
     manifest_path.write_text(manifest_path.read_text().replace(f'"format_version": {store.FORMAT_VERSION}',
                                                                '"format_version": 1'))
-    assert "format" in staleness(docs, root, "fake/hash-embedder", ChunkConfig()).settings
+    assert "format" in staleness(root, BuildSettings("fake/hash-embedder"), iter_files(docs)).settings
     report = ensure_index(docs, root, HashEmbedder())
     assert report is not None and report.embedded == 3  # nothing reused from a format it cannot read
     assert store.load(root).manifest.format_version == store.FORMAT_VERSION
@@ -150,10 +152,10 @@ def test_an_index_in_an_older_format_is_rebuilt_by_ensure_index(write_docs, tmp_
 
 @pytest.mark.parametrize("rows", [[3, 0, 1, 2], [0, 1, 2, 3], [2], []])
 def test_row_writer_fills_rows_in_any_order(tmp_path, rows):
-    from index.build import _RowWriter
+    from index.filearray import FileArrayWriter
 
     expected = np.zeros((4, 3), dtype=np.float32)
-    writer = _RowWriter(tmp_path / "v.npy", 4, 3)
+    writer = FileArrayWriter(tmp_path / "v.npy", 4, 3)
     values = np.arange(len(rows) * 3, dtype=np.float32).reshape(len(rows), 3) + 1
     writer.write(np.array(rows, dtype=np.int64), values)
     expected[rows] = values
@@ -175,7 +177,7 @@ def test_reused_documents_keep_their_vectors(write_docs, tmp_path):
 
 
 def test_the_model_reads_each_sentence_and_title_once_and_chunks_are_pooled(write_docs, tmp_path):
-    from index.embed import pool_chunks
+    from index.pool import pool_chunks
 
     long_text = " ".join(f"Sentence number {i} talks about topic {i % 7}." for i in range(60))
     docs = write_docs({"long.txt": long_text, **DOCS})

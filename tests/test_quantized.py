@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 
 from tests.support import DEFAULT_DOCS
-from index.embed import load_embedder
-from index.quantized import OnnxInt8Embedder, wants_onnx
+from index.models import load_embedder
+from index.models import wants_onnx
+from index.quantized import OnnxInt8Embedder
 
 pytestmark = pytest.mark.slow  # the export takes ~15 s
 
@@ -54,7 +55,7 @@ def test_the_export_is_made_once(onnx_embedder):
     exported = list(cache_dir().rglob("model-int8.onnx"))
     assert len(exported) == 1 and not list(cache_dir().rglob("*.tmp.onnx"))
     before = exported[0].stat().st_mtime_ns
-    OnnxInt8Embedder("onnx-int8").encode(["again"])
+    load_embedder("onnx-int8").encode(["again"])
     assert exported[0].stat().st_mtime_ns == before
 
 

@@ -25,7 +25,7 @@ def main() -> None:
     from tests.support import xquad_questions
     from tests.support import RESULTS, XQUAD, write_result
     from index.build import build_index
-    from index.embed import load_embedder
+    from index.models import load_embedder
     from tests.support import HashEmbedder
     from perf import embedded_texts
 

@@ -67,7 +67,7 @@ def main() -> None:
 
     from index import store
     from tests.support import RESULTS, XQUAD, write_result, xquad_questions
-    from index.embed import bundled_model_path
+    from index.models import bundled_model_path
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

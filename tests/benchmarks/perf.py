@@ -54,7 +54,7 @@ def index_once(docs: Path, index: Path) -> tuple[float, int]:
 
 def embedded_texts(index_dir: Path) -> list[str]:
     """What `askdoc index` gives the model: every sentence and every title
-    (chunk vectors are pooled from those, see ``index.embed.pool_chunks``)."""
+    (chunk vectors are pooled from those, see ``index.pool.pool_chunks``)."""
     from index import store
 
     ix = store.load(index_dir)
@@ -136,7 +136,7 @@ def main() -> None:
 
         # 2: answer latency, against bare query embedding of the same questions.
         from assistant.engine import Assistant
-        from index.embed import load_embedder
+        from index.models import load_embedder
 
         embedder = load_embedder()
         assistant = Assistant.load(work / "xquad-index", embedder=embedder)

@@ -20,7 +20,7 @@ from assistant.engine import Assistant
 from assistant.evaluate import load_cases, run
 from tests.support import xquad_questions
 from index.build import build_index
-from index.embed import load_embedder
+from index.models import load_embedder
 
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
 

@@ -96,7 +96,7 @@ class MixtureEmbedder:
 
 def child_build(docs: Path, index: Path) -> None:
     from index.build import build_index
-    from index.embed import DEFAULT_MODEL
+    from index.models import DEFAULT_MODEL
 
     pool = np.load(POOL)["sentences"]
     began = time.perf_counter()
@@ -110,7 +110,7 @@ def child_serve(index: Path, questions_file: Path) -> None:
 
     from assistant.engine import Assistant
     from index import vectors
-    from index.embed import load_embedder
+    from index.models import load_embedder
 
     me = psutil.Process()
     embedder = load_embedder()
@@ -175,7 +175,7 @@ def main() -> None:
         return child_serve(*args.child_serve)
 
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from index.embed import load_embedder
+    from index.models import load_embedder
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
