@@ -11,40 +11,24 @@ from dataclasses import dataclass
 
 from index.lexical import STOPWORDS, content_words, tokenize
 
-# Words that shape a question but say nothing about its topic: a sentence
-# does not need them to answer, and their absence from the documents is no
-# sign that the documents are silent.
-QUESTION_WORDS = frozenset(
-    """what which who whom whose when where why how many much long old far often
-    did does do tell told say said says mention mentioned describe explain name named
-    call called happen happened give gave given get got kind type sort please list
-    according regarding concerning respect based discuss discussed speak spoke
-    show shows mean means indicate indicates suggest suggests reveal reveals signify""".split()
-)
+from .lexicon import (DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS, NUMBER_WORDS, ORDINAL_NOUNS,
+                      PERSON_NOUNS, PLACE_NOUNS, PLACE_PREPOSITIONS, PRONOUNS, QUESTION_WORDS, REASON_MARKERS,
+                      SPEECH_MARKERS, TIME_WORDS, alternation)
 
-_PRONOUNS = re.compile(r"\b(he|she|him|her|his|hers|they|them|their|it|its)\b", re.IGNORECASE)
-_DEICTIC = re.compile(r"\b(that|this|those|these|there|then|it)\b\s*[?.!]*\s*$", re.IGNORECASE)
-_FOLLOW_UP_START = re.compile(r"^\s*(and|also|what about|how about|and what|but|so)\b", re.IGNORECASE)
+_PRONOUNS = re.compile(rf"\b{alternation(PRONOUNS)}\b", re.IGNORECASE)
+_DEICTIC = re.compile(rf"\b{alternation(DEICTIC_ENDINGS)}\b\s*[?.!]*\s*$", re.IGNORECASE)
+_FOLLOW_UP_START = re.compile(rf"^\s*{alternation(FOLLOW_UP_OPENINGS)}\b", re.IGNORECASE)
 
-MONTHS = "january february march april may june july august september october november december"
-_MONTH = r"(?:%s|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?" % MONTHS.replace(" ", "|")
+_MONTH = alternation(MONTHS + MONTH_ABBREVIATIONS) + r"\.?"
 _WHEN = re.compile(
     rf"\b(?:{_MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{_MONTH}|{_MONTH}|1[0-9]{{3}}s?|20[0-9]{{2}}s?|\d{{1,2}}(?:st|nd|rd|th)\s+century"
-    r"|century|decade|monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|ago|ad|bc|bce)\b",
+    rf"|{'|'.join(TIME_WORDS)})\b",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-    r"hundred|thousand|million|billion|dozen|several|half|percent)\b",
-    re.IGNORECASE,
-)
-_SPEECH = re.compile(
-    r"\b(?:said|says|say|stated|states|told|tells|stressed|emphasi[sz]ed|urged|called for|noted|added|"
-    r"asserted|argued|insisted|warned|expressed|declared|announced|remarked|explained|highlight(?:ed|ing)|"
-    r"underlined|reiterated|proposed|suggested|asked|according to|\"|“)",
-    re.IGNORECASE,
-)
-_REASON = re.compile(r"\b(?:because|due to|since|as a result|so that|in order to|owing to|caused|led to|reason|therefore|thus|aimed|to )", re.IGNORECASE)
+_NUMBER_WORD = re.compile(rf"\b{alternation(NUMBER_WORDS)}\b", re.IGNORECASE)
+_SPEECH = re.compile(r"\b" + alternation(SPEECH_MARKERS + ('"', "“")), re.IGNORECASE)
+_REASON = re.compile(rf"\b{alternation(REASON_MARKERS)}", re.IGNORECASE)
+_PLACED = re.compile(rf"\b{alternation(PLACE_PREPOSITIONS)}\s+(?:the\s+)?[A-Z]")
 _CAPITALIZED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:[ -][A-Z][a-z]+)*")
 
 
@@ -70,15 +54,13 @@ def answer_type(question: str) -> str:
     if re.search(r"\b(when|what (year|date|day|month|time|century|decade)|which (year|date|day|month|century))\b", q):
         return "when"
     if re.search(r"\bhow (many|much|long|old|far|often|large|big|tall|high|fast)\b|\bwhat (number|percentage|amount)\b"
-                 r"|\b(what|which) (edition|session|round|rank|anniversary|iteration|version|number)\b", q):
+                 rf"|\b(what|which) {alternation(ORDINAL_NOUNS)}\b", q):
         return "number"
     if re.search(r"\b(say|said|says|tell|told|stat(e|ed)|urge|urged|stress|emphasi[sz]e|express|call for|mention)\b", q) and re.search(r"\bwhat\b", q):
         return "speech"
-    if re.search(r"^\s*(who|whom|whose)\b|\bwho\b|\b(what|which) (\w+ )?(person|people|minister|ministers|leader|leaders|"
-                 r"official|officials|president|king|queen|author|player|players|team|company|organi[sz]ation)\b", q):
+    if re.search(rf"^\s*(who|whom|whose)\b|\bwho\b|\b(what|which) (\w+ )?{alternation(PERSON_NOUNS)}\b", q):
         return "who"
-    if re.search(r"^\s*where\b|\bwhere\b|\b(what|which) (country|countries|city|cities|place|places|state|states|"
-                 r"region|regions|nation|nations|town|continent)\b", q):
+    if re.search(rf"^\s*where\b|\bwhere\b|\b(what|which) {alternation(PLACE_NOUNS)}\b", q):
         return "where"
     if re.search(r"^\s*why\b|\bwhat (is|was) the reason\b|\bfor what reason\b", q):
         return "why"
@@ -103,14 +85,12 @@ def matches_type(sentence: str, kind: str, question: str) -> bool:
         return any(m.lower() not in asked for m in _WHEN.findall(sentence))
     if kind == "number":
         asked = set(re.findall(r"\d+", question))
-        return any(m not in asked for m in re.findall(r"\d+", sentence)) or bool(
-            re.search(_NUMBER.pattern.replace(r"\d|", ""), sentence, re.IGNORECASE)
-        )
+        return any(m not in asked for m in re.findall(r"\d+", sentence)) or bool(_NUMBER_WORD.search(sentence))
     if kind == "speech":
         return bool(_SPEECH.search(sentence))
     if kind == "why":
         return bool(_REASON.search(sentence))
-    if kind == "where" and not re.search(r"\b(?:in|at|from|near|to|into|across|outside|inside)\s+(?:the\s+)?[A-Z]", sentence):
+    if kind == "where" and not _PLACED.search(sentence):
         return False
     if kind in {"who", "where"}:
         asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}

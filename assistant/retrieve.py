@@ -11,19 +11,20 @@ X tell Y").
 
 from __future__ import annotations
 
-import bisect
 import logging
 import math
-import re
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 
+from index import vectors
 from index.embed import Embedder
+from index.lexical import tokenize
 from index.store import Index
 
-from .query import QUESTION_WORDS, Query, matches_type
+from .lexicon import QUESTION_WORDS
+from .query import Query, matches_type
+from .terms import TermResolver, acronym_in
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class Weights:
     )
     restates_question: float = 0.15
     window: int = 2
-    dense_candidates: int = 40
+    dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
     lexical_candidates: int = 40
     chunks_for_sentences: int = 6
 
@@ -74,135 +75,12 @@ class SentenceHit:
     typed: bool
 
 
-def edit_distance(a: str, b: str, limit: int) -> int:
-    """Edits (insert, delete, substitute, swap two neighbours) from ``a`` to
-    ``b``, giving up (returning limit + 1) once past ``limit``.
-
-    >>> edit_distance("maastrich", "maastricht", 2), edit_distance("zeria", "zeira", 1)
-    (1, 1)
-    >>> edit_distance("cake", "china", 1)
-    2
-    """
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    before: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cost = min(cost, before[j - 2] + 1)
-            current.append(cost)
-        if min(current) > limit:
-            return limit + 1
-        before, previous = previous, current
-    return previous[-1]
-
-
-_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
-
-
-def typo_limit(token: str) -> int:
-    """Edits tolerated when matching a misspelled term: none for short words."""
-    return 0 if len(token) < 5 else 1 if len(token) < 8 else 2
-
-
 class Retriever:
     def __init__(self, index: Index, embedder: Embedder, weights: Weights = Weights()) -> None:
         self.index = index
         self.embedder = embedder
         self.weights = weights
-
-    @cached_property
-    def _vocabulary_by_length(self) -> dict[int, list[str]]:
-        buckets: dict[int, list[str]] = {}
-        for token in self.index.sentence_lexical.vocabulary:
-            buckets.setdefault(len(token), []).append(token)
-        return buckets
-
-    @cached_property
-    def _sorted_vocabulary(self) -> list[str]:
-        return sorted(self.index.sentence_lexical.vocabulary)
-
-    def spell(self, token: str) -> str | None:
-        """The corpus term ``token`` most likely misspells, if any."""
-        limit = typo_limit(token)
-        best, best_distance = None, limit + 1
-        for length in range(len(token) - limit, len(token) + limit + 1):
-            for candidate in self._vocabulary_by_length.get(length, ()):
-                if candidate[0] != token[0] and candidate[-1] != token[-1]:
-                    continue
-                distance = edit_distance(token, candidate, limit)
-                if distance < best_distance:
-                    best, best_distance = candidate, distance
-        return best
-
-    def resolve_terms(self, tokens: tuple[str, ...]) -> tuple[list[tuple[str, ...]], list[str]]:
-        """(term groups to search for, terms the documents never use).
-
-        A group is a query term with the corpus terms that extend it
-        ("malaysia" also matches "malaysian"), or a misspelling's correction.
-        """
-        lexical = self.index.sentence_lexical
-        groups, unknown = [], []
-        for token in dict.fromkeys(tokens):
-            variants = self._extensions(token)
-            if lexical.document_frequency(token):
-                groups.append(tuple(dict.fromkeys((token, *variants, *self._name_partners(token)))))
-            elif variants:
-                groups.append(tuple(variants))
-            else:
-                repaired = self._split_compound(token) or ((self.spell(token),) if typo_limit(token) else ())
-                if repaired and all(repaired):
-                    groups.append(repaired)
-                else:
-                    unknown.append(token)
-        return groups, unknown
-
-    def _name_partners(self, token: str, sample: int = 20) -> list[str]:
-        """Other parts of the names ``token`` belongs to in the documents.
-
-        A text that says "Rajnath Singh" once and "Singh" after that is still
-        about Rajnath: so a sentence naming "Singh" covers a question's
-        "Rajnath" (and the other way round).
-        """
-        from index.lexical import tokenize
-
-        partners: list[str] = []
-        rows = self.index.sentence_lexical.postings(token, limit=sample)
-        for row in rows:
-            for name in _NAME.findall(self.index.sentence_text(int(row))):
-                parts = [p for w in name.split() for p in tokenize(w)]
-                if token in parts and len(parts) <= 4:
-                    partners.extend(p for p in parts if p != token and p not in partners)
-        return partners
-
-    def _split_compound(self, token: str) -> tuple[str, ...]:
-        """Two corpus terms that ``token`` runs together ("superbowl")."""
-        from index.lexical import tokenize
-
-        lexical = self.index.sentence_lexical
-        for cut in range(3, len(token) - 2):
-            left, right = tokenize(token[:cut]), tokenize(token[cut:])
-            if len(left) == len(right) == 1 and lexical.document_frequency(left[0]) and lexical.document_frequency(right[0]):
-                return (left[0], right[0])
-        return ()
-
-    def _extensions(self, token: str) -> list[str]:
-        """Corpus terms that are ``token`` plus a short suffix (derived forms
-        the stemmer keeps apart, such as "malaysia" and "malaysian")."""
-        if len(token) < 5:
-            return []
-        vocabulary = self._sorted_vocabulary
-        found = []
-        # The terms starting with ``token`` sit together in sorted order.
-        for candidate in vocabulary[bisect.bisect_right(vocabulary, token) :]:
-            if not candidate.startswith(token):
-                break
-            if len(candidate) <= len(token) + 3:
-                found.append(candidate)
-        return found
+        self.terms = TermResolver(index.sentence_lexical, index.sentence_text)
 
     def idf(self, token: str) -> float:
         n = self.index.sentence_count
@@ -259,7 +137,7 @@ class Retriever:
         ix = self.index
         if query_vector is None:
             query_vector = self.embedder.encode([query.search_text])[0]
-        groups, unknown = self.resolve_terms(query.tokens)
+        groups, unknown = self.terms.resolve(query.tokens)
         topical = [g for g in groups if g[0] not in _QUESTION_STEMS]
         unknown = [t for t in unknown if t not in _QUESTION_STEMS]
         weighted = [(g, max(self.idf(t) for t in g)) for g in topical]
@@ -292,18 +170,9 @@ class Retriever:
             )
             for o in order
         ]
-        unknown = [u for u in unknown if not self._acronym_found(u, query.search_text, hits)]
+        best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
+        unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
         return hits, self._sentences(query, query_vector, hits, weighted, total), unknown
-
-    def _acronym_found(self, token: str, question: str, hits: list[Hit]) -> bool:
-        """Is ``token`` an acronym ("UMC") whose long form ("United Methodist
-        Church") stands in one of the best chunks?"""
-        surface = next((m for m in re.findall(r"\b[A-Z]{2,6}s?\b", question) if m.lower().rstrip("s") == token.rstrip("s")), None)
-        if surface is None:
-            return False
-        letters = surface.rstrip("s").upper()
-        pattern = re.compile(r"\b" + r"\W+(?:(?:of|and|the|for|de|du|la)\W+)?".join(f"{c}[\\w'’-]*" for c in letters) + r"\b")
-        return any(pattern.search(self.index.chunk_text(h.chunk)) for h in hits[: self.weights.chunks_for_sentences])
 
     def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total) -> list[SentenceHit]:
         w = self.weights
@@ -376,8 +245,6 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _stems(words) -> frozenset[str]:
-    from index.lexical import tokenize
-
     return frozenset(t for w in words for t in tokenize(w))
 
 

@@ -1,0 +1,92 @@
+"""Candidate generation and sentence scoring on a tiny index built with the
+fake embedder: the fusion logic, independent of model quality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.query import prepare
+from assistant.retrieve import Retriever, Weights
+from index.build import build_index
+from index.chunking import ChunkConfig
+from index.store import load
+
+DOCS = {
+    "river.txt": "The river Alder floods every spring. Farmers built levees in 1952. The levees failed in 1978.\n\n"
+                 "Engineers later proposed a canal. The canal opened in 1990 and ended the floods.\n",
+    "bread.txt": "Bread needs flour, water and yeast. Bake it hot.\n",
+    "ships.txt": "The harbour of Quillon handled ships. Traders sold cloth there.\n",
+}
+
+
+@pytest.fixture
+def index(write_docs, fake_embedder, tmp_path):
+    build_index(write_docs(DOCS), tmp_path / "index", fake_embedder, ChunkConfig(size=90, overlap=0))
+    return load(tmp_path / "index")
+
+
+def search(index, embedder, question: str, weights: Weights = Weights()):
+    return Retriever(index, embedder, weights).search(prepare(question))
+
+
+def test_bm25_adds_chunks_dense_search_missed(index, fake_embedder):
+    # One dense candidate only (the bread chunk, by most shared words): the
+    # chunk naming "Quillon" can only come from BM25.
+    question = "Does bread with flour, water and yeast come from Quillon?"
+    dense_only, _, _ = search(index, fake_embedder, question, Weights(dense_candidates=1, lexical_candidates=0))
+    assert [h.source for h in dense_only] == ["bread.txt"]
+    hits, _, _ = search(index, fake_embedder, question, Weights(dense_candidates=1))
+    assert {"bread.txt", "ships.txt"} <= {h.source for h in hits}
+
+
+def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder):
+    weights = Weights()
+    hits, _, _ = search(index, fake_embedder, "When did the levees fail?", weights)
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for h in hits:
+        assert h.score == pytest.approx(h.dense + weights.chunk_coverage * h.coverage, abs=1e-5)
+        text = index.chunk_text(h.chunk)
+        assert index.document(h.source).text[h.start : h.end] == text
+    assert hits[0].source == "river.txt" and "levees" in index.chunk_text(hits[0].chunk)
+
+
+def test_sentences_holding_the_asked_kind_of_information_win(index, fake_embedder):
+    _, sentences, unknown = search(index, fake_embedder, "When did the levees fail?")
+    best = sentences[0]
+    assert index.sentence_text(best.sentence) == "The levees failed in 1978."
+    assert best.typed and unknown == []
+    assert [s.score for s in sentences] == sorted((s.score for s in sentences), reverse=True)
+    # The typed bonus is what separates it from a sentence with the same terms and no date.
+    untyped = Weights(answer_type=())
+    _, plain, _ = search(index, fake_embedder, "When did the levees fail?", untyped)
+    by_sentence = {s.sentence: s.score for s in plain}
+    assert best.score - by_sentence[best.sentence] == pytest.approx(dict(Weights().answer_type)["when"], abs=1e-5)
+
+
+def test_sentences_come_only_from_the_best_chunks(index, fake_embedder):
+    weights = Weights(chunks_for_sentences=1)
+    hits, sentences, _ = search(index, fake_embedder, "When did the canal open?", weights)
+    t = index.tables
+    best = hits[0].chunk
+    allowed = set(range(int(t.chunk_first[best]), int(t.chunk_last[best]) + weights.window + 1))
+    assert sentences and {s.sentence for s in sentences} <= allowed
+    assert all(s.chunk == best for s in sentences)
+
+
+def test_terms_no_document_uses_are_reported(index, fake_embedder):
+    _, _, unknown = search(index, fake_embedder, "When did the zorblax levees fail?")
+    assert unknown == ["zorblax"]
+
+
+def test_question_words_are_neither_searched_nor_unknown(index, fake_embedder):
+    _, _, unknown = search(index, fake_embedder, "Whom did they tell?")
+    assert unknown == []
+
+
+def test_a_query_vector_can_be_given(index, fake_embedder):
+    query = prepare("When did the canal open?")
+    vector = fake_embedder.encode([query.search_text])[0]
+    retriever = Retriever(index, fake_embedder)
+    with_vector = retriever.search(query, np.asarray(vector))
+    assert [h.chunk for h in with_vector[0]] == [h.chunk for h in retriever.search(query)[0]]
