@@ -49,7 +49,7 @@ class Weights:
 
 @dataclass(frozen=True)
 class Hit:
-    """A retrieved chunk."""
+    """A retrieved chunk: where it stands and how it scored."""
 
     chunk: int
     source: str
@@ -61,18 +61,12 @@ class Hit:
 
 
 @dataclass(frozen=True)
-class SentenceHit:
-    """A sentence that may answer the question."""
+class SentenceHit(Hit):
+    """A sentence that may answer the question; ``chunk`` is the best chunk
+    holding it, ``typed`` whether it holds the kind of information asked for."""
 
-    sentence: int
-    chunk: int
-    source: str
-    start: int
-    end: int
-    score: float
-    dense: float
-    coverage: float
-    typed: bool
+    sentence: int = -1
+    typed: bool = False
 
 
 class Retriever:
