@@ -118,3 +118,47 @@ def test_chat_follows_up(default_index):
     answers = result.stdout.split("you> ")
     assert "November 20, 2024" in answers[2]
     assert "don't say" in answers[4]
+
+
+def test_an_index_answers_from_its_own_folder_never_from_a_default(tmp_path):
+    """Issue 12: a `docs/` in the working directory never replaces what an index was built from."""
+    handbook = tmp_path / "handbook"
+    handbook.mkdir()
+    (handbook / "canal.txt").write_text("The Alder canal opened in 1990. It ended the spring floods.\n", encoding="utf-8")
+    index = tmp_path / "srv" / "index"
+    assert askdoc("index", "--docs", str(handbook), "--index", str(index)).returncode == 0
+    checkout = tmp_path / "checkout"
+    (checkout / "docs").mkdir(parents=True)
+    (checkout / "docs" / "bread.txt").write_text("Bread needs flour, water and yeast.\n", encoding="utf-8")
+
+    def state() -> tuple[str, str]:
+        return os.readlink(index / "current"), (index / "current" / "manifest.json").read_text()
+
+    before = state()
+    asked = askdoc("ask", "--index", str(index), "--json", "When did the canal open?", cwd=checkout)
+    assert asked.returncode == 0, asked.stderr
+    assert "1990" in json.loads(asked.stdout)["answer"]
+    assert state() == before
+
+    for command, env in (("ask", {}), ("chat", {}), ("serve", {}), ("ask", {"ASKDOC_DOCS": "docs"})):
+        args = [command, "--index", str(index), *([] if env else ["--docs", "docs"])]
+        refused = askdoc(*args, *(["When did the canal open?"] if command == "ask" else []), env=env, cwd=checkout)
+        assert refused.returncode == 2, (command, refused.stderr)
+        (message,) = refused.stderr.strip().splitlines()
+        assert str(handbook.resolve()) in message and str((checkout / "docs").resolve()) in message
+        assert f"askdoc index --docs docs --index {index}" in message
+    assert state() == before
+
+    # A server that only has the index: answers from it, with a warning.
+    handbook.rename(tmp_path / "handbook-away")
+    away = askdoc("ask", "--index", str(index), "--json", "When did the canal open?", cwd=checkout)
+    assert away.returncode == 0 and "1990" in away.stdout and "not found" in away.stderr
+    assert state() == before
+
+    # Re-targeting is explicit, and says so.
+    moved = askdoc("index", "--docs", "docs", "--index", str(index), cwd=checkout)
+    assert moved.returncode == 0, moved.stderr
+    assert "re-targeting" in moved.stderr
+    manifest = json.loads((index / "current" / "manifest.json").read_text())
+    assert manifest["settings"]["docs_dir"] == str((checkout / "docs").resolve())
+    assert [d["id"] for d in manifest["documents"]] == ["bread.txt"]
