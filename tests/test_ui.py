@@ -93,6 +93,39 @@ def test_markers_open_their_source(server, watch):
     assert page.url.rstrip("/") == server.url  # the chat page stayed
 
 
+def test_the_viewer_never_shows_a_stale_source(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+    placeholder = "Click a [n] marker"
+
+    def open_first_source() -> None:
+        last_answer(page).locator("a", has_text="[1]").click()
+        page.frame(name="askdoc-source").wait_for_selector("mark.sentence")
+
+    def viewer_cleared() -> None:
+        frame = page.frame(name="askdoc-source")
+        frame.wait_for_selector(f"text={placeholder}", timeout=30_000)
+        assert frame.locator("mark").count() == 0
+
+    ask(page, "What did Singh tell Dong Jun?")
+    page.wait_for_selector("#askdoc-sources [data-turn='1']", timeout=60_000)
+    open_first_source()
+    ask(page, "What is the capital of France?")  # abstains: no sources, so nothing in the viewer either
+    page.wait_for_selector(".askdoc-sources-empty >> text=don't cover", timeout=60_000)
+    viewer_cleared()
+
+    ask(page, "Which Lao minister did Singh meet?")
+    page.wait_for_selector("#askdoc-sources [data-turn='3']", timeout=60_000)
+    open_first_source()
+    ask(page, "When did Singh meet the Chinese defence minister?")  # a new answer with its own sources
+    page.wait_for_selector("#askdoc-sources [data-turn='4']", timeout=60_000)
+    viewer_cleared()
+
+    open_first_source()
+    page.locator("#askdoc-new").click()
+    viewer_cleared()
+
+
 def test_follow_up_and_new_conversation(server, watch):
     page = watch.page
     page.goto(server.url + "/")

@@ -9,6 +9,7 @@ excerpt. Nothing is fetched from outside the server: system fonts, no CDN.
 
 from __future__ import annotations
 
+import html
 import json
 import logging
 import threading
@@ -43,31 +44,54 @@ CSS = """
   background: #fff; }
 """
 
+VIEWER_PLACEHOLDER = (
+    '<p style="font: 15px system-ui, sans-serif; color: #57606a; padding: 1rem">Click a [n] marker or a source card '
+    'to read the cited passage in its document here.</p>'
+)
+
 # Markers in the chat and cards in the panel open their source in the frame
-# beside the chat instead of leaving the page.
+# beside the chat instead of leaving the page. Whenever the sources panel
+# changes (a new answer, an abstention, a new conversation) the frame goes
+# back to its placeholder: it must never show an excerpt as if it supported
+# an answer it does not belong to.
 HEAD = """
 <script>
-document.addEventListener('click', function (event) {
-  var link = event.target.closest ? event.target.closest('a[href*="source?doc="]') : null;
-  if (!link) return;
-  var frame = document.querySelector('iframe[name="askdoc-source"]');
-  if (!frame) return;
-  event.preventDefault();
-  event.stopPropagation();
-  frame.removeAttribute('srcdoc');
-  frame.src = link.href;
-  document.querySelectorAll('.askdoc-card.active').forEach(function (c) { c.classList.remove('active'); });
-  if (link.classList.contains('askdoc-card')) link.classList.add('active');
-  frame.scrollIntoView({block: 'nearest'});
-}, true);
+(function () {
+  var placeholder = %s;
+  function viewer() { return document.querySelector('iframe[name="askdoc-source"]'); }
+  document.addEventListener('click', function (event) {
+    var link = event.target.closest ? event.target.closest('a[href*="source?doc="]') : null;
+    if (!link) return;
+    var frame = viewer();
+    if (!frame) return;
+    event.preventDefault();
+    event.stopPropagation();
+    frame.removeAttribute('srcdoc');
+    frame.src = link.href;
+    document.querySelectorAll('.askdoc-card.active').forEach(function (c) { c.classList.remove('active'); });
+    if (link.classList.contains('askdoc-card')) link.classList.add('active');
+    frame.scrollIntoView({block: 'nearest'});
+  }, true);
+  var shown = null;
+  new MutationObserver(function () {
+    var panel = document.querySelector('#askdoc-sources');
+    if (!panel) return;
+    var turn = panel.querySelector('[data-turn]');
+    var now = (turn ? turn.getAttribute('data-turn') : '') + '|' + panel.textContent;
+    if (shown !== null && now !== shown) {
+      var frame = viewer();
+      if (frame && frame.hasAttribute('src')) {
+        frame.removeAttribute('src');
+        frame.setAttribute('srcdoc', placeholder);
+      }
+    }
+    shown = now;
+  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+})();
 </script>
-"""
+""" % json.dumps(VIEWER_PLACEHOLDER)
 
-VIEWER = (
-    '<iframe name="askdoc-source" title="Source document" srcdoc="&lt;p style=&quot;font: 15px system-ui, sans-serif; '
-    'color: #57606a; padding: 1rem&quot;&gt;Click a [n] marker or a source card to read the cited passage in its '
-    'document here.&lt;/p&gt;"></iframe>'
-)
+VIEWER = f'<iframe name="askdoc-source" title="Source document" srcdoc="{html.escape(VIEWER_PLACEHOLDER)}"></iframe>'
 
 
 def load_examples(docs_dir: Path | None) -> list[str]:
