@@ -3,8 +3,11 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-DOCS   ?= docs
+# DOCS unset: the folder the index was built from (docs/ for a new index).
+# Setting it re-targets the index on `make index` (see README).
+DOCS   ?=
 INDEX  ?= .askdoc/index
+DOCS_FLAG = $(if $(DOCS),--docs $(DOCS))
 
 .PHONY: install browser index serve test test-fast load-test bench bench-langchain clean help
 
@@ -15,7 +18,7 @@ help:
 	@echo "make bench     quality, speed and scale benchmarks (tests/benchmarks/)"
 	@echo "make bench-langchain  askdoc index next to the stock LangChain pipeline (own venv)"
 	@echo "make load-test 50 API clients for 60 s plus a UI user, asserted"
-	@echo "make index     build or refresh the index of $(DOCS)"
+	@echo "make index     build or refresh the index (DOCS=folder to index another folder)"
 	@echo "make clean     remove the virtualenv and the index"
 
 # Reinstall whenever the dependency list or the pinned versions change.
@@ -27,10 +30,10 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 index: install
-	$(BIN)/askdoc index --docs $(DOCS) --index $(INDEX)
+	$(BIN)/askdoc index $(DOCS_FLAG) --index $(INDEX)
 
 serve: install
-	$(BIN)/askdoc serve --docs $(DOCS) --index $(INDEX)
+	$(BIN)/askdoc serve $(DOCS_FLAG) --index $(INDEX)
 
 # Browser tests drive Debian's chromium through the playwright package; its
 # own browser download is never used (it cannot work offline).

@@ -185,11 +185,14 @@ def cli(verbose: int) -> None:
                    "exact up to 100,000 chunks [default: the index's setting, else auto].")
 def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
                   chunk_overlap: int | None, vector_index: str | None) -> None:
-    """Build or refresh the index of DOCS.
+    """Build or refresh the index.
 
-    Only documents whose content changed are embedded again; deleted ones are
-    dropped. The new index replaces the old one atomically, so an interrupted
-    run leaves the previous index usable.
+    Without --docs the index is refreshed from the folder it was built from
+    (./docs for a new index); --docs with another folder re-targets the index
+    to that folder, and says so. Only documents whose content changed are
+    embedded again; deleted ones are dropped. Settings not given (chunking,
+    --vector-index) keep the index's. The new index replaces the old one
+    atomically, so an interrupted run leaves the previous index usable.
     """
     report = _build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap, vector_index)
     click.echo(
