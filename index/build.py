@@ -19,15 +19,15 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .chunking import ChunkConfig, chunk_spans
+from . import store, vectors
 from .embed import Embedder
-from .pool import pool_chunks
 from .errors import IndexLockedError, IndexMissingError, IndexStateError
 from .filearray import FileArray, FileArrayWriter
 from .lexical import chunk_and_sentence_indexes
 from .loaders import Document, Skipped, SourceFile, iter_files, load_folder
+from .pool import pool_chunks
 from .segment import split_sentences
 from .settings import BuildSettings
-from . import store, vectors
 from .store import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build, publish,
                     read_manifest)
 
@@ -358,4 +358,4 @@ def ensure_index(docs_dir: Path | None, root: Path, embedder: Embedder,
     else:
         log.info("docs changed (%d added, %d changed, %d removed): refreshing the index",
                  len(state.added), len(state.changed), len(state.removed))
-    return build_index(docs_dir, root, embedder, progress=progress, files=files or None)
+    return build_index(docs_dir, root, embedder, progress=progress, files=files)
