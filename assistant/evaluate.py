@@ -41,6 +41,7 @@ class Outcome:
     answer: Answer
     fact_in_answer: bool
     fact_in_first_citation: bool
+    fact_in_any_citation: bool
     source_first: bool | None
     citations_exact: bool
     seconds: float
@@ -68,6 +69,7 @@ class Report:
             "answerable": len(answerable),
             "fact_in_answer": self._rate(o.fact_in_answer for o in answerable),
             "fact_in_first_citation": self._rate(o.fact_in_first_citation for o in answerable),
+            "fact_in_any_citation": self._rate(o.fact_in_any_citation for o in answerable),
             "right_source_first": self._rate(o.source_first for o in sourced) if sourced else None,
             "unanswerable_abstained": self._rate(o.answer.abstained for o in unanswerable),
             "answerable_abstained": sum(o.answer.abstained for o in answerable),
@@ -134,6 +136,7 @@ def run(ask: Callable[[str, list[dict]], Answer], cases: list[Case], text_of: Ca
             case=case, answer=answer,
             fact_in_answer=not answer.abstained and _contains(answer.text, case.facts),
             fact_in_first_citation=first is not None and _contains(first.text, case.facts),
+            fact_in_any_citation=any(_contains(c.text, case.facts) for c in answer.citations),
             source_first=None if case.source is None else (first is not None and first.source == case.source),
             citations_exact=citations_exact(answer, text_of),
             seconds=seconds,

@@ -1,9 +1,15 @@
-"""Answer quality of askdoc on its own question set and on XQuAD.
+"""Answer quality of askdoc on its own question set, on XQuAD, and on XQuAD
+laid out as news (title line, one sentence per paragraph), split by article
+into a part that may be looked at while tuning ("news fit") and one that is
+only reported ("news held-out"; tests/support/data.py: article_part).
 
-    make bench            # or: .venv/bin/python -m tests.benchmarks.quality [--sample N] [--model onnx-int8]
+    make bench            # or: .venv/bin/python -m tests.benchmarks.quality [--sets own xquad ...] [--model onnx-int8]
 
-Prints one table and writes tests/benchmarks/results/quality.json. Uses the
-real bundled model and FAISS; indexes are built in a temporary folder.
+Next to askdoc's own ranking, each set reports how often plain dense chunk
+search with the same model and FAISS index (the stock pipeline's ranking)
+puts the right document first. Prints one table and writes
+tests/benchmarks/results/quality.json. Uses the real bundled model and
+FAISS; indexes are built in a temporary folder.
 """
 
 from __future__ import annotations
@@ -15,14 +21,15 @@ import time
 from pathlib import Path
 
 
-from tests.support import ROOT, RESULTS, XQUAD, write_result
 from assistant.engine import Assistant
 from assistant.evaluate import load_cases, run
-from tests.support import xquad_questions
 from index.build import build_index
 from index.models import load_embedder
+from tests.support import RESULTS, ROOT, XQUAD, news_questions, write_result, xquad_questions
 
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
+# name -> which articles of XQuAD in news layout (None: not a news set)
+SETS = {"own": None, "xquad": None, "news-fit": "fit", "news-held-out": "held-out"}
 
 
 def machine() -> str:
@@ -39,6 +46,20 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def dense_document_first(assistant: Assistant, cases) -> float | None:
+    """How often the top chunk of plain dense search is in the right document."""
+    import numpy as np
+
+    sourced = [c for c in cases if c.answerable and c.source]
+    if not sourced:
+        return None
+    index = assistant.index
+    vectors = assistant.embedder.encode([c.question for c in sourced])
+    _, top = index.faiss_index.search(np.asarray(vectors, dtype=np.float32), 1)
+    docs = index.tables.chunk_doc[top[:, 0]]
+    return sum(index.doc_ids[d] == c.source for d, c in zip(docs, sourced)) / len(sourced)
+
+
 def evaluate(name: str, docs: Path, cases, work: Path, embedder) -> dict:
     began = time.perf_counter()
     build_index(docs, work / name, embedder)
@@ -46,6 +67,7 @@ def evaluate(name: str, docs: Path, cases, work: Path, embedder) -> dict:
     assistant = Assistant.load(work / name, embedder=embedder)
     report = run(assistant.ask, cases, lambda s: assistant.index.document(s).text)
     summary = report.summary
+    summary["dense_source_first"] = dense_document_first(assistant, cases)
     summary["index_seconds"] = built
     summary["failures"] = [
         {"question": o.case.question, "expected": list(o.case.facts), "answer": o.answer.text} for o in report.failures()
@@ -56,6 +78,7 @@ def evaluate(name: str, docs: Path, cases, work: Path, embedder) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sample", type=int, default=1, help="use every Nth XQuAD question (default: all)")
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS), help="question sets to run")
     parser.add_argument("--model", default=None, help="model choice as for askdoc --model (e.g. onnx-int8)")
     parser.add_argument("--out", type=Path, default=None, help="default: results/quality[-MODEL].json")
     args = parser.parse_args()
@@ -65,17 +88,27 @@ def main() -> None:
     results = {"machine": machine(), "model": embedder.model_id}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        results["own"] = evaluate("own", ROOT / "docs", load_cases(OWN), work, embedder)
-        if XQUAD.exists():
-            cases = xquad_questions(XQUAD, work / "xquad-docs")[:: args.sample]
-            results["xquad"] = evaluate("xquad", work / "xquad-docs", cases, work, embedder)
+        for name in args.sets:
+            if name == "own":
+                docs, cases = ROOT / "docs", load_cases(OWN)
+            elif not XQUAD.exists():
+                continue
+            elif name == "xquad":
+                docs = work / "xquad-docs"
+                cases = xquad_questions(XQUAD, docs)[:: args.sample]
+            else:
+                docs = work / f"{name}-docs"
+                cases = news_questions(XQUAD, docs, SETS[name])[:: args.sample]
+            results[name] = evaluate(name, docs, cases, work, embedder)
 
     pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
     rows = [
         ("questions (answerable)", lambda s: f"{s['questions']} ({s['answerable']})"),
         ("key fact in answer", lambda s: pct(s["fact_in_answer"])),
         ("key fact in first citation", lambda s: pct(s["fact_in_first_citation"])),
+        ("key fact in any citation", lambda s: pct(s["fact_in_any_citation"])),
         ("right document first", lambda s: pct(s["right_source_first"])),
+        ("right document first, plain dense chunk search", lambda s: pct(s["dense_source_first"])),
         ("unanswerable abstained", lambda s: pct(s["unanswerable_abstained"]) if s["questions"] > s["answerable"] else "n/a"),
         ("answerable abstained", lambda s: str(s["answerable_abstained"])),
         ("citations exact", lambda s: pct(s["citations_exact"])),
@@ -83,7 +116,7 @@ def main() -> None:
         ("mean time per question", lambda s: f"{1000 * s['mean_seconds']:.0f} ms"),
         ("index build", lambda s: f"{s['index_seconds']:.1f} s"),
     ]
-    sets = [k for k in ("own", "xquad") if k in results]
+    sets = [k for k in SETS if k in results]
     print(f"askdoc quality — {results['machine']}")
     print(f"| metric | {' | '.join(sets)} |")
     print(f"|---|{'---|' * len(sets)}")

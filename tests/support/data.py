@@ -4,6 +4,7 @@ data makers tests use (a SQuAD-format set as a docs folder, a PDF)."""
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 from assistant.evaluate import Case
@@ -36,6 +37,53 @@ def xquad_questions(squad_json: Path, docs_dir: Path) -> list[Case]:
                     facts=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
                     source=doc_id,
                 ))
+    return cases
+
+
+def article_part(title: str) -> str:
+    """Which half of a data set an article belongs to, fixed by its title:
+    ``fit`` (may be looked at while tuning) or ``held-out`` (only reported).
+
+    >>> article_part("Super_Bowl_50"), article_part("Warsaw")
+    ('fit', 'held-out')
+    """
+    return "fit" if zlib.crc32(title.encode("utf-8")) % 2 else "held-out"
+
+
+def news_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
+                   unanswerable: bool = False) -> list[Case]:
+    """A SQuAD-format set laid out as news is: the article's title as the first
+    line, then every sentence as its own paragraph. Writes one file per
+    article of ``part`` (``fit``, ``held-out``, None: all) into ``docs_dir``
+    and returns its questions: those whose answer lies inside one sentence
+    (a gold answer must stay an exact substring), and with ``unanswerable``
+    SQuAD 2.0's unanswerable ones as well.
+    """
+    from index.segment import split_sentences
+
+    data = json.loads(Path(squad_json).read_text(encoding="utf-8"))
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    cases = []
+    for article in data["data"]:
+        if part is not None and article_part(article["title"]) != part:
+            continue
+        doc_id = f"{article['title']}.txt"
+        lines = [article["title"].replace("_", " ")]
+        for paragraph in article["paragraphs"]:
+            context = paragraph["context"]
+            spans = [(s.start, s.end) for s in split_sentences(context)]
+            lines.extend(context[a:b] for a, b in spans)
+            for qa in paragraph["qas"]:
+                if qa.get("is_impossible"):
+                    if unanswerable:
+                        cases.append(Case(question=qa["question"].strip(), answerable=False))
+                    continue
+                inside = [a["text"] for a in qa["answers"]
+                          if any(x <= a["answer_start"] and a["answer_start"] + len(a["text"]) <= y for x, y in spans)]
+                if inside:
+                    cases.append(Case(question=qa["question"].strip(), facts=tuple(dict.fromkeys(inside)),
+                                      source=doc_id))
+        (docs_dir / doc_id).write_text("\n\n".join(lines) + "\n", encoding="utf-8")
     return cases
 
 
