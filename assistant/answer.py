@@ -8,10 +8,11 @@ documents do not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from index.store import Index
 
+from .excerpts import excerpt_bounds, opens_with_pronoun
 from .retrieve import SentenceHit
 
 NOT_FOUND = "The documents don't say."
@@ -19,8 +20,9 @@ NOT_FOUND = "The documents don't say."
 
 @dataclass(frozen=True)
 class Citation:
-    """An excerpt ``text == document.text[start:end]`` with the answering
-    sentence at ``[highlight_start, highlight_end)`` (document offsets)."""
+    """An excerpt ``text == document.text[start:end]`` with the sentences the
+    answer quotes from it at ``highlights`` (document offsets, in the order
+    the answer quotes them); ``highlight_start/end`` is the first of them."""
 
     n: int
     source: str
@@ -31,15 +33,38 @@ class Citation:
     highlight_start: int
     highlight_end: int
     page: int | None = None
+    highlights: tuple[tuple[int, int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.highlights:
+            object.__setattr__(self, "highlights", ((self.highlight_start, self.highlight_end),))
 
     def to_dict(self) -> dict:
         data = {
             "n": self.n, "source": self.source, "start": self.start, "end": self.end, "text": self.text,
             "score": round(self.score, 4), "highlight_start": self.highlight_start, "highlight_end": self.highlight_end,
+            "highlights": [list(h) for h in self.highlights],
         }
         if self.page is not None:
             data["page"] = self.page
         return data
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One sentence of an answer, verbatim, and the citations it rests on
+    (several when documents hold the same sentence)."""
+
+    text: str
+    citations: tuple[int, ...]
+
+    @property
+    def markers(self) -> str:
+        """
+        >>> Quote("It rained.", (1, 3)).markers
+        '[1] [3]'
+        """
+        return " ".join(f"[{n}]" for n in self.citations)
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,15 @@ class Answer:
     text: str
     abstained: bool
     citations: tuple[Citation, ...] = field(default=())
+    quotes: tuple[Quote, ...] = field(default=())
+
+    def sentences(self) -> tuple[Quote, ...]:
+        """The quoted sentences in answer order (for an answer made without
+        ``quotes``: each citation's first highlight)."""
+        if self.quotes or self.abstained:
+            return self.quotes
+        return tuple(Quote(c.text[c.highlight_start - c.start : c.highlight_end - c.start], (c.n,))
+                     for c in self.citations)
 
     def to_dict(self) -> dict:
         return {
@@ -70,36 +104,17 @@ class AnswerConfig:
     min_coverage_with_unknown: float = 0.2
 
 
-def excerpt_bounds(index: Index, sentence: int, ranked: dict[int, float], budget: int) -> tuple[int, int]:
-    """First and last sentence of the excerpt around ``sentence``: neighbours in
-    its paragraph, better-scoring side first, while the excerpt fits ``budget``."""
-    t = index.tables
-    doc, para = t.sent_doc[sentence], t.sent_para[sentence]
-    first = last = sentence
-
-    def usable(s: int) -> bool:
-        return 0 <= s < index.sentence_count and t.sent_doc[s] == doc and t.sent_para[s] == para
-
-    while True:
-        options = [s for s in (first - 1, last + 1) if usable(s)]
-        options.sort(key=lambda s: -ranked.get(s, -1.0))
-        grown = False
-        for s in options:
-            lo, hi = min(first, s), max(last, s)
-            if t.sent_end[hi] - t.sent_start[lo] <= budget:
-                first, last, grown = lo, hi, True
-                break
-        if not grown:
-            return first, last
-
-
 def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConfig) -> list[SentenceHit]:
     """The best sentence, then others close to it in score while they fit.
 
     When the best sentence merely sets the scene (it holds the question's
     terms but not the kind of information asked for), the sentence after it
     in its paragraph comes next: that is where news and reference text put
-    what was said or decided.
+    what was said or decided. A sentence whose text an earlier choice
+    already quotes (the same sentence in two documents) is not chosen again;
+    ``compose`` cites it beside the first. A sentence that opens with a
+    pronoun brings the sentence before it, when that fits, so the answer
+    says who "he" is.
     """
     chosen: list[SentenceHit] = [ranked[0]]
     used = ranked[0].end - ranked[0].start
@@ -112,15 +127,41 @@ def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConf
                 and used + follower.end - follower.start <= config.max_chars:
             chosen.append(follower)
             used += follower.end - follower.start
+    quoted = {_key(index, h) for h in chosen}
     for hit in ranked[1:]:
         if len(chosen) >= config.max_sentences or hit.score < best.score - config.margin:
             break
         length = hit.end - hit.start
-        if hit in chosen or used + length > config.max_chars:
+        if hit in chosen or _key(index, hit) in quoted or used + length > config.max_chars:
             continue
         chosen.append(hit)
+        quoted.add(_key(index, hit))
         used += length
-    return chosen
+    return _with_referents(index, chosen, used, config)
+
+
+def _key(index: Index, hit: SentenceHit) -> str:
+    return " ".join(index.sentence_text(hit.sentence).split())
+
+
+def _with_referents(index: Index, chosen: list[SentenceHit], used: int, config: AnswerConfig) -> list[SentenceHit]:
+    """``chosen`` with, before each sentence opening with a pronoun, the
+    sentence before it in its document (when not already there and it fits)."""
+    t = index.tables
+    result: list[SentenceHit] = []
+    sentences = {h.sentence for h in chosen}
+    for hit in chosen:
+        previous = hit.sentence - 1
+        if (previous >= 0 and previous not in sentences and t.sent_doc[previous] == t.sent_doc[hit.sentence]
+                and not t.sent_heading[previous] and opens_with_pronoun(index.sentence_text(hit.sentence))):
+            length = int(t.sent_end[previous] - t.sent_start[previous])
+            if used + length <= config.max_chars:
+                result.append(replace(hit, sentence=previous, start=int(t.sent_start[previous]),
+                                      end=int(t.sent_end[previous]), typed=False))
+                sentences.add(previous)
+                used += length
+        result.append(hit)
+    return result
 
 
 def should_abstain(ranked: list[SentenceHit], unknown: list[str], named: frozenset[str], config: AnswerConfig) -> bool:
@@ -144,21 +185,74 @@ def should_abstain(ranked: list[SentenceHit], unknown: list[str], named: frozens
 
 def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: list[str], named: frozenset[str],
             config: AnswerConfig = AnswerConfig()) -> Answer:
+    """The answer: the chosen sentences quoted verbatim, each followed by the
+    citation(s) of the excerpt around it. Sentences whose excerpts overlap
+    share one citation (one excerpt, several highlights); a sentence found
+    in several documents is quoted once and cites each."""
     if should_abstain(ranked, unknown, named, config):
         return Answer(question=question, text=NOT_FOUND, abstained=True)
     chosen = choose_sentences(index, ranked, config)
     scores = {h.sentence: h.score for h in ranked}
-    t = index.tables
-    citations: list[Citation] = []
-    parts: list[str] = []
+    twins: dict[str, list[SentenceHit]] = {}
+    for hit in ranked:
+        twins.setdefault(_key(index, hit), []).append(hit)
+    excerpts = _Excerpts(index, scores, config.excerpt_chars)
+    quotes = []
     for hit in chosen:
-        first, last = excerpt_bounds(index, hit.sentence, scores, config.excerpt_chars)
-        doc = index.documents[t.sent_doc[hit.sentence]]
-        start, end = int(t.sent_start[first]), int(t.sent_end[last])
-        citation = Citation(
-            n=len(citations) + 1, source=doc.id, start=start, end=end, text=doc.text[start:end],
-            score=hit.score, highlight_start=hit.start, highlight_end=hit.end, page=doc.page_at(hit.start),
-        )
-        citations.append(citation)
-        parts.append(f"{doc.text[hit.start:hit.end]} [{citation.n}]")
-    return Answer(question=question, text=" ".join(parts), abstained=False, citations=tuple(citations))
+        same_text = [h for h in twins.get(_key(index, hit), []) if h.sentence != hit.sentence]
+        ns = [excerpts.cite(hit)] + [excerpts.cite(h) for h in same_text]
+        quotes.append(Quote(index.sentence_text(hit.sentence), tuple(dict.fromkeys(ns))))
+    citations, renumber = excerpts.numbered([n for q in quotes for n in q.citations])
+    quotes = [Quote(q.text, tuple(dict.fromkeys(renumber[n] for n in q.citations))) for q in quotes]
+    return Answer(question=question, text=" ".join(f"{q.text} {q.markers}" for q in quotes), abstained=False,
+                  citations=citations, quotes=tuple(quotes))
+
+
+class _Excerpts:
+    """Excerpts being gathered for one answer; overlapping ones merge."""
+
+    def __init__(self, index: Index, scores: dict[int, float], budget: int) -> None:
+        self.index, self.scores, self.budget = index, scores, budget
+        # Each entry: [doc row, first sentence, last sentence, best score, highlighted sentences in order].
+        self.entries: list[list] = []
+        self.merged_into: dict[int, int] = {}  # an entry that grew into another's range now lives there
+
+    def cite(self, hit: SentenceHit) -> int:
+        """The entry that will cite ``hit``'s sentence (merging as needed)."""
+        first, last = excerpt_bounds(self.index, hit.sentence, self.scores, self.budget)
+        doc = int(self.index.tables.sent_doc[hit.sentence])
+        self.entries.append([doc, first, last, hit.score, [hit.sentence]])
+        number = len(self.entries) - 1
+        for other in range(number):
+            if other in self.merged_into:
+                continue
+            a, b = self.entries[other], self.entries[number]
+            if a[0] == b[0] and b[1] <= a[2] and a[1] <= b[2]:
+                a[1], a[2], a[3] = min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+                a[4].extend(s for s in b[4] if s not in a[4])
+                self.merged_into[number] = other
+                number = other
+        return number
+
+    def _live(self, entry: int) -> int:
+        while entry in self.merged_into:
+            entry = self.merged_into[entry]
+        return entry
+
+    def numbered(self, order: list[int]) -> tuple[tuple[Citation, ...], dict[int, int]]:
+        """Citations numbered from 1 in the order the answer first cites them."""
+        t = self.index.tables
+        live = {entry: n for n, entry in enumerate(dict.fromkeys(self._live(e) for e in order), 1)}
+        renumber = {entry: live[self._live(entry)] for entry in order}
+        citations = []
+        for entry, n in live.items():
+            doc_row, first, last, score, sentences = self.entries[entry]
+            doc = self.index.documents[doc_row]
+            start, end = int(t.sent_start[first]), int(t.sent_end[last])
+            highlights = tuple((int(t.sent_start[s]), int(t.sent_end[s])) for s in sentences)
+            citations.append(Citation(
+                n=n, source=doc.id, start=start, end=end, text=doc.text[start:end], score=score,
+                highlight_start=highlights[0][0], highlight_end=highlights[0][1], page=doc.page_at(highlights[0][0]),
+                highlights=highlights,
+            ))
+        return tuple(citations), renumber

@@ -109,13 +109,23 @@ def _contains(haystack: str, needles: Iterable[str]) -> bool:
 
 
 def citations_exact(answer: Answer, text_of: Callable[[str], str]) -> bool:
-    """Every citation quotes its document exactly, and so does every answer sentence."""
+    """Every citation quotes its document exactly, every highlight lies in its
+    excerpt, and every quoted sentence stands in the answer with its markers
+    and is one of its citations' highlights, to the letter."""
+    by_n = {c.n: c for c in answer.citations}
     for c in answer.citations:
         text = text_of(c.source)
-        if text[c.start : c.end] != c.text or not (c.start <= c.highlight_start < c.highlight_end <= c.end):
+        if text[c.start : c.end] != c.text or (c.highlight_start, c.highlight_end) != c.highlights[0]:
             return False
-        if f"{text[c.highlight_start:c.highlight_end]} [{c.n}]" not in answer.text:
+        if not all(c.start <= hs < he <= c.end for hs, he in c.highlights):
             return False
+    for quote in answer.sentences():
+        if f"{quote.text} {quote.markers}" not in answer.text:
+            return False
+        for n in quote.citations:
+            c = by_n.get(n)
+            if c is None or not any(text_of(c.source)[hs:he] == quote.text for hs, he in c.highlights):
+                return False
     return True
 
 

@@ -74,3 +74,12 @@ def alternation(words) -> str:
     '(?:a|b c)'
     """
     return "(?:" + "|".join(words) + ")"
+
+
+# Sentence openings that refer back to something named before ("He said",
+# "It opened", "This basin"): such a sentence cannot be read alone.
+REFERRING_OPENINGS = ("he", "she", "it", "they", "his", "her", "its", "their", "this", "these", "those", "such")
+
+# Determiners that, before a common noun ("The network", "That decision"),
+# point back to a referent named earlier.
+DEFINITE_DETERMINERS = ("the", "this", "that", "these", "those")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.answer import NOT_FOUND, AnswerConfig, compose, excerpt_bounds
+from assistant.answer import NOT_FOUND, AnswerConfig, compose
 from assistant.engine import Assistant
 from assistant.evaluate import citations_exact
 from index import store
@@ -35,16 +35,6 @@ def test_answers_quote_the_document_exactly(small):
     assert answer.text.startswith("The levees failed in 1978. [1]")
 
 
-def test_excerpt_stays_in_paragraph_and_budget(small):
-    index = small.index
-    target = next(i for i in range(index.sentence_count) if index.sentence_text(i).startswith("Farmers"))
-    for budget in (10, 80, 200, 10_000):
-        first, last = excerpt_bounds(index, target, {}, budget)
-        assert first <= target <= last
-        assert len({int(index.tables.sent_para[s]) for s in range(first, last + 1)}) == 1
-        assert first == last or index.tables.sent_end[last] - index.tables.sent_start[first] <= budget
-
-
 @pytest.mark.parametrize("question", ["How do you repair a bicycle chain?", "Who is Zorblax Quentavius?"])
 def test_unrelated_questions_abstain(small, question):
     answer = small.ask(question)
@@ -65,7 +55,7 @@ def test_unusable_questions_raise(small, question):
 def test_answer_length_is_bounded(small):
     small.config = AnswerConfig(max_chars=60)
     answer = small.ask("What happened to the river Alder floods and levees and the canal?")
-    quoted = [small.index.document(c.source).text[c.highlight_start : c.highlight_end] for c in answer.citations]
+    quoted = [q.text for q in answer.sentences()]
     assert len(quoted) == 1 or sum(map(len, quoted)) <= 60
 
 
@@ -75,3 +65,41 @@ def test_to_dict_matches_the_json_contract(small):
     for c in data["citations"]:
         assert {"n", "source", "start", "end", "text", "score"} <= set(c)
         assert store.load(small.index.path.parent).document(c["source"]).text[c["start"] : c["end"]] == c["text"]
+
+
+TWINS = {
+    "a.txt": "Harbor Lights\n\n“Harbor Lights” is officially coming back.\n\n"
+             "The network announced Sunday that the drama is green lit for a second season.\n\n"
+             "Filming starts in March in Halifax.\n",
+    "b.txt": "Wire report\n\nThe network announced Sunday that the drama is green lit for a second season.\n\n"
+             "Critics praised the first season.\n",
+}
+
+
+@pytest.fixture
+def twins(write_docs, fake_embedder, tmp_path):
+    build_index(write_docs(TWINS), tmp_path / "index", fake_embedder)
+    return Assistant.load(tmp_path / "index", embedder=fake_embedder)
+
+
+def test_a_sentence_in_two_documents_is_quoted_once_and_cites_both(twins):
+    answer = twins.ask("What did the network announce Sunday about the drama's second season?")
+    sentence = "The network announced Sunday that the drama is green lit for a second season."
+    assert answer.text.count(sentence) == 1
+    (quote,) = [q for q in answer.sentences() if q.text == sentence]
+    assert len(quote.citations) == 2
+    assert {c.source for c in answer.citations if c.n in quote.citations} == {"a.txt", "b.txt"}
+    assert citations_exact(answer, lambda s: twins.index.document(s).text)
+
+
+def test_sentences_of_one_excerpt_share_one_citation(small):
+    small.config = AnswerConfig(margin=10.0)  # let every close sentence in
+    answer = small.ask("What happened to the levees and the canal of the river Alder?")
+    assert len(answer.sentences()) >= 2
+    spans = [(c.source, c.start, c.end) for c in answer.citations]
+    for i, (doc, a, b) in enumerate(spans):  # no two citations overlap
+        assert all(doc != d or b <= c or e <= a for d, c, e in spans[i + 1 :])
+    shared = [c for c in answer.citations if len(c.highlights) > 1]
+    assert shared and all(c.highlights[0] == (c.highlight_start, c.highlight_end) for c in shared)
+    assert citations_exact(answer, lambda s: small.index.document(s).text)
+    assert answer.to_dict()["citations"][0]["highlights"] == [list(h) for h in answer.citations[0].highlights]

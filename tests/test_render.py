@@ -36,7 +36,7 @@ def test_abstained_markdown_says_so():
 
 
 def test_answer_sentences_come_from_the_citations():
-    assert answer_sentences(ANSWER) == [(DOC[7:41], CITATION)]
+    assert answer_sentences(ANSWER) == [(DOC[7:41], [CITATION])]
 
 
 def test_cards_escape_text_and_mark_the_sentence():
@@ -54,7 +54,7 @@ def test_excerpt_highlight_is_the_sentence_only():
 
 
 def test_source_page_marks_excerpt_and_sentence():
-    page = source_page_html("a.txt", "A", DOC, 7, 41, 7, 20, page=2)
+    page = source_page_html("a.txt", "A", DOC, 7, 41, [(7, 20)], page=2)
     assert '<mark class="excerpt" id="excerpt">' in page and '<mark class="sentence">' in page
     assert "&lt;script&gt;" in page and "<script>" not in page and "page 2" in page
 
@@ -62,15 +62,15 @@ def test_source_page_marks_excerpt_and_sentence():
 def test_source_page_windows_huge_documents():
     text = "x" * (3 * SOURCE_WINDOW) + "needle" + "y" * (3 * SOURCE_WINDOW)
     start = 3 * SOURCE_WINDOW
-    page = source_page_html("big.txt", "big", text, start, start + 6, start, start + 6)
+    page = source_page_html("big.txt", "big", text, start, start + 6, [(start, start + 6)])
     assert len(page) < 2.5 * SOURCE_WINDOW and "characters before" in page and "more characters" in page
-    full = source_page_html("big.txt", "big", text, start, start + 6, start, start + 6, full=True)
+    full = source_page_html("big.txt", "big", text, start, start + 6, [(start, start + 6)], full=True)
     assert len(full) > len(text)
 
 
 @pytest.mark.parametrize("start, end", [(-5, 3), (40, 10_000), (100, 200)])
 def test_source_page_clamps_offsets(start, end):
-    page = source_page_html("a.txt", "A", DOC, start, end, start, end)
+    page = source_page_html("a.txt", "A", DOC, start, end, [(start, end)])
     assert 'id="excerpt"' in page
 
 

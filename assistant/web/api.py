@@ -22,7 +22,6 @@ from index.errors import AskdocError
 from ..answer import Answer, Citation
 from ..engine import MAX_QUESTION_CHARS
 from . import Engine
-from .render import answer_sentences
 
 log = logging.getLogger(__name__)
 
@@ -86,8 +85,8 @@ def stream_events(answer: Answer) -> Iterator[str]:
     if answer.abstained or not answer.citations:
         yield sse("answer", {"text": answer.text})
     else:
-        for i, (sentence, c) in enumerate(answer_sentences(answer)):
-            yield sse("answer", {"text": ("" if i == 0 else " ") + f"{sentence} [{c.n}]"})
+        for i, quote in enumerate(answer.sentences()):
+            yield sse("answer", {"text": ("" if i == 0 else " ") + f"{quote.text} {quote.markers}"})
     yield sse("citations", {"abstained": answer.abstained, "citations": [c.to_dict() for c in answer.citations]})
     yield sse("done", {"question": answer.question, "answer": answer.text})
 

@@ -32,24 +32,37 @@ def escape_markdown(text: str) -> str:
 
 
 def source_url(citation: Citation, base: str = "") -> str:
-    """Relative link to the source view of a citation, scrolled to the excerpt.
+    """Relative link to the source view of a citation, scrolled to the excerpt,
+    with every highlighted sentence (``h``, after the first as ``hs``/``he``).
 
-    >>> c = Citation(1, "a b.txt", 10, 20, "x", 1.0, 12, 18)
+    >>> c = Citation(1, "a b.txt", 10, 40, "x", 1.0, 12, 18, highlights=((12, 18), (20, 30)))
     >>> source_url(c)
-    'source?doc=a+b.txt&start=10&end=20&hs=12&he=18#excerpt'
+    'source?doc=a+b.txt&start=10&end=40&hs=12&he=18&h=20-30#excerpt'
     """
-    query = urlencode({"doc": citation.source, "start": citation.start, "end": citation.end,
-                       "hs": citation.highlight_start, "he": citation.highlight_end})
+    query = urlencode([("doc", citation.source), ("start", citation.start), ("end", citation.end),
+                       ("hs", citation.highlight_start), ("he", citation.highlight_end),
+                       *(("h", f"{a}-{b}") for a, b in citation.highlights[1:])])
     return f"{base}source?{query}#excerpt"
 
 
-def answer_sentences(answer: Answer) -> list[tuple[str, Citation]]:
-    """The quoted sentences of an answer, each with its citation."""
-    sentences = []
-    for c in answer.citations:
-        offset = c.highlight_start - c.start
-        sentences.append((c.text[offset : offset + c.highlight_end - c.highlight_start], c))
-    return sentences
+def highlight_spans(values: list[str]) -> list[tuple[int, int]]:
+    """``h`` parameters of a source link as spans; malformed ones are left out.
+
+    >>> highlight_spans(["20-30", "x", "5-2", "7-9"])
+    [(20, 30), (7, 9)]
+    """
+    spans = []
+    for value in values:
+        a, _, b = value.partition("-")
+        if a.isdigit() and b.isdigit() and int(a) < int(b):
+            spans.append((int(a), int(b)))
+    return spans
+
+
+def answer_sentences(answer: Answer) -> list[tuple[str, list[Citation]]]:
+    """The quoted sentences of an answer, each with the citations it rests on."""
+    by_n = {c.n: c for c in answer.citations}
+    return [(q.text, [by_n[n] for n in q.citations]) for q in answer.sentences()]
 
 
 def answer_markdown_parts(answer: Answer, base: str = "") -> list[str]:
@@ -57,9 +70,11 @@ def answer_markdown_parts(answer: Answer, base: str = "") -> list[str]:
     if answer.abstained:
         return [escape_markdown(answer.text) + " Try rephrasing, or ask about something the documents cover."]
     parts = []
-    for sentence, c in answer_sentences(answer):
-        title = escape_markdown(c.source).replace('"', "&quot;")
-        parts.append(f'{escape_markdown(sentence)} [\\[{c.n}\\]]({source_url(c, base)} "{title}")')
+    for sentence, cited in answer_sentences(answer):
+        links = " ".join(
+            f'[\\[{c.n}\\]]({source_url(c, base)} "{escape_markdown(c.source).replace(chr(34), "&quot;")}")'
+            for c in cited)
+        parts.append(f"{escape_markdown(sentence)} {links}")
     return parts
 
 
@@ -73,16 +88,30 @@ def answer_markdown(answer: Answer, base: str = "") -> str:
     return " ".join(answer_markdown_parts(answer, base))
 
 
+def marked(text: str, offset: int, spans, css_class: str = "") -> str:
+    """``text`` (which starts at document offset ``offset``) escaped, with each
+    of ``spans`` (document offsets) in a ``<mark>``.
+
+    >>> marked("A <b>. B c. D.", 10, [(22, 24), (10, 16)])
+    '<mark>A &lt;b&gt;.</mark> B c. <mark>D.</mark>'
+    """
+    out, at = [], 0
+    for a, b in sorted((max(0, a - offset), min(len(text), b - offset)) for a, b in spans):
+        if a < at or a >= b:
+            continue
+        opening = f'<mark class="{css_class}">' if css_class else "<mark>"
+        out += [html.escape(text[at:a]), opening, html.escape(text[a:b]), "</mark>"]
+        at = b
+    return "".join(out) + html.escape(text[at:])
+
+
 def excerpt_html(citation: Citation) -> str:
-    """The excerpt with its answering sentence in <mark>, all text escaped.
+    """The excerpt with its answering sentences in <mark>, all text escaped.
 
     >>> excerpt_html(Citation(1, "d", 0, 12, "A <b>. B c.", 1.0, 0, 6))
     '<mark>A &lt;b&gt;.</mark> B c.'
     """
-    a = citation.highlight_start - citation.start
-    b = citation.highlight_end - citation.start
-    t = citation.text
-    return f"{html.escape(t[:a])}<mark>{html.escape(t[a:b])}</mark>{html.escape(t[b:])}"
+    return marked(citation.text, citation.start, citation.highlights)
 
 
 def cards_html(answer: Answer | None, base: str = "") -> str:
@@ -115,19 +144,18 @@ mark.sentence { background: #ffd43b; font-weight: 600; }
 """
 
 
-def source_page_html(doc_id: str, title: str, text: str, start: int, end: int, hs: int, he: int,
+def source_page_html(doc_id: str, title: str, text: str, start: int, end: int, highlights: list[tuple[int, int]],
                      page: int | None = None, full: bool = False) -> str:
     """A standalone page with the whole document, the excerpt marked and
-    scrolled to (``#excerpt``), and the answering sentence marked inside it."""
+    scrolled to (``#excerpt``), and the answering sentences marked inside it."""
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
-    hs, he = max(start, min(hs, end)), max(start, min(he, end))
     begin = 0 if full else max(0, start - SOURCE_WINDOW)
     finish = len(text) if full else min(len(text), end + SOURCE_WINDOW)
     e = html.escape
     body = (
         (f'<span class="more">… {begin:,} characters before this point are not shown.</span>' if begin else "")
         + e(text[begin:start])
-        + f'<mark class="excerpt" id="excerpt">{e(text[start:hs])}<mark class="sentence">{e(text[hs:he])}</mark>{e(text[he:end])}</mark>'
+        + f'<mark class="excerpt" id="excerpt">{marked(text[start:end], start, highlights, "sentence")}</mark>'
         + e(text[end:finish])
         + (f'<span class="more">… {len(text) - finish:,} more characters are not shown.</span>' if finish < len(text) else "")
     )

@@ -30,7 +30,7 @@ from .api import create_router, validation_message
 from ..engine import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
-from .render import source_page_html
+from .render import highlight_spans, source_page_html
 from .ui import CSS, HEAD, FeedbackLog, build_ui, load_examples, theme
 
 log = logging.getLogger(__name__)
@@ -91,14 +91,15 @@ def create_app(assistant: Assistant, settings: Settings):
         )
 
     @app.get("/source", response_class=HTMLResponse, include_in_schema=False)
-    def source(doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1, full: bool = False):
+    def source(doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1,
+               h: list[str] = Query(default=[]), full: bool = False):
         index = engine.index
         try:
             document = index.document(doc)
         except KeyError:
             raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
-        hs, he = (start, end) if hs < 0 or he < 0 else (hs, he)
-        page = source_page_html(doc, document.title, document.text, start, end, hs, he,
+        highlights = [(start, end) if hs < 0 or he < 0 else (hs, he)] + highlight_spans(h)
+        page = source_page_html(doc, document.title, document.text, start, end, highlights,
                                 page=document.page_at(start), full=full)
         return HTMLResponse(page, headers={"Content-Security-Policy": SOURCE_CSP, "X-Content-Type-Options": "nosniff"})
 

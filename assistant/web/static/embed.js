@@ -138,17 +138,30 @@
 
   function scrollDown() { log.scrollTop = log.scrollHeight; }
 
+  // Every sentence an answer quotes from the excerpt ("highlights"; older
+  // servers send only the first, as highlight_start/highlight_end).
+  function highlights(c) {
+    return c.highlights && c.highlights.length ? c.highlights : [[c.highlight_start, c.highlight_end]];
+  }
+
   function sourceUrl(c) {
     var q = new URLSearchParams({ doc: c.source, start: c.start, end: c.end, hs: c.highlight_start, he: c.highlight_end });
+    highlights(c).slice(1).forEach(function (h) { q.append("h", h[0] + "-" + h[1]); });
     return base + "source?" + q.toString() + "#excerpt";
   }
 
   function excerptNode(c) {
     var box = el("div", "excerpt");
-    var a = c.highlight_start - c.start, b = c.highlight_end - c.start;
-    box.appendChild(document.createTextNode(c.text.slice(0, a)));
-    box.appendChild(el("mark", "", c.text.slice(a, b)));
-    box.appendChild(document.createTextNode(c.text.slice(b)));
+    var spans = highlights(c).map(function (h) { return [h[0] - c.start, h[1] - c.start]; });
+    spans.sort(function (x, y) { return x[0] - y[0]; });
+    var at = 0;
+    spans.forEach(function (h) {
+      if (h[0] < at || h[0] >= h[1]) return;
+      box.appendChild(document.createTextNode(c.text.slice(at, h[0])));
+      box.appendChild(el("mark", "", c.text.slice(h[0], h[1])));
+      at = h[1];
+    });
+    box.appendChild(document.createTextNode(c.text.slice(at)));
     var link = el("a", "open-source", "Open in askdoc ↗");
     link.href = sourceUrl(c);
     link.target = "_blank";
