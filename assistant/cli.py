@@ -67,7 +67,7 @@ class _Bar:
     """tqdm progress for index builds (count, rate, time left), one bar per
     stage, drawn only on a terminal."""
 
-    UNITS = {"splitting": "doc", "embedding": "text"}
+    UNITS = {"splitting": "doc", "embedding": "text", "asking": "question"}
 
     def __init__(self) -> None:
         self.bar = None
@@ -168,6 +168,7 @@ def cli(verbose: int) -> None:
       askdoc index                                # index ./docs into ./.askdoc/index
       askdoc ask "What did Singh tell Dong Jun?"  # one question
       askdoc chat                                 # a conversation with follow-ups
+      askdoc eval my-questions.jsonl              # how well it answers your own questions
       askdoc serve                                # the web app on http://127.0.0.1:7860/
     """
     _setup_logging(verbose)
@@ -286,6 +287,58 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, q
         _print_answer(answer, as_json)
         first = False
         sys.stdout.flush()
+
+
+@cli.command("eval")
+@docs_option
+@index_option
+@model_option
+@click.option("--json", "as_json", is_flag=True, help="Print the measures as one JSON object.")
+@click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def eval_command(docs: Path | None, index_dir: Path, model: str | None, as_json: bool, questions: Path) -> None:
+    """Measure askdoc on your own QUESTIONS (JSON Lines) against the index.
+
+    \b
+    One question a line:
+      {"question": "When did Singh meet Dong Jun?", "answers": ["November 20, 2024"], "document": "admm.txt"}
+      {"question": "What is the capital of France?", "answers": []}
+
+    "answers" are key facts, any of which counts (case-insensitively); an
+    empty list marks a question the documents cannot answer (askdoc should
+    abstain); "document" (optional) is the id that should be cited first.
+    Prints how often a key fact is in the answer, in the first citation and
+    in any citation, the right document first, abstentions, and the mean
+    answer length; --json prints them (and every answer) as JSON.
+    """
+    from .evaluate import load_cases, run, table
+
+    cases = load_cases(questions)
+    assistant, _ = _open(docs, index_dir, model)
+    bar = _Bar()
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
+        bar("asking", done, len(cases))
+
+    try:
+        report = run(assistant.ask, cases, lambda s: assistant.index.document(s).text, progress=tick)
+    finally:
+        bar.close()
+    summary = report.summary
+    if as_json:
+        click.echo(json.dumps({**summary, "answers": [
+            {"question": o.case.question, "expected": list(o.case.facts), "answer": o.answer.text,
+             "abstained": o.answer.abstained, "fact_in_answer": o.fact_in_answer} for o in report.outcomes]},
+            ensure_ascii=False))
+        return
+    click.echo(table({questions.name: summary}))
+    misses = report.failures()
+    if misses:
+        click.echo(f"\n{len(misses)} question(s) not answered as expected, for example:")
+        for o in misses[:5]:
+            click.echo(f"  {o.case.question!r} -> {' '.join(o.answer.text.split())[:120]!r}")
 
 
 @cli.command("chat")

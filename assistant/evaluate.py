@@ -1,13 +1,18 @@
-"""Measure answer quality on a question set.
+"""Measure answer quality on a question set (``askdoc eval``, ``make test``
+and the benchmarks all use this).
 
 A question set is JSON Lines, one question a line::
 
-    {"question": "When was that?", "history": ["What did Singh tell Dong Jun?"],
-     "facts": ["November 20, 2024"], "answerable": true, "source": "optional doc id"}
+    {"question": "When did Singh meet Dong Jun?", "answers": ["November 20, 2024"], "document": "admm.txt"}
+    {"question": "What is the capital of France?", "answers": []}
 
-``facts`` lists acceptable key facts: a question counts as answered when any
-of them appears (case-insensitively) in the answer. ``answerable: false``
-marks a question the documents cannot answer; the right result is to abstain.
+``answers`` lists acceptable key facts: a question counts as answered when
+any of them appears (case-insensitively) in the answer; an empty list marks
+a question the documents cannot answer, where the right result is to
+abstain. ``document`` (optional) is the id of the document that should be
+cited first. The project's own sets also use the names ``facts``,
+``answerable`` and ``source``, and ``history`` (earlier questions, asked
+first, for follow-ups).
 
 The benchmarks and ``make test`` score askdoc with this harness; the data
 set converters (SQuAD-format sets into a docs folder) live in ``tests/support``.
@@ -21,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
+
+from index.errors import QuestionError
 
 from .answer import Answer
 from .engine import Turn, history_of
@@ -71,7 +78,7 @@ class Report:
             "fact_in_first_citation": self._rate(o.fact_in_first_citation for o in answerable),
             "fact_in_any_citation": self._rate(o.fact_in_any_citation for o in answerable),
             "right_source_first": self._rate(o.source_first for o in sourced) if sourced else None,
-            "unanswerable_abstained": self._rate(o.answer.abstained for o in unanswerable),
+            "unanswerable_abstained": self._rate(o.answer.abstained for o in unanswerable) if unanswerable else None,
             "answerable_abstained": sum(o.answer.abstained for o in answerable),
             "citations_exact": self._rate(o.citations_exact for o in self.outcomes),
             "mean_answer_chars": statistics.mean(len(o.answer.text) for o in answered) if answered else 0.0,
@@ -93,14 +100,63 @@ def load_cases(path: Path) -> list[Case]:
                 continue
             try:
                 data = json.loads(line)
+                facts = data.get("answers", data.get("facts", ()))
+                if not isinstance(data["question"], str) or not isinstance(facts, list) or \
+                        not all(isinstance(f, str) for f in facts):
+                    raise ValueError("'question' must be a string and 'answers' a list of strings")
                 cases.append(Case(
-                    question=data["question"], facts=tuple(data.get("facts", ())),
-                    answerable=bool(data.get("answerable", True)), history=tuple(data.get("history", ())),
-                    source=data.get("source"),
+                    question=data["question"], facts=tuple(facts),
+                    answerable=bool(data.get("answerable", bool(facts) if "answers" in data else True)),
+                    history=tuple(data.get("history", ())), source=data.get("document", data.get("source")),
                 ))
-            except (ValueError, KeyError) as exc:
-                raise ValueError(f"{path}:{number}: not a question case ({exc})") from exc
+            except (ValueError, KeyError, TypeError, AttributeError) as exc:
+                raise QuestionError(f"{path}:{number}: not a question ({exc}); expected "
+                                    '{"question": "...", "answers": ["key fact", ...], "document": "optional id"}'
+                                    ) from exc
+    if not cases:
+        raise QuestionError(f"{path} holds no questions")
     return cases
+
+
+# What a report shows, in order: (label, summary key, how to show it).
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("questions (answerable)", "questions", "count"),
+    ("key fact in the answer", "fact_in_answer", "rate"),
+    ("key fact in the first citation", "fact_in_first_citation", "rate"),
+    ("key fact in any citation", "fact_in_any_citation", "rate"),
+    ("right document first", "right_source_first", "rate"),
+    ("unanswerable questions that abstained", "unanswerable_abstained", "rate"),
+    ("answerable questions that abstained", "answerable_abstained", "int"),
+    ("citations exact", "citations_exact", "rate"),
+    ("mean answer length (chars)", "mean_answer_chars", "int"),
+    ("mean time per question", "mean_seconds", "ms"),
+)
+
+
+def cell(summary: dict, key: str, kind: str) -> str:
+    """One value of a summary as the tables show it.
+
+    >>> cell({"x": 0.8765}, "x", "rate"), cell({"x": None}, "x", "rate"), cell({"x": 0.0123}, "x", "ms")
+    ('87.7%', 'n/a', '12 ms')
+    """
+    value = summary.get(key)
+    if kind == "count":
+        return f"{summary['questions']} ({summary['answerable']})"
+    if value is None:
+        return "n/a"
+    if kind == "rate":
+        return f"{100 * value:.1f}%"
+    if kind == "ms":
+        return f"{1000 * value:.0f} ms"
+    return f"{value:.0f}"
+
+
+def table(columns: dict[str, dict], rows=ROWS) -> str:
+    """A Markdown table: one row per measure, one column per question set."""
+    lines = [f"| measure | {' | '.join(columns)} |", f"|---|{'---|' * len(columns)}"]
+    for label, key, kind in rows:
+        lines.append(f"| {label} | {' | '.join(cell(s, key, kind) for s in columns.values())} |")
+    return "\n".join(lines)
 
 
 def _contains(haystack: str, needles: Iterable[str]) -> bool:

@@ -162,3 +162,30 @@ def test_an_index_answers_from_its_own_folder_never_from_a_default(tmp_path):
     manifest = json.loads((index / "current" / "manifest.json").read_text())
     assert manifest["settings"]["docs_dir"] == str((checkout / "docs").resolve())
     assert [d["id"] for d in manifest["documents"]] == ["bread.txt"]
+
+
+def test_eval_measures_a_users_own_questions(default_index, tmp_path):
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text("\n".join(json.dumps(q) for q in [
+        {"question": "When did Singh meet Dong Jun?", "answers": ["November 20, 2024"],
+         "document": "admm-plus-2024-singh.txt"},
+        {"question": "What is the recipe for chocolate cake?", "answers": []},
+    ]) + "\n", encoding="utf-8")
+    result = askdoc("eval", "--index", str(default_index), "--json", str(questions))
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert (data["questions"], data["answerable"]) == (2, 1)
+    assert data["fact_in_answer"] == data["right_source_first"] == data["unanswerable_abstained"] == 1.0
+    assert data["citations_exact"] == 1.0 and len(data["answers"]) == 2
+    table = askdoc("eval", "--index", str(default_index), str(questions))
+    assert "| key fact in the answer | 100.0% |" in table.stdout
+
+
+@pytest.mark.parametrize("content", ['{"question": 3}', "not json", "", '{"answers": ["x"]}'])
+def test_eval_names_a_bad_question_file(default_index, tmp_path, content):
+    questions = tmp_path / "bad.jsonl"
+    questions.write_text(content, encoding="utf-8")
+    result = askdoc("eval", "--index", str(default_index), str(questions))
+    assert result.returncode == 1
+    (line,) = result.stderr.strip().splitlines()
+    assert str(questions) in line and "Traceback" not in result.stderr

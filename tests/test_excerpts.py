@@ -14,7 +14,8 @@ NEWS = (
     "“Harbor Lights” is officially coming back.\n\n"
     "The network announced Sunday that the wildly popular drama is green lit for a second season.\n\n"
     "Filming starts in March. It will take place in Halifax.\n\n"
-    "Singh met the minister in Vientiane.\n"
+    "Singh met the minister in Vientiane.\n\n"
+    "Critics praised the first season.\n"
 )
 
 
@@ -47,11 +48,13 @@ def test_its_own_paragraph_comes_first(index):
 
 
 def test_the_better_scoring_side_is_taken_first(index):
-    target = row(index, "Filming starts")
-    before, after = row(index, "The network"), row(index, "It will take place")
+    target = row(index, "Singh met")
+    before, after = row(index, "It will take place"), row(index, "Critics")
     t = index.tables
-    room = int(t.sent_end[after] - t.sent_start[target]) + 1  # room for one side only
-    assert excerpt_bounds(index, target, {after: 1.0}, room)[1] == after
+    room = int(max(t.sent_end[after] - t.sent_start[target], t.sent_end[target] - t.sent_start[before])) + 1
+    assert room < t.sent_end[after] - t.sent_start[before]  # one side only fits
+    assert excerpt_bounds(index, target, {after: 1.0, before: 0.5}, room) == (target, after)
+    assert excerpt_bounds(index, target, {after: 0.5, before: 1.0}, room) == (before, target)
 
 
 def test_a_sentence_that_refers_back_brings_the_sentence_before(index):
@@ -65,6 +68,7 @@ def test_a_lede_brings_the_title(index):
     lede = row(index, "“Harbor Lights” is")
     assert context_before(index, lede) == 0 and index.tables.sent_heading[0]
     assert context_before(index, row(index, "Singh met")) is None
+    assert context_before(index, row(index, "Critics")) is None
 
 
 @pytest.mark.parametrize("sentence, pronoun, back", [

@@ -22,7 +22,7 @@ from pathlib import Path
 
 
 from assistant.engine import Assistant
-from assistant.evaluate import load_cases, run
+from assistant.evaluate import ROWS, load_cases, run, table
 from index.build import build_index
 from index.models import load_embedder
 from tests.support import RESULTS, ROOT, XQUAD, news_questions, write_result, xquad_questions
@@ -101,27 +101,11 @@ def main() -> None:
                 cases = news_questions(XQUAD, docs, SETS[name])[:: args.sample]
             results[name] = evaluate(name, docs, cases, work, embedder)
 
-    pct = lambda v: "n/a" if v is None else f"{100 * v:.1f}%"  # noqa: E731
-    rows = [
-        ("questions (answerable)", lambda s: f"{s['questions']} ({s['answerable']})"),
-        ("key fact in answer", lambda s: pct(s["fact_in_answer"])),
-        ("key fact in first citation", lambda s: pct(s["fact_in_first_citation"])),
-        ("key fact in any citation", lambda s: pct(s["fact_in_any_citation"])),
-        ("right document first", lambda s: pct(s["right_source_first"])),
-        ("right document first, plain dense chunk search", lambda s: pct(s["dense_source_first"])),
-        ("unanswerable abstained", lambda s: pct(s["unanswerable_abstained"]) if s["questions"] > s["answerable"] else "n/a"),
-        ("answerable abstained", lambda s: str(s["answerable_abstained"])),
-        ("citations exact", lambda s: pct(s["citations_exact"])),
-        ("mean answer length (chars)", lambda s: f"{s['mean_answer_chars']:.0f}"),
-        ("mean time per question", lambda s: f"{1000 * s['mean_seconds']:.0f} ms"),
-        ("index build", lambda s: f"{s['index_seconds']:.1f} s"),
-    ]
+    rows = list(ROWS)
+    rows.insert(5, ("right document first, plain dense chunk search", "dense_source_first", "rate"))
     sets = [k for k in SETS if k in results]
     print(f"askdoc quality — {results['machine']}")
-    print(f"| metric | {' | '.join(sets)} |")
-    print(f"|---|{'---|' * len(sets)}")
-    for label, cell in rows:
-        print(f"| {label} | {' | '.join(cell(results[k]) for k in sets)} |")
+    print(table({k: results[k] for k in sets}, rows))
     for k in sets:
         for failure in results[k]["failures"][:10]:
             print(f"  {k} miss: {failure['question']!r} -> {failure['answer'][:100]!r}")
