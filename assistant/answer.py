@@ -102,9 +102,17 @@ class AnswerConfig:
     min_score: float = 0.65  # below this the best sentence does not answer
     min_dense: float = 0.25
     min_coverage_with_unknown: float = 0.2
+    # Broad questions ("What did Singh discuss?"): more, and distinct, points.
+    broad_max_sentences: int = 5
+    broad_max_chars: int = 700
+    broad_margin: float = 0.3
+    diversity: float = 0.3  # how much a sentence's likeness to those chosen counts against it (MMR)
+    continuation: float = 0.3  # the bonus of a sentence that follows a chosen one (it carries the point on)
+    continuation_reach: int = 2  # how many sentences after a chosen one count as its continuation
 
 
-def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConfig) -> list[SentenceHit]:
+def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConfig,
+                     broad: bool = False) -> list[SentenceHit]:
     """The best sentence, then others close to it in score while they fit.
 
     When the best sentence merely sets the scene (it holds the question's
@@ -114,8 +122,13 @@ def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConf
     already quotes (the same sentence in two documents) is not chosen again;
     ``compose`` cites it beside the first. A sentence that opens with a
     pronoun brings the sentence before it, when that fits, so the answer
-    says who "he" is.
+    says who "he" is. A ``broad`` question gets up to ``broad_max_sentences``
+    within ``broad_max_chars``, chosen for distinct points
+    (``distinct_points``).
     """
+    if broad:
+        chosen = distinct_points(index, ranked, config)
+        return _with_referents(index, chosen, sum(h.end - h.start for h in chosen), config, config.broad_max_chars)
     chosen: list[SentenceHit] = [ranked[0]]
     used = ranked[0].end - ranked[0].start
     by_sentence = {h.sentence: h for h in ranked}
@@ -137,14 +150,65 @@ def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConf
         chosen.append(hit)
         quoted.add(_key(index, hit))
         used += length
-    return _with_referents(index, chosen, used, config)
+    return _with_referents(index, chosen, used, config, config.max_chars)
+
+
+def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfig) -> list[SentenceHit]:
+    """Maximal marginal relevance: the best sentence, then, among those
+    scoring within ``broad_margin`` of it (twice that for a continuation),
+    each time the one whose score minus ``diversity`` times its greatest
+    cosine similarity to a chosen sentence, plus ``continuation`` when it
+    follows a chosen sentence closely in its document, is highest, while
+    they fit ``broad_max_chars``. A sentence saying again what one chosen
+    says loses to one with a point of its own; the sentences after a
+    point ("He called for ...", "They reviewed ...") are where its
+    speaker's next points stand."""
+    import numpy as np
+
+    best = ranked[0]
+    t = index.tables
+
+    def follows(hit: SentenceHit, chosen_rows: set[int]) -> bool:
+        return any(hit.sentence - k in chosen_rows and t.sent_doc[hit.sentence - k] == t.sent_doc[hit.sentence]
+                   for k in range(1, config.continuation_reach + 1))
+
+    pool = [h for h in ranked[1:] if h.score >= best.score - 2 * config.broad_margin]
+    close = np.array([h.score >= best.score - config.broad_margin for h in pool])
+    chosen, used = [best], best.end - best.start
+    quoted = {_key(index, best)}
+    if not pool:
+        return chosen
+    vectors = np.asarray(index.sentence_vectors[np.array([best.sentence] + [h.sentence for h in pool])])
+    likeness = vectors[1:] @ vectors[0]  # to the chosen sentences so far: the greatest
+    available = np.ones(len(pool), dtype=bool)
+    scores = np.array([h.score for h in pool])
+    carried = {best.sentence}  # the best sentence and the sentences carrying it on
+    while len(chosen) < config.broad_max_sentences and available.any():
+        after = np.array([follows(h, carried) for h in pool])
+        value = np.where(available & (close | after), scores - config.diversity * likeness + config.continuation * after,
+                         -np.inf)
+        if not np.isfinite(value).any():
+            break
+        i = int(np.argmax(value))
+        available[i] = False
+        hit = pool[i]
+        if _key(index, hit) in quoted or used + hit.end - hit.start > config.broad_max_chars:
+            continue
+        chosen.append(hit)
+        quoted.add(_key(index, hit))
+        used += hit.end - hit.start
+        if after[i]:
+            carried.add(hit.sentence)
+        likeness = np.maximum(likeness, vectors[1:] @ vectors[1 + i])
+    return chosen
 
 
 def _key(index: Index, hit: SentenceHit) -> str:
     return " ".join(index.sentence_text(hit.sentence).split())
 
 
-def _with_referents(index: Index, chosen: list[SentenceHit], used: int, config: AnswerConfig) -> list[SentenceHit]:
+def _with_referents(index: Index, chosen: list[SentenceHit], used: int, config: AnswerConfig,
+                    budget: int) -> list[SentenceHit]:
     """``chosen`` with, before each sentence opening with a pronoun, the
     sentence before it in its document (when not already there and it fits)."""
     t = index.tables
@@ -155,7 +219,7 @@ def _with_referents(index: Index, chosen: list[SentenceHit], used: int, config: 
         if (previous >= 0 and previous not in sentences and t.sent_doc[previous] == t.sent_doc[hit.sentence]
                 and not t.sent_heading[previous] and opens_with_pronoun(index.sentence_text(hit.sentence))):
             length = int(t.sent_end[previous] - t.sent_start[previous])
-            if used + length <= config.max_chars:
+            if used + length <= budget:
                 result.append(replace(hit, sentence=previous, start=int(t.sent_start[previous]),
                                       end=int(t.sent_end[previous]), typed=False))
                 sentences.add(previous)
@@ -184,14 +248,14 @@ def should_abstain(ranked: list[SentenceHit], unknown: list[str], named: frozens
 
 
 def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: list[str], named: frozenset[str],
-            config: AnswerConfig = AnswerConfig()) -> Answer:
+            config: AnswerConfig = AnswerConfig(), broad: bool = False) -> Answer:
     """The answer: the chosen sentences quoted verbatim, each followed by the
     citation(s) of the excerpt around it. Sentences whose excerpts overlap
     share one citation (one excerpt, several highlights); a sentence found
     in several documents is quoted once and cites each."""
     if should_abstain(ranked, unknown, named, config):
         return Answer(question=question, text=NOT_FOUND, abstained=True)
-    chosen = choose_sentences(index, ranked, config)
+    chosen = choose_sentences(index, ranked, config, broad)
     scores = {h.sentence: h.score for h in ranked}
     twins: dict[str, list[SentenceHit]] = {}
     for hit in ranked:

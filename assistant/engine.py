@@ -115,6 +115,7 @@ class Assistant:
 
     def _answer(self, query: Query, vector) -> Answer:
         _, ranked, unknown = self.retriever.search(query, vector)
-        answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text), self.config)
+        answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text), self.config,
+                         query.broad)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)
         return answer

@@ -11,8 +11,9 @@ any of them appears (case-insensitively) in the answer; an empty list marks
 a question the documents cannot answer, where the right result is to
 abstain. ``document`` (optional) is the id of the document that should be
 cited first. The project's own sets also use the names ``facts``,
-``answerable`` and ``source``, and ``history`` (earlier questions, asked
-first, for follow-ups).
+``answerable`` and ``source``, ``history`` (earlier questions, asked first,
+for follow-ups) and ``points`` (what a complete answer to a broad question
+holds: the report gives the mean share of them in the answer).
 
 The benchmarks and ``make test`` score askdoc with this harness; the data
 set converters (SQuAD-format sets into a docs folder) live in ``tests/support``.
@@ -40,6 +41,7 @@ class Case:
     answerable: bool = True
     history: tuple[str, ...] = ()
     source: str | None = None
+    points: tuple[str, ...] = ()  # what a complete answer to a broad question holds
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ class Outcome:
     source_first: bool | None
     citations_exact: bool
     seconds: float
+    points_found: float | None = None  # share of the case's points in the answer
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class Report:
         unanswerable = [o for o in self.outcomes if not o.case.answerable]
         answered = [o for o in self.outcomes if not o.answer.abstained]
         sourced = [o for o in answerable if o.source_first is not None]
+        broad = [o for o in answerable if o.points_found is not None]
         return {
             "questions": len(self.outcomes),
             "answerable": len(answerable),
@@ -81,6 +85,7 @@ class Report:
             "unanswerable_abstained": self._rate(o.answer.abstained for o in unanswerable) if unanswerable else None,
             "answerable_abstained": sum(o.answer.abstained for o in answerable),
             "citations_exact": self._rate(o.citations_exact for o in self.outcomes),
+            "points_in_answer": (statistics.mean(o.points_found for o in broad) if broad else None),
             "mean_answer_chars": statistics.mean(len(o.answer.text) for o in answered) if answered else 0.0,
             "mean_seconds": statistics.mean(o.seconds for o in self.outcomes) if self.outcomes else 0.0,
         }
@@ -108,6 +113,7 @@ def load_cases(path: Path) -> list[Case]:
                     question=data["question"], facts=tuple(facts),
                     answerable=bool(data.get("answerable", bool(facts) if "answers" in data else True)),
                     history=tuple(data.get("history", ())), source=data.get("document", data.get("source")),
+                    points=tuple(data.get("points", ())),
                 ))
             except (ValueError, KeyError, TypeError, AttributeError) as exc:
                 raise QuestionError(f"{path}:{number}: not a question ({exc}); expected "
@@ -127,6 +133,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("right document first", "right_source_first", "rate"),
     ("unanswerable questions that abstained", "unanswerable_abstained", "rate"),
     ("answerable questions that abstained", "answerable_abstained", "int"),
+    ("share of a broad answer's points in it", "points_in_answer", "rate"),
     ("citations exact", "citations_exact", "rate"),
     ("mean answer length (chars)", "mean_answer_chars", "int"),
     ("mean time per question", "mean_seconds", "ms"),
@@ -136,7 +143,7 @@ ROWS: tuple[tuple[str, str, str], ...] = (
 def cell(summary: dict, key: str, kind: str) -> str:
     """One value of a summary as the tables show it.
 
-    >>> cell({"x": 0.8765}, "x", "rate"), cell({"x": None}, "x", "rate"), cell({"x": 0.0123}, "x", "ms")
+    >>> cell({"x": 0.877}, "x", "rate"), cell({"x": None}, "x", "rate"), cell({"x": 0.0123}, "x", "ms")
     ('87.7%', 'n/a', '12 ms')
     """
     value = summary.get(key)
@@ -206,6 +213,8 @@ def run(ask: Callable[[str, list[dict]], Answer], cases: list[Case], text_of: Ca
             source_first=None if case.source is None else (first is not None and first.source == case.source),
             citations_exact=citations_exact(answer, text_of),
             seconds=seconds,
+            points_found=(sum(_contains(answer.text, (p,)) for p in case.points) / len(case.points)
+                          if case.points else None),
         ))
         if progress:
             progress(1)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from index.lexical import STOPWORDS, content_words, tokenize
 
-from .lexicon import (DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS, NUMBER_WORDS, ORDINAL_NOUNS,
+from .lexicon import (BROAD_VERBS, DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS, NUMBER_WORDS, ORDINAL_NOUNS,
                       PERSON_NOUNS, PLACE_NOUNS, PLACE_PREPOSITIONS, PRONOUNS, QUESTION_WORDS, REASON_MARKERS,
                       SPEECH_MARKERS, TIME_WORDS, alternation)
 
@@ -40,6 +40,7 @@ class Query:
     search_text: str  # the question made self-contained with the conversation
     tokens: tuple[str, ...]  # stemmed content tokens of search_text
     answer_type: str  # when | number | who | where | why | speech | other
+    broad: bool = False  # asks for several points ("What did Singh discuss?"), not one fact
 
 
 def answer_type(question: str) -> str:
@@ -65,6 +66,26 @@ def answer_type(question: str) -> str:
     if re.search(r"^\s*why\b|\bwhat (is|was) the reason\b|\bfor what reason\b", q):
         return "why"
     return "other"
+
+
+_BROAD = re.compile(rf"\bwhat\b.*\b{alternation(BROAD_VERBS)}\b", re.IGNORECASE)
+
+
+def is_broad(question: str) -> bool:
+    """Does the question ask for what someone said, discussed, agreed or did
+    (several points), rather than for one fact?
+
+    >>> is_broad("What did Singh tell Dong Jun?"), is_broad("What did the ministers agree on?")
+    (True, True)
+    >>> is_broad("When did Singh meet Dong Jun?"), is_broad("How many ministers did Singh meet?")
+    (False, False)
+    >>> is_broad("What is the capital of Laos?")
+    False
+    """
+    kind = answer_type(question)
+    if kind in {"when", "number", "who", "where"}:
+        return False
+    return kind == "speech" or bool(_BROAD.search(question))
 
 
 def matches_type(sentence: str, kind: str, question: str) -> bool:
@@ -188,4 +209,5 @@ def prepare(question: str, history: list[dict] | None = None) -> Query:
         search_text=search_text,
         tokens=tuple(tokenize(search_text)),
         answer_type=answer_type(text),
+        broad=is_broad(text),
     )

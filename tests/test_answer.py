@@ -52,11 +52,26 @@ def test_unusable_questions_raise(small, question):
         small.ask(question)
 
 
-def test_answer_length_is_bounded(small):
-    small.config = AnswerConfig(max_chars=60)
+@pytest.mark.parametrize("question, broad", [
+    ("Which floods, levees and canal did the river Alder have?", False),
+    ("What happened to the river Alder floods and levees and the canal?", True),
+])
+def test_answer_length_is_bounded(small, question, broad):
+    from assistant.query import is_broad
+
+    assert is_broad(question) is broad
+    small.config = AnswerConfig(max_chars=60, broad_max_chars=90)
+    quoted = [q.text for q in small.ask(question).sentences()]
+    assert len(quoted) == 1 or sum(map(len, quoted)) <= (90 if broad else 60)
+
+
+def test_broad_questions_get_distinct_points(small):
+    small.config = AnswerConfig(broad_margin=10.0)  # every candidate may join; only the budget and MMR choose
     answer = small.ask("What happened to the river Alder floods and levees and the canal?")
     quoted = [q.text for q in answer.sentences()]
-    assert len(quoted) == 1 or sum(map(len, quoted)) <= 60
+    assert 2 <= len(quoted) <= AnswerConfig().broad_max_sentences
+    assert len(set(quoted)) == len(quoted)
+    assert sum(map(len, quoted)) <= AnswerConfig().broad_max_chars
 
 
 def test_to_dict_matches_the_json_contract(small):
