@@ -9,7 +9,7 @@ DOCS   ?=
 INDEX  ?= .askdoc/index
 DOCS_FLAG = $(if $(DOCS),--docs $(DOCS))
 
-.PHONY: install browser index serve test test-fast load-test bench bench-langchain clean help
+.PHONY: install browser index serve test test-fast load-test bench bench-langchain fit clean help
 
 help:
 	@echo "make serve     set up, build the index when missing or stale, start the web app"
@@ -17,6 +17,7 @@ help:
 	@echo "make test-fast the suite without slow tests (browser, load, XQuAD)"
 	@echo "make bench     quality, speed and scale benchmarks (tests/benchmarks/)"
 	@echo "make bench-langchain  askdoc index next to the stock LangChain pipeline (own venv)"
+	@echo "make fit       fit the ranking weights and abstention threshold on training splits, report held-out ones"
 	@echo "make load-test 50 API clients for 60 s plus a UI user, asserted"
 	@echo "make index     build or refresh the index (DOCS=folder to index another folder)"
 	@echo "make clean     remove the virtualenv and the index"
@@ -61,6 +62,11 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks.perf
 	$(BIN)/python -m tests.benchmarks.scale
 	$(MAKE) bench-langchain
+
+# Reports only; `.venv/bin/python -m tests.benchmarks.fit --write threshold`
+# (or `--write fitted`) stores the result in assistant/params.json.
+fit: install
+	$(BIN)/python -m tests.benchmarks.fit
 
 # LangChain gets its own virtualenv: its packages never enter the one askdoc
 # is tested in. Same pinned torch and sentence-transformers as ours.

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 
 from index.store import Index
 
+from . import params
 from .excerpts import excerpt_bounds, opens_with_pronoun
 from .retrieve import SentenceHit
 
@@ -96,16 +97,16 @@ class Answer:
 class AnswerConfig:
     max_sentences: int = 3
     max_chars: int = 400  # the answer, without markers
-    margin: float = 0.3  # a further sentence must score this close to the best
+    margin: float = field(default_factory=lambda: params.load().margin)  # a further sentence: this close to the best
     scene_coverage: float = 0.7
     excerpt_chars: int = 560
-    min_score: float = 0.65  # below this the best sentence does not answer
+    min_score: float = field(default_factory=lambda: params.load().min_score)  # below: the best does not answer
     min_dense: float = 0.25
     min_coverage_with_unknown: float = 0.2
     # Broad questions ("What did Singh discuss?"): more, and distinct, points.
     broad_max_sentences: int = 5
     broad_max_chars: int = 700
-    broad_margin: float = 0.3
+    broad_margin: float = field(default_factory=lambda: params.load().margin)
     diversity: float = 0.3  # how much a sentence's likeness to those chosen counts against it (MMR)
     continuation: float = 0.3  # the bonus of a sentence that follows a chosen one (it carries the point on)
     continuation_reach: int = 2  # how many sentences after a chosen one count as its continuation

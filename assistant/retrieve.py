@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -22,6 +22,7 @@ from index.embed import Embedder
 from index.lexical import tokenize
 from index.store import Index
 
+from . import params
 from .lexicon import QUESTION_WORDS
 from .query import Query, matches_type
 from .terms import TermResolver, acronym_in
@@ -29,18 +30,26 @@ from .terms import TermResolver, acronym_in
 log = logging.getLogger(__name__)
 
 
+# The kinds of answer a sentence can be checked for (query.matches_type).
+TYPES = ("when", "number", "speech", "why", "who", "where")
+
+# What a candidate sentence is scored on, in this order (SentenceHit.features):
+# its cosine similarity to the question; the score of the best chunk holding
+# it; the share of the question's terms it holds, read with the sentences
+# just before it; whether it holds the kind of information asked for, one
+# feature per kind; and whether it holds the question's terms but not that
+# information (it only restates the question).
+FEATURES = ("dense", "context", "coverage", *(f"typed_{kind}" for kind in TYPES), "restates")
+
+
 @dataclass(frozen=True)
 class Weights:
-    """How the signals combine; tuned on the project's question sets (see README)."""
+    """How the signals combine. ``sentence`` weighs ``FEATURES``: fitted by
+    ``tests/benchmarks/fit.py`` and read from ``assistant/params.json``; the
+    candidate counts and ``chunk_coverage`` are set by hand (see README)."""
 
+    sentence: tuple[tuple[str, float], ...] = field(default_factory=lambda: params.load().sentence_weights)
     chunk_coverage: float = 0.5
-    sentence_dense: float = 1.0
-    sentence_context: float = 0.8
-    sentence_coverage: float = 0.4
-    answer_type: tuple[tuple[str, float], ...] = (
-        ("when", 0.25), ("number", 0.25), ("speech", 0.3), ("why", 0.1), ("who", 0.05), ("where", 0.15),
-    )
-    restates_question: float = 0.15
     window: int = 2
     dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
     lexical_candidates: int = 40
@@ -67,6 +76,7 @@ class SentenceHit(Hit):
 
     sentence: int = -1
     typed: bool = False
+    features: tuple[float, ...] = ()  # the values of FEATURES it was scored on
 
 
 class Retriever:
@@ -189,24 +199,21 @@ class Retriever:
         rows = np.fromiter(owner, dtype=np.int64)
         dense = ix.sentence_vectors[rows] @ query_vector
         coverage = self._window_coverage(rows, weighted, total)
-        type_weight = dict(w.answer_type).get(query.answer_type, 0.0)
+        weights = dict(w.sentence)
+        weight_vector = np.array([weights.get(name, 0.0) for name in FEATURES])
+        asked = query.answer_type if query.answer_type in TYPES else None
         results = []
         for i, s in enumerate(rows):
-            text = ix.sentence_text(int(s))
-            typed = matches_type(text, query.answer_type, query.search_text)
+            typed = matches_type(ix.sentence_text(int(s)), query.answer_type, query.search_text)
             hit = owner[int(s)]
-            score = (
-                w.sentence_dense * dense[i]
-                + w.sentence_context * hit.score
-                + w.sentence_coverage * coverage[i]
-                + type_weight * typed
-                - w.restates_question * (type_weight > 0.1 and not typed and coverage[i] >= 0.75)
-            )
+            features = (float(dense[i]), hit.score, float(coverage[i]),
+                        *(float(typed and kind == asked) for kind in TYPES),
+                        float(asked is not None and not typed and coverage[i] >= 0.75))
             results.append(
                 SentenceHit(
                     sentence=int(s), chunk=hit.chunk, source=hit.source, start=int(t.sent_start[s]),
-                    end=int(t.sent_end[s]), score=float(score), dense=float(dense[i]),
-                    coverage=float(coverage[i]), typed=typed,
+                    end=int(t.sent_end[s]), score=float(np.dot(weight_vector, features)), dense=float(dense[i]),
+                    coverage=float(coverage[i]), typed=typed, features=features,
                 )
             )
         results.sort(key=lambda r: -r.score)

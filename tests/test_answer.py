@@ -118,3 +118,19 @@ def test_sentences_of_one_excerpt_share_one_citation(small):
     assert shared and all(c.highlights[0] == (c.highlight_start, c.highlight_end) for c in shared)
     assert citations_exact(answer, lambda s: small.index.document(s).text)
     assert answer.to_dict()["citations"][0]["highlights"] == [list(h) for h in answer.citations[0].highlights]
+
+
+def test_packaged_parameters_round_trip_and_refuse_another_version(tmp_path):
+    import json
+
+    from assistant import params
+    from index.errors import ModelError
+
+    packaged = params.load()
+    assert params.Params.from_json(packaged.to_json()) == packaged
+    assert dict(packaged.sentence_weights)["dense"] == 1.0 and packaged.margin > 0
+    assert AnswerConfig().min_score == packaged.min_score and AnswerConfig().margin == packaged.margin
+    data = json.loads(packaged.to_json())
+    data["version"] = params.VERSION + 1
+    with pytest.raises(ModelError, match="version"):
+        params.Params.from_json(json.dumps(data))

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from assistant.query import prepare
-from assistant.retrieve import Retriever, Weights
+from assistant.retrieve import FEATURES, Retriever, Weights
 from index.build import build_index
 from index.chunking import ChunkConfig
 from index.store import load
@@ -57,11 +57,23 @@ def test_sentences_holding_the_asked_kind_of_information_win(index, fake_embedde
     assert index.sentence_text(best.sentence) == "The levees failed in 1978."
     assert best.typed and unknown == []
     assert [s.score for s in sentences] == sorted((s.score for s in sentences), reverse=True)
-    # The typed bonus is what separates it from a sentence with the same terms and no date.
-    untyped = Weights(answer_type=())
-    _, plain, _ = search(index, fake_embedder, "When did the levees fail?", untyped)
+    features = dict(zip(FEATURES, best.features))
+    assert features["typed_when"] == 1.0 and features["typed_number"] == 0.0 and features["restates"] == 0.0
+    # The typed weight is what separates it from the same sentence scored without it.
+    weights = dict(Weights().sentence)
+    _, plain, _ = search(index, fake_embedder, "When did the levees fail?",
+                         Weights(sentence=tuple({**weights, "typed_when": 0.0}.items())))
     by_sentence = {s.sentence: s.score for s in plain}
-    assert best.score - by_sentence[best.sentence] == pytest.approx(dict(Weights().answer_type)["when"], abs=1e-5)
+    assert best.score - by_sentence[best.sentence] == pytest.approx(weights["typed_when"], abs=1e-5)
+
+
+def test_a_score_is_the_weighted_sum_of_its_features(index, fake_embedder):
+    weights = dict(Weights().sentence)
+    _, sentences, _ = search(index, fake_embedder, "What did the engineers propose for the river?")
+    for hit in sentences:
+        assert len(hit.features) == len(FEATURES)
+        assert hit.score == pytest.approx(sum(weights[f] * v for f, v in zip(FEATURES, hit.features)), abs=1e-5)
+        assert dict(zip(FEATURES, hit.features))["dense"] == pytest.approx(hit.dense)
 
 
 def test_sentences_come_only_from_the_best_chunks(index, fake_embedder):

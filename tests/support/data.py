@@ -17,8 +17,11 @@ SQUAD2 = SHARED / "eval" / "squad2-dev" / "dev-v2.0.json"
 DEFAULT_DOCS = ROOT / "docs"
 
 
-def xquad_questions(squad_json: Path, docs_dir: Path) -> list[Case]:
-    """Write one text file per article into ``docs_dir``; return its questions.
+def xquad_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
+                    unanswerable: bool = False) -> list[Case]:
+    """Write one text file per article (of ``part``: ``fit``, ``held-out``,
+    None for all) into ``docs_dir``; return its questions, and with
+    ``unanswerable`` SQuAD 2.0's unanswerable ones as well.
 
     Paragraphs are joined with blank lines, so gold answers stay exact
     substrings of each document.
@@ -27,11 +30,17 @@ def xquad_questions(squad_json: Path, docs_dir: Path) -> list[Case]:
     docs_dir.mkdir(parents=True, exist_ok=True)
     cases = []
     for article in data["data"]:
+        if part is not None and article_part(article["title"]) != part:
+            continue
         doc_id = f"{article['title']}.txt"
         paragraphs = [p["context"] for p in article["paragraphs"]]
         (docs_dir / doc_id).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
         for paragraph in article["paragraphs"]:
             for qa in paragraph["qas"]:
+                if qa.get("is_impossible"):
+                    if unanswerable:
+                        cases.append(Case(question=qa["question"].strip(), answerable=False))
+                    continue
                 cases.append(Case(
                     question=qa["question"].strip(),
                     facts=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),

@@ -1,0 +1,59 @@
+"""The engine's fitted parameters: the weights of a candidate sentence's
+features, the score below which askdoc abstains and how close to the best a
+further sentence must score to join an answer, read from
+``assistant/params.json``.
+
+``tests/benchmarks/fit.py`` (``make fit``) writes that file from question
+sets with known answers, on a training split; README says which numbers
+are measured on which split. The file is versioned: a file of another
+version is refused with a clear message rather than half-read.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+from index.errors import ModelError
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Params:
+    sentence_weights: tuple[tuple[str, float], ...]
+    min_score: float  # below this the best sentence does not answer
+    margin: float  # a further sentence joins the answer when it scores this close to the best
+    version: int = VERSION
+    fitted: dict = field(default_factory=dict, compare=False)  # how and on what they were fitted
+
+    def to_json(self) -> str:
+        return json.dumps({"version": self.version, "sentence_weights": dict(self.sentence_weights),
+                           "min_score": self.min_score, "margin": self.margin, "fitted": self.fitted}, indent=2) + "\n"
+
+    @classmethod
+    def from_json(cls, text: str) -> "Params":
+        """The inverse of ``to_json``.
+
+        >>> p = Params((("dense", 1.0), ("context", 0.5)), 0.7, 0.3, fitted={"on": "x"})
+        >>> Params.from_json(p.to_json()) == p
+        True
+        """
+        data = json.loads(text)
+        if data.get("version") != VERSION:
+            raise ModelError(f"askdoc parameters of version {data.get('version')!r}; this askdoc reads {VERSION}")
+        return cls(tuple((k, float(v)) for k, v in data["sentence_weights"].items()), float(data["min_score"]),
+                   float(data["margin"]), VERSION, data.get("fitted", {}))
+
+
+def packaged() -> Path:
+    return Path(str(resources.files("assistant").joinpath("params.json")))
+
+
+@lru_cache(maxsize=1)
+def load() -> Params:
+    """The parameters shipped with askdoc."""
+    return Params.from_json(packaged().read_text(encoding="utf-8"))
