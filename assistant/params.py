@@ -5,13 +5,16 @@ further sentence must score to join an answer, read from
 
 ``tests/benchmarks/fit.py`` (``make fit``) writes that file from question
 sets with known answers, on a training split; README says which numbers
-are measured on which split. The file is versioned: a file of another
-version is refused with a clear message rather than half-read.
+are measured on which split. ``ASKDOC_PARAMS`` names another such file (a
+refit on your own questions, or a higher ``min_score`` to abstain more).
+The file is versioned: a file of another version is refused with a clear
+message rather than half-read.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -55,5 +58,9 @@ def packaged() -> Path:
 
 @lru_cache(maxsize=1)
 def load() -> Params:
-    """The parameters shipped with askdoc."""
-    return Params.from_json(packaged().read_text(encoding="utf-8"))
+    """The parameters in ``ASKDOC_PARAMS``, else those shipped with askdoc."""
+    path = Path(os.environ.get("ASKDOC_PARAMS") or packaged())
+    try:
+        return Params.from_json(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"cannot read askdoc parameters from {path} ({exc})") from exc

@@ -134,3 +134,18 @@ def test_packaged_parameters_round_trip_and_refuse_another_version(tmp_path):
     data["version"] = params.VERSION + 1
     with pytest.raises(ModelError, match="version"):
         params.Params.from_json(json.dumps(data))
+
+
+def test_askdoc_params_names_another_parameter_file(small, tmp_path, monkeypatch):
+    from assistant import params
+
+    strict = params.Params(params.load().sentence_weights, min_score=100.0, margin=params.load().margin)
+    (tmp_path / "strict.json").write_text(strict.to_json(), encoding="utf-8")
+    monkeypatch.setenv("ASKDOC_PARAMS", str(tmp_path / "strict.json"))
+    params.load.cache_clear()
+    try:
+        small.config = AnswerConfig()
+        assert small.config.min_score == 100.0
+        assert small.ask("When did the levees fail?").abstained  # nothing scores that high
+    finally:
+        params.load.cache_clear()

@@ -226,6 +226,8 @@ def main() -> None:
     parser.add_argument("--write", choices=["fitted", "threshold"], default=None,
                         help="store in assistant/params.json the fitted weights, margin and minimum score ('fitted'), "
                              "or only the minimum score chosen for the weights it holds now ('threshold')")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="with --write: where to write (default: assistant/params.json; use it with ASKDOC_PARAMS)")
     parser.add_argument("--questions", type=Path, help="your own question set (askdoc eval's format), fitted on too")
     parser.add_argument("--docs", type=Path, help="the documents your questions are about")
     args = parser.parse_args()
@@ -294,8 +296,9 @@ def main() -> None:
             fitted = dataclasses.replace(params.load(), min_score=round(hand_minimum, 4), fitted={
                 **about, "rule": "sentence weights and margin kept as they were (set by hand; the fitted ones "
                                  "answered held-out questions less well, README: Quality); " + rule})
-        params.packaged().write_text(fitted.to_json(), encoding="utf-8")
-        print(f"wrote {params.packaged()}")
+        out = args.out or params.packaged()
+        out.write_text(fitted.to_json(), encoding="utf-8")
+        print(f"wrote {out}")
 
 
 if __name__ == "__main__":
