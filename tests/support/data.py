@@ -17,38 +17,6 @@ SQUAD2 = SHARED / "eval" / "squad2-dev" / "dev-v2.0.json"
 DEFAULT_DOCS = ROOT / "docs"
 
 
-def xquad_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
-                    unanswerable: bool = False) -> list[Case]:
-    """Write one text file per article (of ``part``: ``fit``, ``held-out``,
-    None for all) into ``docs_dir``; return its questions, and with
-    ``unanswerable`` SQuAD 2.0's unanswerable ones as well.
-
-    Paragraphs are joined with blank lines, so gold answers stay exact
-    substrings of each document.
-    """
-    data = json.loads(Path(squad_json).read_text(encoding="utf-8"))
-    docs_dir.mkdir(parents=True, exist_ok=True)
-    cases = []
-    for article in data["data"]:
-        if part is not None and article_part(article["title"]) != part:
-            continue
-        doc_id = f"{article['title']}.txt"
-        paragraphs = [p["context"] for p in article["paragraphs"]]
-        (docs_dir / doc_id).write_text("\n\n".join(paragraphs) + "\n", encoding="utf-8")
-        for paragraph in article["paragraphs"]:
-            for qa in paragraph["qas"]:
-                if qa.get("is_impossible"):
-                    if unanswerable:
-                        cases.append(Case(question=qa["question"].strip(), answerable=False))
-                    continue
-                cases.append(Case(
-                    question=qa["question"].strip(),
-                    facts=tuple(dict.fromkeys(a["text"] for a in qa["answers"])),
-                    source=doc_id,
-                ))
-    return cases
-
-
 def article_part(title: str) -> str:
     """Which half of a data set an article belongs to, fixed by its title:
     ``fit`` (may be looked at while tuning) or ``held-out`` (only reported).
@@ -59,17 +27,17 @@ def article_part(title: str) -> str:
     return "fit" if zlib.crc32(title.encode("utf-8")) % 2 else "held-out"
 
 
-def news_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
-                   unanswerable: bool = False) -> list[Case]:
-    """A SQuAD-format set laid out as news is: the article's title as the first
-    line, then every sentence as its own paragraph. Writes one file per
-    article of ``part`` (``fit``, ``held-out``, None: all) into ``docs_dir``
-    and returns its questions: those whose answer lies inside one sentence
-    (a gold answer must stay an exact substring), and with ``unanswerable``
-    SQuAD 2.0's unanswerable ones as well.
-    """
-    from index.segment import split_sentences
+def squad_questions(squad_json: Path, docs_dir: Path, layout, part: str | None = None,
+                    unanswerable: bool = False) -> list[Case]:
+    """Write one text file per article of a SQuAD-format set (of ``part``:
+    ``fit``, ``held-out``, None for all) into ``docs_dir``, as ``layout``
+    lays it out; return its questions, and with ``unanswerable`` SQuAD 2.0's
+    unanswerable ones as well.
 
+    ``layout(article)`` gives the document's text and, for each paragraph,
+    where its text lies in the document (None for a paragraph left out); a
+    question is kept when one of its gold answers stays an exact substring.
+    """
     data = json.loads(Path(squad_json).read_text(encoding="utf-8"))
     docs_dir.mkdir(parents=True, exist_ok=True)
     cases = []
@@ -77,23 +45,51 @@ def news_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
         if part is not None and article_part(article["title"]) != part:
             continue
         doc_id = f"{article['title']}.txt"
-        lines = [article["title"].replace("_", " ")]
-        for paragraph in article["paragraphs"]:
-            context = paragraph["context"]
-            spans = [(s.start, s.end) for s in split_sentences(context)]
-            lines.extend(context[a:b] for a, b in spans)
+        text, placed = layout(article)
+        (docs_dir / doc_id).write_text(text, encoding="utf-8")
+        for paragraph, place in zip(article["paragraphs"], placed):
             for qa in paragraph["qas"]:
                 if qa.get("is_impossible"):
                     if unanswerable:
                         cases.append(Case(question=qa["question"].strip(), answerable=False))
                     continue
-                inside = [a["text"] for a in qa["answers"]
-                          if any(x <= a["answer_start"] and a["answer_start"] + len(a["text"]) <= y for x, y in spans)]
-                if inside:
-                    cases.append(Case(question=qa["question"].strip(), facts=tuple(dict.fromkeys(inside)),
+                facts = [a["text"] for a in qa["answers"] if place(a["answer_start"], len(a["text"]))]
+                if facts:
+                    cases.append(Case(question=qa["question"].strip(), facts=tuple(dict.fromkeys(facts)),
                                       source=doc_id))
-        (docs_dir / doc_id).write_text("\n\n".join(lines) + "\n", encoding="utf-8")
     return cases
+
+
+def paragraphs_layout(article: dict):
+    """Paragraphs joined by blank lines: every gold answer stays in place."""
+    text = "\n\n".join(p["context"] for p in article["paragraphs"]) + "\n"
+    return text, [lambda start, length: True for _ in article["paragraphs"]]
+
+
+def news_layout(article: dict):
+    """As news is laid out: the title as the first line, then every sentence
+    as its own paragraph; an answer spanning two sentences no longer stands."""
+    from index.segment import split_sentences
+
+    lines, placed = [article["title"].replace("_", " ")], []
+    for paragraph in article["paragraphs"]:
+        context = paragraph["context"]
+        spans = [(s.start, s.end) for s in split_sentences(context)]
+        lines.extend(context[a:b] for a, b in spans)
+        placed.append(lambda start, length, spans=spans: any(a <= start and start + length <= b for a, b in spans))
+    return "\n\n".join(lines) + "\n", placed
+
+
+def xquad_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
+                    unanswerable: bool = False) -> list[Case]:
+    """A SQuAD-format set in paragraph layout (``squad_questions``)."""
+    return squad_questions(squad_json, docs_dir, paragraphs_layout, part, unanswerable)
+
+
+def news_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
+                   unanswerable: bool = False) -> list[Case]:
+    """A SQuAD-format set in news layout (``squad_questions``, ``news_layout``)."""
+    return squad_questions(squad_json, docs_dir, news_layout, part, unanswerable)
 
 
 def make_pdf(pages: list[str]) -> bytes:
