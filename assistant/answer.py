@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from index.store import Index
 
 from . import params
@@ -164,8 +166,6 @@ def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfi
     says loses to one with a point of its own; the sentences after a
     point ("He called for ...", "They reviewed ...") are where its
     speaker's next points stand."""
-    import numpy as np
-
     best = ranked[0]
     t = index.tables
 
