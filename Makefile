@@ -26,6 +26,8 @@ help:
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[serve,test,onnx]'
+	@# The bundled model as an ONNX graph, once: questions then never load torch.
+	$(BIN)/python -m index.ort
 	touch $(STAMP)
 
 install: $(STAMP)

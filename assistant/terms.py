@@ -44,9 +44,12 @@ class TermResolver:
     ``sentence_text(row)`` gives a sentence's text (name partners read a few).
     """
 
+    PARTNERS_KEPT = 50_000  # terms whose name partners are remembered (an index never changes)
+
     def __init__(self, lexical: LexicalIndex, sentence_text: Callable[[int], str]) -> None:
         self.lexical = lexical
         self.sentence_text = sentence_text
+        self._partners: dict[str, list[str]] = {}
 
     @cached_property
     def _sorted_vocabulary(self) -> list[str]:
@@ -105,14 +108,20 @@ class TermResolver:
 
         A text that says "Rajnath Singh" once and "Singh" after that is still
         about Rajnath: so a sentence naming "Singh" covers a question's
-        "Rajnath" (and the other way round). Reads ``sample`` sentences.
+        "Rajnath" (and the other way round). Reads ``sample`` sentences, once
+        per term: the answer is remembered.
         """
+        if token in self._partners:
+            return self._partners[token]
         partners: list[str] = []
         for row in self.lexical.postings(token, limit=sample):
             for name in _NAME.findall(self.sentence_text(int(row))):
                 parts = [p for w in name.split() for p in tokenize(w)]
                 if token in parts and len(parts) <= 4:
                     partners.extend(p for p in parts if p != token and p not in partners)
+        if len(self._partners) >= self.PARTNERS_KEPT:
+            self._partners.clear()
+        self._partners[token] = partners
         return partners
 
     def split_compound(self, token: str) -> tuple[str, ...]:

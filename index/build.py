@@ -212,11 +212,13 @@ def build_index(
         # Vectors go straight into the new build's files: a build never
         # holds the corpus's vectors in memory (several GB at a million chunks).
         build = new_build(root)
+        if fresh and hasattr(embedder, "ensure_graph"):
+            embedder.ensure_graph()  # an ONNX model is exported at index time, never while answering
         chunk_vectors, sentence_vectors = _write_vectors(build, documents, parts, tables, previous, embedder, progress)
         if progress:
             progress("building the search indexes", 0, 0)
         index = _assemble(documents, tables, chunk_vectors, sentence_vectors, skipped, files or [], embedder.dimension,
-                          settings)
+                          settings, getattr(embedder, "encoder", ""))
         path = publish(index, root, build)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
@@ -302,12 +304,12 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
 
 
 def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, skipped,
-              files: list[SourceFile], dimension: int, settings: BuildSettings) -> Index:
+              files: list[SourceFile], dimension: int, settings: BuildSettings, encoder: str) -> Index:
     faiss_index, info = vectors.build(chunk_vectors, settings.vector_index)
     stats = {f.id: (f.size, f.mtime_ns) for f in files}
     entry = lambda doc_id, sha: DocumentEntry(doc_id, sha, *stats.get(doc_id, (0, 0)))  # noqa: E731
     manifest = Manifest(
-        settings=settings, dimension=dimension,
+        settings=settings, dimension=dimension, encoder=encoder,
         documents=tuple(entry(d.id, d.sha256) for d in documents),
         skipped=tuple(entry(s.path, "") for s in skipped),
         chunks=len(tables.chunk_first), sentences=len(tables.sent_start),

@@ -66,6 +66,8 @@ def encode_by_length(texts: Sequence[str], dimension: int, step: int, progress: 
 class SentenceTransformerEmbedder:
     """A sentence-transformers model on the CPU, loaded lazily on first use."""
 
+    encoder = "torch"
+
     def __init__(self, model_id: str, load_from: str, batch_size: int = BATCH_SIZE) -> None:
         self.model_id, self._load_from = model_id, load_from
         self.batch_size = batch_size

@@ -2,9 +2,12 @@
 an embedder is made (``load_embedder``).
 
 ``--model`` takes nothing (the bundled all-MiniLM-L6-v2), a sentence-transformers
-name already in the local cache, or a local folder; ``onnx-int8`` or
-``NAME@onnx-int8`` runs that model as an int8 ONNX graph (``quantized``).
-Nothing is ever downloaded.
+name already in the local cache, or a local folder. The model runs as an
+fp32 ONNX graph on onnxruntime (``ort``: the same vectors, no torch on the
+question path); ``torch`` or ``NAME@torch`` runs it with
+sentence-transformers instead, and ``onnx-int8`` or ``NAME@onnx-int8`` as an
+int8 graph (other vectors: a model id of its own). Nothing is ever
+downloaded.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ from pathlib import Path
 
 from .embed import Embedder, SentenceTransformerEmbedder
 from .errors import ModelError
-from .quantized import OnnxInt8Embedder
+from .ort import OnnxEmbedder
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ONNX_INT8 = "@onnx-int8"
+TORCH = "@torch"
 
 
 def bundled_model_path() -> str:
@@ -50,13 +54,28 @@ def wants_onnx(model: str | None) -> bool:
     >>> wants_onnx("onnx-int8"), wants_onnx("my/model@onnx-int8"), wants_onnx(None)
     (True, True, False)
     """
-    return bool(model) and (model == ONNX_INT8[1:] or model.endswith(ONNX_INT8))
+    return _backend(model, ONNX_INT8)[0]
+
+
+def _backend(model: str | None, suffix: str) -> tuple[bool, str | None]:
+    """Does the choice name the backend ``suffix``, and the model without it?
+
+    >>> _backend("torch", TORCH), _backend("my/model@torch", TORCH), _backend("x", TORCH)
+    ((True, None), (True, 'my/model'), (False, 'x'))
+    """
+    if model and (model == suffix[1:] or model.endswith(suffix)):
+        return True, None if model == suffix[1:] else model[: -len(suffix)]
+    return False, model
 
 
 def load_embedder(model: str | None = None) -> Embedder:
     """The embedder for a model choice (None: the bundled default)."""
-    if wants_onnx(model):
-        base = None if model == ONNX_INT8[1:] else model[: -len(ONNX_INT8)]
+    int8, base = _backend(model, ONNX_INT8)
+    if int8:
         model_id, load_from = resolve_model(base)
-        return OnnxInt8Embedder(model_id + ONNX_INT8, load_from)
-    return SentenceTransformerEmbedder(*resolve_model(model))
+        return OnnxEmbedder(model_id + ONNX_INT8, load_from, precision="int8")
+    torch, base = _backend(model, TORCH)
+    model_id, load_from = resolve_model(base)
+    if torch or not (Path(load_from) / "tokenizer.json").exists():  # a model onnx cannot tokenize the same way
+        return SentenceTransformerEmbedder(model_id, load_from)
+    return OnnxEmbedder(model_id, load_from, fallback=lambda: SentenceTransformerEmbedder(model_id, load_from))

@@ -74,6 +74,7 @@ class Manifest:
     faiss_nprobe: int = 0
     faiss_recall_at_10: float = 1.0
     skipped: tuple[DocumentEntry, ...] = ()
+    encoder: str = ""  # what computed the vectors: torch, onnx-fp32 (the same vectors), onnx-int8
 
     @property
     def model_id(self) -> str:

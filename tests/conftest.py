@@ -17,11 +17,24 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 @pytest.fixture(scope="session")
 def real_embedder():
-    """The bundled all-MiniLM-L6-v2, loaded once for the whole session."""
+    """The bundled all-MiniLM-L6-v2 as askdoc runs it by default (an fp32
+    ONNX graph: exported now if make install has not), loaded once."""
     from index.models import load_embedder
 
     embedder = load_embedder()
+    embedder.ensure_graph()
     embedder.dimension  # load now, so the first test does not pay for it
+    assert embedder.encoder == "onnx-fp32"
+    return embedder
+
+
+@pytest.fixture(scope="session")
+def torch_embedder():
+    """The same model through sentence-transformers and torch: the reference."""
+    from index.models import load_embedder
+
+    embedder = load_embedder("torch")
+    embedder.dimension
     return embedder
 
 

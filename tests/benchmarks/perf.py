@@ -5,12 +5,16 @@ same run (issue 5, first part).
 
 1. Indexing: `askdoc index` on XQuAD (48 articles) and on a larger corpus
    (XQuAD repeated ``--copies`` times under other names), in chunks/s and
-   MB/s, next to bare ``SentenceTransformer.encode`` of exactly the texts the
-   index embeds, both timed as fresh processes from launch to exit.
+   MB/s, next to a bare process encoding exactly the texts the index embeds
+   with the ONNX graph (the limit of askdoc's path) and with
+   ``SentenceTransformer.encode`` (the stock way), all timed as fresh
+   processes from launch to exit.
 2. Answer latency p50/p95: ``Assistant.ask`` and ``POST /api/ask`` next to
    bare query embedding of the same questions.
 3. Peak memory (RSS) of an index build and of a serving process.
-4. Cold start: from launching `askdoc serve` to the first answered /api/ask.
+4. Cold start: `askdoc ask QUESTION` as a fresh process on the one-article
+   index, next to a bare process that loads the graph and encodes one
+   question; and from launching `askdoc serve` to the first answered /api/ask.
 
 Prints one table and writes tests/benchmarks/results/perf.json.
 """
@@ -62,8 +66,8 @@ def embedded_texts(index_dir: Path) -> list[str]:
     return [ix.sentence_text(i) for i in range(ix.sentence_count)] + titles
 
 
-# The limit: a process that only imports sentence-transformers, loads the
-# model and encodes the texts (run with ``python -c``, so it imports nothing else).
+# The stock way: a process that only imports sentence-transformers, loads
+# the model and encodes the texts (run with ``python -c``, so it imports nothing else).
 BARE_CHILD = """
 import json, os, sys, time
 began = time.perf_counter()
@@ -77,6 +81,66 @@ began = time.perf_counter()
 model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
 print(json.dumps({"load": loaded, "encode": time.perf_counter() - began}))
 """
+
+
+# The limit of the ONNX path: onnxruntime and tokenizers, the exported graph,
+# mean pooling; nothing else imported.
+BARE_ONNX_CHILD = """
+import json, sys, time
+began = time.perf_counter()
+import numpy as np, onnxruntime as ort
+from tokenizers import Tokenizer
+graph, folder = sys.argv[2], sys.argv[3]
+session = ort.InferenceSession(graph, providers=["CPUExecutionProvider"])
+tokenizer = Tokenizer.from_file(folder + "/tokenizer.json")
+tokenizer.enable_truncation(256)
+tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+names = [i.name for i in session.get_inputs()]
+loaded = time.perf_counter() - began
+texts = json.loads(open(sys.argv[1], encoding="utf-8").read())
+began = time.perf_counter()
+for start in range(0, len(texts), 64):
+    batch = sorted(texts, key=len)[start : start + 64]
+    enc = tokenizer.encode_batch(batch)
+    feed = {"input_ids": np.array([e.ids for e in enc]), "attention_mask": np.array([e.attention_mask for e in enc]),
+            "token_type_ids": np.array([e.type_ids for e in enc])}
+    hidden = session.run(None, {n: feed[n] for n in names})[0]
+    mask = feed["attention_mask"][..., None]
+    pooled = (hidden * mask).sum(1) / mask.sum(1)
+    pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+print(json.dumps({"load": loaded, "encode": time.perf_counter() - began}))
+"""
+
+
+def bare_onnx_seconds(texts: list[str], work: Path) -> tuple[float, float, float]:
+    """As ``bare_encode_seconds``, for the bare ONNX process."""
+    import json
+
+    from index.models import resolve_model
+    from index.ort import ensure_graph
+
+    folder = resolve_model(None)[1]
+    texts_file = work / "texts.json"
+    texts_file.write_text(json.dumps(texts))
+    began = time.perf_counter()
+    result = subprocess.run([sys.executable, "-c", BARE_ONNX_CHILD, str(texts_file), str(ensure_graph(folder)), folder],
+                            capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - began
+    if result.returncode:
+        raise SystemExit(result.stderr[-3000:])
+    inside = json.loads(result.stdout.strip().splitlines()[-1])
+    return wall, inside["load"], inside["encode"]
+
+
+def ask_once(index: Path, question: str) -> tuple[float, float]:
+    """Wall time and peak RSS (MB) of `askdoc ask QUESTION` as a fresh process."""
+    began = time.perf_counter()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", sys.executable, "-m", "assistant", "ask", "--index",
+                             str(index), question], capture_output=True, text=True, cwd=ROOT)
+    wall = time.perf_counter() - began
+    if result.returncode:
+        raise SystemExit(result.stderr[-3000:])
+    return wall, int(result.stderr.strip().splitlines()[-1]) / 1e3
 
 
 def bare_encode_seconds(texts: list[str], work: Path) -> tuple[float, float, float]:
@@ -120,6 +184,7 @@ def main() -> None:
             seconds, peak = index_once(docs, work / f"{name}-index")
             texts = embedded_texts(work / f"{name}-index")
             bare_seconds, load_seconds, encode_seconds = bare_encode_seconds(texts, work)
+            onnx_seconds, onnx_load, onnx_encode = bare_onnx_seconds(texts, work)
             megabytes = sum(p.stat().st_size for p in docs.iterdir()) / 1e6
             from index import store
 
@@ -131,6 +196,8 @@ def main() -> None:
                 "bare_encode_seconds": encode_seconds,
                 "chunks_per_second": chunks / seconds, "megabytes_per_second": megabytes / seconds,
                 "throughput_ratio_vs_bare_encode": bare_seconds / seconds,
+                "bare_onnx_process_seconds": onnx_seconds, "bare_onnx_load_seconds": onnx_load,
+                "bare_onnx_encode_seconds": onnx_encode, "ratio_vs_bare_onnx": onnx_seconds / seconds,
                 "peak_rss_mb": peak / 1e6,
             }
 
@@ -141,13 +208,12 @@ def main() -> None:
         embedder = load_embedder()
         assistant = Assistant.load(work / "xquad-index", embedder=embedder)
         questions = [c.question for c in cases[:: max(1, len(cases) // args.questions)]][: args.questions]
-        model = embedder._load()
         for q in questions[:10]:  # warm-up
             assistant.ask(q)
         bare, engine = [], []
         for q in questions:
             began = time.perf_counter()
-            model.encode([q], normalize_embeddings=True, show_progress_bar=False)
+            embedder.encode([q])
             bare.append(time.perf_counter() - began)
             began = time.perf_counter()
             assistant.ask(q)
@@ -189,6 +255,15 @@ def main() -> None:
     out["latency_ms"]["http_p50_ratio"] = statistics.median(http) / statistics.median(bare)
     out["serving_rss_mb"] = serving_rss / 1e6
     out["cold_start_seconds"] = cold
+    with tempfile.TemporaryDirectory() as tmp:
+        one = Path(tmp)
+        index_once(ROOT / "docs", one / "index")
+        ask_once(one / "index", "When did Singh meet Dong Jun?")  # the page cache warm, as for any command
+        runs = [ask_once(one / "index", "When did Singh meet Dong Jun?") for _ in range(3)]
+        bare_ask = [bare_onnx_seconds(["When did Singh meet Dong Jun?"], one)[0] for _ in range(3)]
+    out["ask_fresh_process_seconds"] = statistics.median(r[0] for r in runs)
+    out["ask_fresh_process_peak_rss_mb"] = max(r[1] for r in runs)
+    out["bare_onnx_question_process_seconds"] = statistics.median(bare_ask)
 
     lat = out["latency_ms"]
     print("| measure | askdoc | limit (same run) | ratio |\n|---|---|---|---|")
@@ -196,9 +271,12 @@ def main() -> None:
         r = out[f"index_{name}"]
         print(f"| index {name}: {r['documents']} docs, {r['megabytes']:.2f} MB, {r['chunks']} chunks "
               f"({r['texts_embedded']} texts embedded) | {r['askdoc_index_seconds']:.1f} s "
-              f"({r['chunks_per_second']:.0f} chunks/s, {r['megabytes_per_second']:.3f} MB/s) | bare process "
+              f"({r['chunks_per_second']:.0f} chunks/s, {r['megabytes_per_second']:.3f} MB/s) | bare ONNX process "
+              f"{r['bare_onnx_process_seconds']:.1f} s (start-up {r['bare_onnx_load_seconds']:.1f} s, encode "
+              f"{r['bare_onnx_encode_seconds']:.1f} s); stock sentence-transformers process "
               f"{r['bare_process_seconds']:.1f} s (start-up and model {r['bare_model_load_seconds']:.1f} s, encode "
-              f"{r['bare_encode_seconds']:.1f} s) | {r['throughput_ratio_vs_bare_encode']:.2f}× |")
+              f"{r['bare_encode_seconds']:.1f} s) | {r['ratio_vs_bare_onnx']:.2f}× / "
+              f"{r['throughput_ratio_vs_bare_encode']:.2f}× |")
     print(f"| engine ask p50 / p95 | {lat['engine_ask']['p50']:.1f} / {lat['engine_ask']['p95']:.1f} ms | bare query "
           f"embedding {lat['bare_query_embedding']['p50']:.1f} / {lat['bare_query_embedding']['p95']:.1f} ms | "
           f"{lat['engine_p50_ratio']:.2f}× |")
@@ -207,7 +285,11 @@ def main() -> None:
     print(f"| peak RSS: index build (xquad / large) | {out['index_xquad']['peak_rss_mb']:.0f} / "
           f"{out['index_large']['peak_rss_mb']:.0f} MB | | |")
     print(f"| serving RSS (xquad index) | {out['serving_rss_mb']:.0f} MB | | |")
-    print(f"| cold start: launch to first answer | {out['cold_start_seconds']:.1f} s | | |")
+    print(f"| `askdoc ask QUESTION`, fresh process, one-article index | {out['ask_fresh_process_seconds']:.2f} s "
+          f"(peak RSS {out['ask_fresh_process_peak_rss_mb']:.0f} MB) | bare process (onnxruntime, tokenizers, the "
+          f"graph, one question) {out['bare_onnx_question_process_seconds']:.2f} s | "
+          f"{out['ask_fresh_process_seconds'] / out['bare_onnx_question_process_seconds']:.2f}× |")
+    print(f"| cold start: launching `askdoc serve` to the first answer | {out['cold_start_seconds']:.1f} s | | |")
     write_result(RESULTS / "perf.json", out)
 
 
