@@ -19,6 +19,7 @@ from .excerpts import excerpt_bounds, opens_with_pronoun
 from .retrieve import SentenceHit
 
 NOT_FOUND = "The documents don't say."
+TWIN_SLACK = 8  # characters of whitespace two copies of one sentence may differ by
 
 
 @dataclass(frozen=True)
@@ -258,9 +259,12 @@ def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: lis
         return Answer(question=question, text=NOT_FOUND, abstained=True)
     chosen = choose_sentences(index, ranked, config, broad)
     scores = {h.sentence: h.score for h in ranked}
+    # Only a sentence about as long as a chosen one can say the same (whitespace aside): read no other.
+    lengths = [h.end - h.start for h in chosen]
     twins: dict[str, list[SentenceHit]] = {}
     for hit in ranked:
-        twins.setdefault(_key(index, hit), []).append(hit)
+        if any(abs(hit.end - hit.start - length) <= TWIN_SLACK for length in lengths):
+            twins.setdefault(_key(index, hit), []).append(hit)
     excerpts = _Excerpts(index, scores, config.excerpt_chars)
     quotes = []
     for hit in chosen:

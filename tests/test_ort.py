@@ -21,13 +21,19 @@ SENTENCES = [
 
 
 @pytest.fixture(scope="module")
-def onnx_embedder(tmp_path_factory):  # the int8 export takes ~15 s: its tests are slow
-    mp = pytest.MonkeyPatch()
-    mp.setenv("ASKDOC_CACHE", str(tmp_path_factory.mktemp("cache")))
-    embedder = load_embedder("onnx-int8")
-    embedder.dimension  # export now
-    yield embedder
-    mp.undo()
+def int8_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder(int8_cache):  # the int8 export takes ~15 s: its tests are slow
+    # The cache is changed only while the graph is exported: other tests (and
+    # the processes they start) keep the real one.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ASKDOC_CACHE", str(int8_cache))
+        embedder = load_embedder("onnx-int8")
+        embedder.dimension  # export now
+    return embedder
 
 
 @pytest.mark.parametrize("choice, onnx", [("onnx-int8", True), ("some/model@onnx-int8", True), (None, False),
@@ -50,9 +56,10 @@ def test_vectors_are_close_to_the_original_model(onnx_embedder, torch_embedder):
 
 
 @pytest.mark.slow
-def test_the_export_is_made_once(onnx_embedder):
+def test_the_export_is_made_once(onnx_embedder, int8_cache, monkeypatch):
     from index.ort import cache_dir
 
+    monkeypatch.setenv("ASKDOC_CACHE", str(int8_cache))
     exported = list(cache_dir().rglob("model-int8.onnx"))
     assert len(exported) == 1 and not list(cache_dir().rglob("*.tmp.onnx"))
     before = exported[0].stat().st_mtime_ns
