@@ -52,14 +52,6 @@ IRREGULAR = {
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 
-def _bm25s():
-    import bm25s
-
-    # bm25s sets its own logger to DEBUG on import; its chatter is not ours to show.
-    logging.getLogger("bm25s").setLevel(logging.WARNING)
-    return bm25s
-
-
 @lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
@@ -106,11 +98,23 @@ def tokenize(text: str) -> list[str]:
 
 class LexicalIndex:
     """BM25 over rows of terms, addressed by row number: bm25s's scores and file
-    format, built from flat term-id arrays and read back a term at a time."""
+    format, built from flat term-id arrays and read back a term at a time.
 
-    def __init__(self, bm25, size: int) -> None:
-        self._bm25 = bm25
+    A term's postings are ``indices[indptr[t]:indptr[t + 1]]`` (rows,
+    ascending) with their precomputed scores at the same places of ``data``
+    (a CSC matrix, as bm25s stores it). Loading reads the vocabulary and
+    ``indptr`` and nothing else, without importing bm25s (or scipy):
+    a question's terms' postings are read when asked for.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], indptr: np.ndarray, indices, data, size: int,
+                 params: dict) -> None:
+        self._vocabulary = vocabulary
+        self._indptr = indptr
+        self._indices = indices  # an array, or a FileArray once loaded
+        self._data = data
         self.size = size
+        self._params = params
 
     @classmethod
     def build(cls, token_lists: list[list[str]]) -> "LexicalIndex":
@@ -158,15 +162,12 @@ class LexicalIndex:
         # Rows arrive ascending, and scipy's conversion is a stable counting
         # sort: every term's postings come out ascending without a sort.
         matrix = scipy.sparse.csc_matrix((data, (row, new_id[term])), shape=(size, int(held.sum())))
-        bm25 = _bm25s().BM25(k1=k1, b=b)
-        bm25.scores = {
-            "data": matrix.data.astype(np.float32, copy=False),
-            "indices": matrix.indices.astype(np.int32, copy=False),
-            "indptr": matrix.indptr.astype(np.int64), "num_docs": size,
-        }
-        bm25.vocab_dict = {t: int(new_id[i]) for t, i in vocabulary.items() if held[i]}
-        bm25.nonoccurrence_array = None
-        return cls(bm25, size)
+        return cls(
+            {t: int(new_id[i]) for t, i in vocabulary.items() if held[i]}, matrix.indptr.astype(np.int64),
+            matrix.indices.astype(np.int32, copy=False), matrix.data.astype(np.float32, copy=False), size,
+            {"k1": k1, "b": b, "delta": 0.5, "method": "lucene", "idf_method": "lucene", "dtype": "float32",
+             "int_dtype": "int32", "num_docs": size, "version": "0.3.16", "backend": "numpy"},
+        )
 
     def scores(self, query_tokens: list[str]) -> np.ndarray:
         """BM25 score of every row for the query (zeros when nothing matches):
@@ -177,16 +178,15 @@ class LexicalIndex:
             start, end = self._span(token)
             if start < end:
                 # A term's postings name each row once, so a buffered add is exact.
-                scores[self._bm25.scores["indices"][start:end]] += self._bm25.scores["data"][start:end]
+                scores[self._indices[start:end]] += self._data[start:end]
         return scores
 
     def _span(self, token: str) -> tuple[int, int]:
         """Where ``token``'s postings lie in the postings file ((0, 0): nowhere)."""
-        token_id = self._bm25.vocab_dict.get(token)
+        token_id = self._vocabulary.get(token)
         if token_id is None:
             return 0, 0
-        indptr = self._bm25.scores["indptr"]
-        return int(indptr[token_id]), int(indptr[token_id + 1])
+        return int(self._indptr[token_id]), int(self._indptr[token_id + 1])
 
     def document_frequency(self, token: str) -> int:
         """How many rows hold ``token`` (from the offsets in memory: no read)."""
@@ -201,25 +201,37 @@ class LexicalIndex:
             end = min(end, start + limit)
         if start == end:
             return np.zeros(0, dtype=np.int64)
-        return np.asarray(self._bm25.scores["indices"][start:end])
+        return np.asarray(self._indices[start:end])
 
     @property
     def vocabulary(self) -> frozenset[str]:
-        return frozenset(t for t in self._bm25.vocab_dict if t)
+        return frozenset(t for t in self._vocabulary if t)
 
     def save(self, path: Path) -> None:
-        self._bm25.save(str(path))
+        """bm25s's files (``bm25s.BM25.load`` reads them): the CSC arrays,
+        the vocabulary and the parameters."""
+        import json
+
+        path.mkdir(parents=True, exist_ok=True)
+        for name, values in (("data", self._data), ("indices", self._indices), ("indptr", self._indptr)):
+            np.save(path / f"{name}.csc.index.npy", np.asarray(values))
+        (path / "vocab.index.json").write_text(json.dumps(self._vocabulary), encoding="utf-8")
+        (path / "params.index.json").write_text(json.dumps(self._params, indent=4), encoding="utf-8")
 
     @classmethod
     def load(cls, path: Path, size: int) -> "LexicalIndex":
-        # Neither read nor kept mapped: at a million chunks the postings are
-        # most of a gigabyte and a question reads only its own terms' (see
-        # ``filearray``). The term offsets are small and stay in memory.
-        bm25 = _bm25s().BM25.load(str(path), mmap=True, show_progress=False)
-        bm25.scores["indptr"] = np.array(bm25.scores["indptr"])
-        for part in ("data", "indices"):
-            bm25.scores[part] = FileArray(path / f"{part}.csc.index.npy")
-        return cls(bm25, size)
+        """The inverse of ``save``. The postings are neither read nor mapped:
+        at a million chunks they are most of a gigabyte and a question reads
+        only its own terms' (see ``filearray``); the term offsets are small
+        and stay in memory."""
+        import json
+
+        return cls(
+            json.loads((path / "vocab.index.json").read_text(encoding="utf-8")),
+            np.load(path / "indptr.csc.index.npy"), FileArray(path / "indices.csc.index.npy"),
+            FileArray(path / "data.csc.index.npy"), size,
+            json.loads((path / "params.index.json").read_text(encoding="utf-8")),
+        )
 
 
 def chunk_and_sentence_indexes(sentence_texts: Iterable[str], titles: list[str], chunk_first: np.ndarray,

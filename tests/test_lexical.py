@@ -71,7 +71,7 @@ def test_from_ids_leaves_out_terms_no_row_holds():
 
 def test_loaded_postings_are_read_from_disk_not_mapped(saved):
     built, loaded = saved
-    assert isinstance(loaded._bm25.scores["indices"], FileArray)
+    assert isinstance(loaded._indices, FileArray) and isinstance(loaded._data, FileArray)
     for term in ("singh", "border", "vientian", "unknown"):
         assert loaded.postings(term).tolist() == built.postings(term).tolist()
     assert loaded.document_frequency("singh") == 2 and loaded.vocabulary == built.vocabulary
@@ -81,13 +81,13 @@ def test_blocks_give_the_same_index_as_one_block():
     rng = np.random.default_rng(1)
     rows = [list(rng.choice([f"t{i}" for i in range(20)], size=rng.integers(0, 8))) for _ in range(50)]
     whole = LexicalIndex.build(rows)
-    vocabulary = dict(whole._bm25.vocab_dict)
+    vocabulary = dict(whole._vocabulary)
     ids = [np.array([vocabulary[t] for t in r], dtype=np.int64) for r in rows]
     blocks = [(np.concatenate(ids[lo : lo + 7] + [np.zeros(0, dtype=np.int64)]),
                np.repeat(np.arange(lo, min(lo + 7, 50)), [len(i) for i in ids[lo : lo + 7]])) for lo in range(0, 50, 7)]
     split = LexicalIndex.from_ids(reversed(blocks), 50, vocabulary)  # blocks in any order
-    for part in ("data", "indices", "indptr"):
-        assert np.array_equal(split._bm25.scores[part], whole._bm25.scores[part])
+    for part in ("_data", "_indices", "_indptr"):
+        assert np.array_equal(getattr(split, part), getattr(whole, part))
 
 
 @pytest.mark.parametrize("limit", [0, 1, 2, 5])
@@ -96,3 +96,14 @@ def test_postings_limit_reads_only_the_first_rows(saved, limit):
     for term in ("singh", "border", "unknown"):
         assert loaded.postings(term, limit=limit).tolist() == built.postings(term).tolist()[:limit]
         assert loaded.document_frequency(term) == len(built.postings(term))
+
+
+def test_saved_files_are_bm25s_own_format(saved, tmp_path):
+    """What askdoc writes, bm25s loads and scores the same: the format stays bm25s's."""
+    import bm25s
+
+    built, _ = saved
+    reference = bm25s.BM25.load(str(tmp_path / "bm25"))
+    for query in (["singh"], ["dong", "jun"], ["china", "singh", "absent"]):
+        ids = [reference.vocab_dict[t] for t in query if t in reference.vocab_dict]
+        assert np.allclose(reference.get_scores(ids), built.scores(query), atol=1e-6)

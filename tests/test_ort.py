@@ -154,10 +154,10 @@ def test_a_question_never_imports_torch(default_index):
         "try:\n    main(['ask', '--index', sys.argv[1], 'When did Singh meet Dong Jun?'])\n"
         "except SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules, 'transformers' in sys.modules,"
-        " 'gradio' in sys.modules)\n"
+        " 'gradio' in sys.modules, 'bm25s' in sys.modules, 'scipy' in sys.modules)\n"
     )
     result = subprocess.run([sys.executable, "-c", code, str(default_index)], capture_output=True, text=True,
                             cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "November 20, 2024" in result.stdout
-    assert result.stdout.strip().splitlines()[-1] == "False False False False", result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "False False False False False False", result.stdout
