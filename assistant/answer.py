@@ -43,6 +43,17 @@ class Citation:
         if not self.highlights:
             object.__setattr__(self, "highlights", ((self.highlight_start, self.highlight_end),))
 
+    @property
+    def place(self) -> str:
+        """Where in its document the excerpt stands, for people ("" when unpaged).
+
+        >>> Citation(1, "deck.pptx", 0, 1, "x", 1.0, 0, 1, page=3).place, Citation(1, "a.pdf", 0, 1, "x", 1.0, 0, 1, page=2).place
+        ('slide 3', 'page 2')
+        """
+        if self.page is None:
+            return ""
+        return f"{'slide' if self.source.lower().endswith('.pptx') else 'page'} {self.page}"
+
     def to_dict(self) -> dict:
         data = {
             "n": self.n, "source": self.source, "start": self.start, "end": self.end, "text": self.text,

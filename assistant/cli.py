@@ -30,7 +30,7 @@ DEFAULT_INDEX = ".askdoc/index"
 docs_option = click.option(
     "--docs", "docs", envvar="ASKDOC_DOCS", default=None, show_envvar=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of documents (.txt .md .html .pdf, searched recursively). Default: the folder the index was built "
+    help="Folder of documents (.txt .md .html .pdf .docx .pptx .odt .eml, searched recursively). Default: the folder the index was built "
          "from, or ./docs for a new index.",
 )
 index_option = click.option(
@@ -247,7 +247,7 @@ def _print_answer(answer, as_json: bool) -> None:
     if answer.citations:
         click.echo("\nSources:")
         for c in answer.citations:
-            where = f"page {c.page}, " if c.page else ""
+            where = f"{c.place}, " if c.place else ""
             click.echo(f"[{c.n}] {c.source} ({where}characters {c.start}-{c.end}, score {c.score:.2f})")
             click.echo("    " + " ".join(c.text.split()))
 

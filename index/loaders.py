@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".rst", ".text"}
 HTML_SUFFIXES = {".html", ".htm"}
 PDF_SUFFIXES = {".pdf"}
-SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES
+OFFICE_KINDS = {".docx": "Word file", ".pptx": "PowerPoint file", ".odt": "OpenDocument file", ".eml": "e-mail"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | set(OFFICE_KINDS)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,21 @@ def _pdf_text(path: Path) -> tuple[str, tuple[int, ...]]:
     return text, tuple(starts)
 
 
+def _office_text(path: Path, suffix: str, raw: bytes) -> tuple[str, str, tuple[int, ...]]:
+    from . import office
+
+    try:
+        if suffix == ".docx":
+            return (*office.docx_text(path), ())
+        if suffix == ".pptx":
+            return office.pptx_text(path)
+        if suffix == ".odt":
+            return (*office.odt_text(path), ())
+        return (*office.eml_text(raw), ())
+    except Exception as exc:  # each library raises its own types for a broken file
+        raise ValueError(f"unreadable {OFFICE_KINDS[suffix]} ({type(exc).__name__})") from exc
+
+
 def _markdown_title(text: str) -> str:
     match = re.search(r"^#\s+(.+)$", text, flags=re.MULTILINE)
     return match.group(1).strip() if match else ""
@@ -188,6 +204,8 @@ def load_document(path: Path, doc_id: str) -> Document:
             raise ValueError(f"unreadable PDF ({type(exc).__name__})") from exc
         if not text.strip():
             raise ValueError("PDF has no text layer")
+    elif suffix in OFFICE_KINDS:
+        text, title, page_starts = _office_text(path, suffix, raw)
     elif suffix in HTML_SUFFIXES:
         text, title = html_to_text(normalize_newlines(decode_text(raw)))
     elif suffix in TEXT_SUFFIXES:

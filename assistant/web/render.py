@@ -122,7 +122,7 @@ def cards_html(answer: Answer | None, base: str = "") -> str:
         return '<div class="askdoc-sources-empty">No sources: the documents don\'t cover this question.</div>'
     cards = []
     for c in answer.citations:
-        page = f" · page {c.page}" if c.page else ""
+        page = f" · {c.place}" if c.place else ""
         cards.append(
             f'<a class="askdoc-card" href="{html.escape(source_url(c, base))}" target="askdoc-source" '
             f'data-n="{c.n}">'

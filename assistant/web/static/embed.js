@@ -248,7 +248,7 @@
             var list = el("div", "sources");
             payload.citations.forEach(function (c) {
               var d = el("details");
-              var summary = el("summary", "", "[" + c.n + "] " + c.source + (c.page ? " · page " + c.page : ""));
+              var summary = el("summary", "", "[" + c.n + "] " + c.source + (c.page ? (/\.pptx$/i.test(c.source) ? " · slide " : " · page ") + c.page : ""));
               d.appendChild(summary);
               d.appendChild(excerptNode(c));
               list.appendChild(d);

@@ -1,0 +1,126 @@
+"""Text out of the files an intranet keeps: Word (.docx), PowerPoint (.pptx),
+OpenDocument text (.odt) and e-mail (.eml).
+
+Each extractor returns the text exactly as it is stored in the index (every
+later offset points into it), a title, and for slides where each slide
+begins (kept like a PDF's pages, so a citation names its slide). Blocks
+(paragraphs, table rows, slide shapes) are separated by blank lines, so a
+heading stands on a line of its own and the chunker sees it as one.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from pathlib import Path
+
+OFFICE_SUFFIXES = {".docx", ".pptx", ".odt", ".eml"}
+
+
+def _join(blocks: list[str]) -> str:
+    """Blocks of text, trimmed, empty ones left out, a blank line between.
+
+    >>> _join(["  Title ", "", "Body text.\\n"])
+    'Title\\n\\nBody text.'
+    """
+    return "\n\n".join(b.strip() for b in blocks if b and b.strip())
+
+
+def docx_text(path: Path) -> tuple[str, str]:
+    """Paragraphs and tables in reading order (a table row is its cells
+    separated by " | "); the title is the document's, else its first heading."""
+    import docx
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    document = docx.Document(str(path))
+    blocks, title = [], document.core_properties.title or ""
+    for element in document.element.body.iterchildren():
+        tag = element.tag.rsplit("}", 1)[-1]
+        if tag == "p":
+            paragraph = Paragraph(element, document)
+            style = paragraph.style.name if paragraph.style is not None else ""
+            if not title and (style.startswith("Heading") or style == "Title") and paragraph.text.strip():
+                title = paragraph.text.strip()
+            blocks.append(paragraph.text)
+        elif tag == "tbl":
+            for row in Table(element, document).rows:
+                cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
+                blocks.append(" | ".join(c for c in cells if c))
+    return _join(blocks), title
+
+
+def pptx_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
+    """Slide by slide: its title, its other text frames and tables, its notes;
+    and the offset at which each slide's text begins."""
+    from pptx import Presentation
+
+    deck = Presentation(str(path))
+    text, starts, title = "", [], deck.core_properties.title or ""
+    for slide in deck.slides:
+        blocks = []
+        heading = slide.shapes.title
+        if heading is not None and heading.has_text_frame:
+            blocks.append(heading.text_frame.text)
+            title = title or heading.text_frame.text.strip()
+        for shape in slide.shapes:
+            if shape is heading:
+                continue
+            if shape.has_text_frame:
+                blocks.extend(p.text if hasattr(p, "text") else "" for p in shape.text_frame.paragraphs)
+            if getattr(shape, "has_table", False) and shape.has_table:
+                for row in shape.table.rows:
+                    blocks.append(" | ".join(c.text.strip() for c in row.cells if c.text.strip()))
+        if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
+            blocks.append(slide.notes_slide.notes_text_frame.text)
+        body = _join(blocks)
+        if text:
+            text += "\n\n"
+        starts.append(len(text))
+        text += body
+    return text, title, tuple(starts)
+
+
+def odt_text(path: Path) -> tuple[str, str]:
+    """Headings and paragraphs in reading order; the first heading is the title."""
+    from odf import teletype
+    from odf.opendocument import load
+
+    document = load(str(path))
+    blocks, title = [], ""
+    for element in _walk(document.text):
+        name = element.qname[1] if hasattr(element, "qname") else ""
+        if name in ("h", "p"):
+            content = teletype.extractText(element)
+            if name == "h" and not title and content.strip():
+                title = content.strip()
+            blocks.append(content)
+    return _join(blocks), title
+
+
+def _walk(node):
+    """Text elements (headings and paragraphs) under ``node`` in document order,
+    without descending into them (a paragraph's spans are its own text)."""
+    for child in getattr(node, "childNodes", []):
+        name = child.qname[1] if hasattr(child, "qname") else ""
+        if name in ("h", "p"):
+            yield child
+        else:
+            yield from _walk(child)
+
+
+def eml_text(raw: bytes) -> tuple[str, str]:
+    """Subject, sender and date as the first lines, then the plain-text body
+    (or the HTML one, as visible text); the subject is the title."""
+    from .loaders import html_to_text, normalize_newlines
+
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    subject = str(message.get("subject", "") or "").strip()
+    header = [f"{name}: {message.get(name)}" for name in ("Subject", "From", "Date") if message.get(name)]
+    part = message.get_body(preferencelist=("plain", "html"))
+    body = ""
+    if part is not None:
+        body = normalize_newlines(part.get_content())
+        if part.get_content_type() == "text/html":
+            body = html_to_text(body)[0]
+    return _join(["\n".join(header), body]), subject
