@@ -48,15 +48,6 @@ def resolve_model(name: str | None) -> tuple[str, str]:
     return name, name
 
 
-def wants_onnx(model: str | None) -> bool:
-    """Does the model choice ask for the ONNX int8 backend?
-
-    >>> wants_onnx("onnx-int8"), wants_onnx("my/model@onnx-int8"), wants_onnx(None)
-    (True, True, False)
-    """
-    return _backend(model, ONNX_INT8)[0]
-
-
 def _backend(model: str | None, suffix: str) -> tuple[bool, str | None]:
     """Does the choice name the backend ``suffix``, and the model without it?
 

@@ -67,7 +67,7 @@ def pptx_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
             if shape is heading:
                 continue
             if shape.has_text_frame:
-                blocks.extend(p.text if hasattr(p, "text") else "" for p in shape.text_frame.paragraphs)
+                blocks.extend(p.text for p in shape.text_frame.paragraphs)
             if getattr(shape, "has_table", False) and shape.has_table:
                 for row in shape.table.rows:
                     blocks.append(" | ".join(c.text.strip() for c in row.cells if c.text.strip()))

@@ -58,14 +58,15 @@ def _session(path: Path, threads: int):
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
-def ensure_graph(load_from: str, precision: str = "fp32") -> Path:
-    """The graph for the model in ``load_from``, exported now when missing or
-    unreadable (at index time: this needs torch and takes seconds)."""
+def open_graph(load_from: str, precision: str = "fp32", threads: int = 1):
+    """A session on the graph of the model in ``load_from``, exported first
+    when missing or unreadable (at index time: this needs torch and takes
+    seconds). The graph is read once: the session that checks it is the one
+    returned."""
     path = graph_path(load_from, precision)
     if path.exists():
         try:
-            _session(path, 1)
-            return path
+            return _session(path, threads)
         except Exception as exc:  # onnxruntime raises its own types for a damaged file
             log.warning("the ONNX export %s is damaged (%s); exporting it again", path, str(exc).splitlines()[0])
     else:
@@ -75,7 +76,16 @@ def ensure_graph(load_from: str, precision: str = "fp32") -> Path:
         export(load_from, path, precision)
     except ImportError as exc:
         raise ModelError(f"exporting the model to ONNX needs onnx, onnxruntime and torch ({exc})") from exc
-    return path
+    try:
+        return _session(path, threads)
+    except Exception as exc:
+        raise ModelError(f"cannot run the ONNX export {path}: {str(exc).splitlines()[0]}") from exc
+
+
+def ensure_graph(load_from: str, precision: str = "fp32") -> Path:
+    """The graph's path, exported first when missing or unreadable (``make install``)."""
+    open_graph(load_from, precision)
+    return graph_path(load_from, precision)
 
 
 class OnnxEmbedder:
@@ -110,34 +120,41 @@ class OnnxEmbedder:
         return self._instead.dimension if self._instead is not None else self._dimension  # type: ignore[return-value]
 
     def ensure_graph(self) -> None:
-        """Export the graph now if it is missing (an index build calls this)."""
+        """Export the graph now if it is missing or damaged, and load it (an
+        index build calls this; a question never exports)."""
         if self._session is None and self._instead is None:
-            ensure_graph(self._load_from, self.precision)
+            self._use(open_graph(self._load_from, self.precision, self.threads))
 
     def _load(self) -> None:
         if self._session is not None or self._instead is not None:
             return
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         try:
             import onnxruntime  # noqa: F401
-            from tokenizers import Tokenizer
+            import tokenizers  # noqa: F401
         except ImportError as exc:
             self._give_up(f"onnxruntime or tokenizers is not installed ({exc})")
             return
-        path = graph_path(self._load_from, self.precision)
         if self._fallback is None:
-            path = ensure_graph(self._load_from, self.precision)
-        elif not path.exists():
+            self.ensure_graph()
+            return
+        path = graph_path(self._load_from, self.precision)
+        if not path.exists():
             self._give_up(f"no ONNX export of the model yet (askdoc index or make install makes it in {path.parent})")
             return
         try:
-            self._session = _session(path, self.threads)
+            session = _session(path, self.threads)
         except Exception as exc:
-            if self._fallback is None:
-                raise ModelError(f"cannot run the ONNX export {path}: {exc}") from exc
             self._give_up(f"the ONNX export {path} cannot be read ({str(exc).splitlines()[0]}); askdoc index "
                           "exports it again")
             return
+        self._use(session)
+
+    def _use(self, session) -> None:
+        """Run ``session`` with the model's own tokenizer."""
+        from tokenizers import Tokenizer
+
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        self._session = session
         folder = Path(self._load_from)
         self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tokenizer.enable_truncation(_max_seq_length(folder))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.models import load_embedder, wants_onnx
+from index.models import load_embedder
 from index.ort import OnnxEmbedder
 from tests.support import DEFAULT_DOCS
 
@@ -36,10 +36,17 @@ def onnx_embedder(int8_cache):  # the int8 export takes ~15 s: its tests are slo
     return embedder
 
 
-@pytest.mark.parametrize("choice, onnx", [("onnx-int8", True), ("some/model@onnx-int8", True), (None, False),
-                                          ("all-MiniLM-L6-v2", False)])
-def test_the_backend_is_chosen_by_the_model_option(choice, onnx):
-    assert wants_onnx(choice) is onnx
+@pytest.mark.parametrize("choice, encoder, model_id", [
+    ("onnx-int8", "onnx-int8", "sentence-transformers/all-MiniLM-L6-v2@onnx-int8"),
+    ("some/model@onnx-int8", "onnx-int8", "some/model@onnx-int8"),
+    (None, "onnx-fp32", "sentence-transformers/all-MiniLM-L6-v2"),
+    ("all-MiniLM-L6-v2", "onnx-fp32", "sentence-transformers/all-MiniLM-L6-v2"),
+    ("torch", "torch", "sentence-transformers/all-MiniLM-L6-v2"),
+    ("some/model@torch", "torch", "some/model"),
+])
+def test_the_backend_is_chosen_by_the_model_option(choice, encoder, model_id):
+    embedder = load_embedder(choice)  # lazy: nothing is loaded or exported here
+    assert (embedder.encoder, embedder.model_id) == (encoder, model_id)
 
 
 @pytest.mark.slow
