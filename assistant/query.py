@@ -7,6 +7,7 @@ Everything here is pure string work with worked examples; no model is used.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from index.lexical import STOPWORDS, content_words, tokenize
@@ -102,10 +103,10 @@ def matches_type(sentence: str, kind: str, question: str) -> bool:
     False
     """
     if kind == "when":
-        asked = {m.lower() for m in _WHEN.findall(question)}
+        asked = _asked(question, "when")
         return any(m.lower() not in asked for m in _WHEN.findall(sentence))
     if kind == "number":
-        asked = set(re.findall(r"\d+", question))
+        asked = _asked(question, "number")
         return any(m not in asked for m in re.findall(r"\d+", sentence)) or bool(_NUMBER_WORD.search(sentence))
     if kind == "speech":
         return bool(_SPEECH.search(sentence))
@@ -114,10 +115,21 @@ def matches_type(sentence: str, kind: str, question: str) -> bool:
     if kind == "where" and not _PLACED.search(sentence):
         return False
     if kind in {"who", "where"}:
-        asked = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}
+        asked = _asked(question, "who")
         names = _CAPITALIZED.findall(sentence)
         return any(any(part.lower() not in asked for part in re.split(r"[ -]", name)) for name in names)
     return False
+
+
+@lru_cache(maxsize=1024)
+def _asked(question: str, kind: str) -> frozenset[str]:
+    """What the question already holds of ``kind``: a question's candidate
+    sentences all ask this, so it is found once."""
+    if kind == "when":
+        return frozenset(m.lower() for m in _WHEN.findall(question))
+    if kind == "number":
+        return frozenset(re.findall(r"\d+", question))
+    return frozenset(w.lower() for w in re.findall(r"[A-Za-z]+", question))
 
 
 def named_terms(question: str) -> frozenset[str]:
@@ -135,6 +147,22 @@ def named_terms(question: str) -> frozenset[str]:
         if word.isdigit() or (index > 0 and word[0].isupper()):
             found.extend(tokenize(word))
     return frozenset(found)
+
+
+def written_names(question: str) -> frozenset[str] | None:
+    """Stems of every capitalized word of a question: the terms that may be
+    parts of names. ``None`` for a question typed in lower case, where any
+    term may be.
+
+    >>> sorted(written_names("When did Singh meet Dong Jun?"))
+    ['dong', 'jun', 'singh']
+    >>> written_names("when did singh meet dong jun?") is None
+    True
+    """
+    words = re.findall(r"[^\W\d_]+", question)
+    if not any(w[0].isupper() for w in words[1:]):
+        return None
+    return frozenset(t for w in words if w[0].isupper() for t in tokenize(w))
 
 
 def _subject(question: str) -> str:

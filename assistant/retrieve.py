@@ -24,7 +24,7 @@ from index.store import Index
 
 from . import params
 from .lexicon import QUESTION_WORDS
-from .query import Query, matches_type
+from .query import Query, matches_type, written_names
 from .terms import TermResolver, acronym_in
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.weights = weights
-        self.terms = TermResolver(index.sentence_lexical, index.sentence_text)
+        self.terms = TermResolver(index.sentence_lexical, index.sentence_texts)
 
     def idf(self, token: str) -> float:
         n = self.index.sentence_count
@@ -141,7 +141,7 @@ class Retriever:
         ix = self.index
         if query_vector is None:
             query_vector = self.embedder.encode([query.search_text])[0]
-        groups, unknown = self.terms.resolve(query.tokens)
+        groups, unknown = self.terms.resolve(query.tokens, written_names(query.search_text))
         topical = [g for g in groups if g[0] not in _QUESTION_STEMS]
         unknown = [t for t in unknown if t not in _QUESTION_STEMS]
         weighted = [(g, max(self.idf(t) for t in g)) for g in topical]
@@ -185,14 +185,21 @@ class Retriever:
         # A sentence's context is the best chunk holding it or the sentences
         # just before it in its paragraph: the same window its coverage reads.
         owner: dict[int, Hit] = {}
-        for hit in hits[: w.chunks_for_sentences]:
-            last = int(t.chunk_last[hit.chunk])
-            reach = last
-            while reach < min(last + w.window, ix.sentence_count - 1) and t.sent_para[reach + 1] == t.sent_para[last] \
-                    and t.sent_doc[reach + 1] == t.sent_doc[last]:
+        top = hits[: w.chunks_for_sentences]
+        chunk_rows = np.array([h.chunk for h in top], dtype=np.int64)
+        # The tables are read by rows from disk: one read per column and
+        # chunk, never one per sentence.
+        firsts, lasts = t.chunk_first[chunk_rows].tolist(), t.chunk_last[chunk_rows].tolist()
+        for hit, first, last in zip(top, firsts, lasts):
+            stop = min(last + w.window, ix.sentence_count - 1) + 1
+            para, doc, heading = t.sent_para[first:stop], t.sent_doc[first:stop], t.sent_heading[first:stop]
+            at_last = last - first
+            reach = at_last
+            while reach + 1 < len(para) and para[reach + 1] == para[at_last] and doc[reach + 1] == doc[at_last]:
                 reach += 1
-            for s in range(int(t.chunk_first[hit.chunk]), reach + 1):
-                if not t.sent_heading[s] and (s not in owner or owner[s].score < hit.score):
+            for offset in range(reach + 1):
+                s = first + offset
+                if not heading[offset] and (s not in owner or owner[s].score < hit.score):
                     owner[s] = hit
         if not owner:
             return []
@@ -202,20 +209,23 @@ class Retriever:
         weights = dict(w.sentence)
         weight_vector = np.array([weights.get(name, 0.0) for name in FEATURES])
         asked = query.answer_type if query.answer_type in TYPES else None
-        results = []
-        for i, s in enumerate(rows):
-            typed = matches_type(ix.sentence_text(int(s)), query.answer_type, query.search_text)
-            hit = owner[int(s)]
-            features = (float(dense[i]), hit.score, float(coverage[i]),
-                        *(float(typed and kind == asked) for kind in TYPES),
-                        float(asked is not None and not typed and coverage[i] >= 0.75))
-            results.append(
-                SentenceHit(
-                    sentence=int(s), chunk=hit.chunk, source=hit.source, start=int(t.sent_start[s]),
-                    end=int(t.sent_end[s]), score=float(np.dot(weight_vector, features)), dense=float(dense[i]),
-                    coverage=float(coverage[i]), typed=typed, features=features,
-                )
+        starts, ends = t.sent_start[rows].tolist(), t.sent_end[rows].tolist()
+        texts = ix.sentence_texts(rows)
+        typed = np.array([matches_type(text, query.answer_type, query.search_text) for text in texts], dtype=bool)
+        context = np.array([owner[s].score for s in rows.tolist()])
+        features = np.column_stack([
+            dense, context, coverage, *((typed & (kind == asked)) for kind in TYPES),
+            (asked is not None) & ~typed & (coverage >= 0.75),
+        ]).astype(np.float64)
+        scores = features @ weight_vector
+        results = [
+            SentenceHit(
+                sentence=s, chunk=owner[s].chunk, source=owner[s].source, start=starts[i], end=ends[i],
+                score=float(scores[i]), dense=float(dense[i]), coverage=float(coverage[i]), typed=bool(typed[i]),
+                features=tuple(features[i].tolist()),
             )
+            for i, s in enumerate(rows.tolist())
+        ]
         results.sort(key=lambda r: -r.score)
         return results
 

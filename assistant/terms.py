@@ -17,8 +17,10 @@ from __future__ import annotations
 import bisect
 import logging
 import re
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Callable, Iterable
+
+import numpy as np
 
 from index.lexical import LexicalIndex, tokenize
 
@@ -27,6 +29,12 @@ from .lexicon import ACRONYM_FILLERS
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)+\b")
+
+
+@lru_cache(maxsize=65_536)
+def _name_parts(name: str) -> tuple[str, ...]:
+    """A name's terms; the same names recur across sentences and questions."""
+    return tuple(tokenize(name))
 
 
 def typo_limit(token: str) -> int:
@@ -41,14 +49,14 @@ def typo_limit(token: str) -> int:
 class TermResolver:
     """Question terms to corpus terms, over the sentence-level BM25 index.
 
-    ``sentence_text(row)`` gives a sentence's text (name partners read a few).
+    ``sentence_texts(rows)`` gives sentences' texts (name partners read a few).
     """
 
     PARTNERS_KEPT = 50_000  # terms whose name partners are remembered (an index never changes)
 
-    def __init__(self, lexical: LexicalIndex, sentence_text: Callable[[int], str]) -> None:
+    def __init__(self, lexical: LexicalIndex, sentence_texts: Callable[[np.ndarray], list[str]]) -> None:
         self.lexical = lexical
-        self.sentence_text = sentence_text
+        self.sentence_texts = sentence_texts
         self._partners: dict[str, list[str]] = {}
 
     @cached_property
@@ -80,19 +88,23 @@ class TermResolver:
             return None
         return min(found, key=lambda s: (s.distance, -s.count, s.term)).term
 
-    def resolve(self, tokens: Iterable[str]) -> tuple[list[tuple[str, ...]], list[str]]:
+    def resolve(self, tokens: Iterable[str], names: frozenset[str] | None = None
+                ) -> tuple[list[tuple[str, ...]], list[str]]:
         """(term groups to search for, terms the documents never use).
 
         A group is a query term with the corpus terms that extend it
         ("malaysia" also matches "malaysian") and the other parts of the
         names it belongs to, or a misspelling's correction, or the two terms
-        a compound runs together.
+        a compound runs together. Only ``names`` (every term when ``None``)
+        are looked up as parts of names: reading sentences for a plain word
+        like "meet" finds nothing.
         """
         groups, unknown = [], []
         for token in dict.fromkeys(tokens):
             variants = self.extensions(token)
             if self.lexical.document_frequency(token):
-                groups.append(tuple(dict.fromkeys((token, *variants, *self.name_partners(token)))))
+                partners = self.name_partners(token) if names is None or token in names else []
+                groups.append(tuple(dict.fromkeys((token, *variants, *partners))))
             elif variants:
                 groups.append(tuple(variants))
             else:
@@ -114,9 +126,9 @@ class TermResolver:
         if token in self._partners:
             return self._partners[token]
         partners: list[str] = []
-        for row in self.lexical.postings(token, limit=sample):
-            for name in _NAME.findall(self.sentence_text(int(row))):
-                parts = [p for w in name.split() for p in tokenize(w)]
+        for text in self.sentence_texts(self.lexical.postings(token, limit=sample)):
+            for name in _NAME.findall(text):
+                parts = _name_parts(name)
                 if token in parts and len(parts) <= 4:
                     partners.extend(p for p in parts if p != token and p not in partners)
         if len(self._partners) >= self.PARTNERS_KEPT:

@@ -7,6 +7,10 @@ drift into RSS. ``FileArray`` reads just the rows asked for with
 ``os.pread`` into fresh arrays, so what a process holds is what it is using;
 the kernel's page cache still keeps hot rows fast.
 
+A small file is not worth that care: ``open_rows`` reads a file under
+``HOLD_BELOW`` bytes whole, where a question's few dozen reads of it would
+each cost a system call.
+
     >>> import tempfile, pathlib
     >>> path = pathlib.Path(tempfile.mkdtemp()) / "a.npy"
     >>> np.save(path, np.arange(12, dtype=np.float32).reshape(4, 3))
@@ -22,6 +26,17 @@ import weakref
 from pathlib import Path
 
 import numpy as np
+
+
+HOLD_BELOW = 32 * 2**20
+
+
+def open_rows(path: Path) -> "np.ndarray | FileArray":
+    """The array in ``path``: in memory when the file is under ``HOLD_BELOW``
+    bytes, else a ``FileArray``. Both index the same way."""
+    if Path(path).stat().st_size < HOLD_BELOW:
+        return np.load(path)
+    return FileArray(path)
 
 
 class FileArray:

@@ -15,7 +15,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .filearray import FileArray
+from .filearray import open_rows
 from .pool import concat_ranges
 
 log = logging.getLogger(__name__)
@@ -220,16 +220,16 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path, size: int) -> "LexicalIndex":
-        """The inverse of ``save``. The postings are neither read nor mapped:
-        at a million chunks they are most of a gigabyte and a question reads
-        only its own terms' (see ``filearray``); the term offsets are small
-        and stay in memory."""
+        """The inverse of ``save``. Large postings are neither read nor
+        mapped: at a million chunks they are most of a gigabyte and a
+        question reads only its own terms' (see ``filearray.open_rows``);
+        the term offsets are small and stay in memory."""
         import json
 
         return cls(
             json.loads((path / "vocab.index.json").read_text(encoding="utf-8")),
-            np.load(path / "indptr.csc.index.npy"), FileArray(path / "indices.csc.index.npy"),
-            FileArray(path / "data.csc.index.npy"), size,
+            np.load(path / "indptr.csc.index.npy"), open_rows(path / "indices.csc.index.npy"),
+            open_rows(path / "data.csc.index.npy"), size,
             json.loads((path / "params.index.json").read_text(encoding="utf-8")),
         )
 

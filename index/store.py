@@ -37,7 +37,7 @@ import numpy as np
 from . import __version__, docstore, vectors
 from .docstore import DocumentStore
 from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from .filearray import FileArray
+from .filearray import FileArray, open_rows
 from .lexical import LexicalIndex
 from .loaders import Document
 from .settings import BuildSettings
@@ -169,6 +169,17 @@ class Index:
     def sentence_text(self, i: int) -> str:
         t = self.tables
         return self.documents[t.sent_doc[i]].text[t.sent_start[i] : t.sent_end[i]]
+
+    def sentence_texts(self, rows) -> list[str]:
+        """Texts of the sentences ``rows``: three gathers for all of them,
+        where ``sentence_text`` costs three reads each."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 0:
+            return []
+        t = self.tables
+        docs, starts, ends = t.sent_doc[rows].tolist(), t.sent_start[rows].tolist(), t.sent_end[rows].tolist()
+        texts = {d: self.documents[d].text for d in set(docs)}
+        return [texts[d][a:b] for d, a, b in zip(docs, starts, ends)]
 
     def chunk_text(self, j: int) -> str:
         t = self.tables
@@ -308,9 +319,9 @@ def load(root: Path, model_id: str | None = None) -> Index:
         documents = DocumentStore.load(build)
         with np.load(build / "spans.npz") as npz:
             tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
-        # Read by rows, not mapped: a question's few rows are all it holds.
-        chunk_vectors = FileArray(build / CHUNK_VECTORS)
-        sentence_vectors = FileArray(build / SENTENCE_VECTORS)
+        # Large ones read by rows, not mapped: a question's few rows are all it holds.
+        chunk_vectors = open_rows(build / CHUNK_VECTORS)
+        sentence_vectors = open_rows(build / SENTENCE_VECTORS)
         faiss_index = faiss.read_index(str(build / "chunks.faiss"))
         vectors.set_nprobe(faiss_index, manifest.faiss_nprobe)
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from index import filearray
 from index.filearray import FileArray
 from index.lexical import LexicalIndex, tokenize
 
@@ -69,8 +70,11 @@ def test_from_ids_leaves_out_terms_no_row_holds():
     assert index.scores(["c"])[2] == 0
 
 
-def test_loaded_postings_are_read_from_disk_not_mapped(saved):
-    built, loaded = saved
+def test_loaded_postings_are_held_when_small_and_read_from_disk_when_large(saved, monkeypatch, tmp_path):
+    built, _ = saved
+    assert isinstance(LexicalIndex.load(tmp_path / "bm25", 0)._indices, np.ndarray)  # a small index is held
+    monkeypatch.setattr(filearray, "HOLD_BELOW", 0)
+    loaded = LexicalIndex.load(tmp_path / "bm25", len(TEXTS))
     assert isinstance(loaded._indices, FileArray) and isinstance(loaded._data, FileArray)
     for term in ("singh", "border", "vientian", "unknown"):
         assert loaded.postings(term).tolist() == built.postings(term).tolist()

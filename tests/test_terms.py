@@ -21,7 +21,7 @@ DOCS = {
 def terms(write_docs, fake_embedder, tmp_path) -> TermResolver:
     build_index(write_docs(DOCS), tmp_path / "index", fake_embedder)
     index = load(tmp_path / "index")
-    return TermResolver(index.sentence_lexical, index.sentence_text)
+    return TermResolver(index.sentence_lexical, index.sentence_texts)
 
 
 def one(word: str) -> str:
