@@ -257,8 +257,11 @@ def _print_answer(answer, as_json: bool) -> None:
 @index_option
 @model_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer.")
+@click.option("--scope", multiple=True, metavar="FOLDER|DOC",
+              help="Search only this folder of the documents (hr/) or this document (hr/leave.docx); repeat for several.")
 @click.argument("question", nargs=-1, required=True)
-def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, question: tuple[str, ...]) -> None:
+def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, scope: tuple[str, ...],
+                question: tuple[str, ...]) -> None:
     """Answer QUESTION from the documents, with numbered sources.
 
     QUESTION may be several words without quotes. With "-", questions are read
@@ -269,14 +272,15 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, q
     """
     text = " ".join(question)
     assistant, _ = _open(docs, index_dir, model)
+    limit = list(scope) or None
     if text.strip() != "-":
-        _print_answer(assistant.ask(text), as_json)
+        _print_answer(assistant.ask(text, scope=limit), as_json)
         return
     first = True
     for line in sys.stdin:
         line = line.rstrip("\n")
         try:
-            answer = assistant.ask(line)
+            answer = assistant.ask(line, scope=limit)
         except AskdocError as exc:
             if not as_json:
                 raise

@@ -15,7 +15,7 @@ import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence, Union
 
 from index import store
 from index.embed import Embedder
@@ -25,10 +25,12 @@ from index.errors import QuestionError
 from .answer import Answer, AnswerConfig, compose
 from .query import Query, named_terms, prepare
 from .retrieve import Retriever, Weights
+from .scope import Scope
 
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+ScopeLike = Union[Scope, str, Sequence[str], None]
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -75,16 +77,18 @@ class Assistant:
         embedder = embedder or load_embedder(model)
         return cls(store.load(Path(index_dir), embedder.model_id), embedder)
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+    def ask(self, question: str, history: list[dict] | None = None, scope: ScopeLike = None) -> Answer:
         """Answer ``question``; ``history`` is earlier turns as
-        ``[{"role": "user"|"assistant", "content": str}, ...]``."""
-        answer = self.ask_many([(question, history)])[0]
+        ``[{"role": "user"|"assistant", "content": str}, ...]``; ``scope``
+        limits the search to a folder (``"hr/"``) or a list of document ids."""
+        answer = self.ask_many([(question, history, scope)])[0]
         if isinstance(answer, Exception):
             raise answer
         return answer
 
-    def ask_many(self, questions: list[tuple[str, list[dict] | None]]) -> list[Answer | QuestionError]:
-        """Answer several questions with one forward pass of the model.
+    def ask_many(self, questions: list[tuple]) -> list[Answer | QuestionError]:
+        """Answer several ``(question, history)`` or ``(question, history,
+        scope)`` with one forward pass of the model.
 
         Embedding dominates the cost of a question and batches well, so a
         server answering many people at once calls this. A bad question
@@ -92,16 +96,20 @@ class Assistant:
         """
         results: list[Answer | QuestionError] = []
         queries = []
-        for question, history in questions:
+        for question, history, *rest in questions:
             try:
-                queries.append((len(results), self._prepare(question, history)))
+                scope = rest[0] if rest else None
+                scope = scope if isinstance(scope, Scope) or scope is None else Scope.parse(scope)
+                if scope is not None:
+                    self.retriever.scopes.chunks(scope)  # a scope naming nothing is the asker's error
+                queries.append((len(results), self._prepare(question, history), scope))
                 results.append(None)  # type: ignore[arg-type]
             except QuestionError as exc:
                 results.append(exc)
         if queries:
-            vectors = self.embedder.encode([q.search_text for _, q in queries])
-            for (slot, query), vector in zip(queries, vectors):
-                results[slot] = self._answer(query, vector)
+            vectors = self.embedder.encode([q.search_text for _, q, _ in queries])
+            for (slot, query, scope), vector in zip(queries, vectors):
+                results[slot] = self._answer(query, vector, scope)
         return results
 
     def _prepare(self, question: str, history: list[dict] | None) -> Query:
@@ -113,8 +121,8 @@ class Assistant:
         history = [{"role": t.get("role"), "content": clean_text(str(t.get("content") or ""))} for t in history or []]
         return prepare(question, history)
 
-    def _answer(self, query: Query, vector) -> Answer:
-        _, ranked, unknown = self.retriever.search(query, vector)
+    def _answer(self, query: Query, vector, scope: Scope | None = None) -> Answer:
+        _, ranked, unknown = self.retriever.search(query, vector, scope)
         answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text), self.config,
                          query.broad)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)

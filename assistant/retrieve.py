@@ -25,6 +25,7 @@ from index.store import Index
 from . import params
 from .lexicon import QUESTION_WORDS
 from .query import Query, matches_type, written_names
+from .scope import Scope, ScopeChunks
 from .terms import TermResolver, acronym_in
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,8 @@ TYPES = ("when", "number", "speech", "why", "who", "where")
 # just before it; whether it holds the kind of information asked for, one
 # feature per kind; and whether it holds the question's terms but not that
 # information (it only restates the question).
+RANKED_CHUNKS = 20  # how many of the candidate chunks ``Retriever.search`` returns
+
 FEATURES = ("dense", "context", "coverage", *(f"typed_{kind}" for kind in TYPES), "restates")
 
 
@@ -85,6 +88,7 @@ class Retriever:
         self.embedder = embedder
         self.weights = weights
         self.terms = TermResolver(index.sentence_lexical, index.sentence_texts)
+        self.scopes = ScopeChunks(index.doc_ids, index.tables.sent_doc[index.tables.chunk_first])
 
     def idf(self, token: str) -> float:
         n = self.index.sentence_count
@@ -134,9 +138,11 @@ class Retriever:
             found |= _contains(lexical.postings(term), rows)
         return found
 
-    def search(self, query: Query, query_vector: np.ndarray | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
-        """Ranked chunks, ranked candidate sentences, and the question's
-        topical terms that no document uses (typos and acronyms resolved)."""
+    def search(self, query: Query, query_vector: np.ndarray | None = None, scope: Scope | None = None
+               ) -> tuple[list[Hit], list[SentenceHit], list[str]]:
+        """The best ``RANKED_CHUNKS`` chunks, ranked, ranked candidate sentences, and the question's
+        topical terms that no document uses (typos and acronyms resolved).
+        With ``scope``, only chunks of the documents in it are searched."""
         w = self.weights
         ix = self.index
         if query_vector is None:
@@ -151,32 +157,60 @@ class Retriever:
             math.log(1 + (ix.sentence_count + 0.5) / 0.5) for _ in unknown
         )
 
-        k = min(w.dense_candidates, ix.chunk_count)
-        _, dense_ids = ix.faiss_index.search(np.asarray(query_vector, dtype=np.float32)[None, :], k)
+        in_scope = self.scopes.chunks(scope) if scope is not None else None
+        k = min(w.dense_candidates, ix.chunk_count if in_scope is None else len(in_scope))
+        dense_ids = self._dense(np.asarray(query_vector, dtype=np.float32)[None, :], k, in_scope)
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
         if topical:
             lexical_scores = ix.chunk_lexical.scores([t for g in topical for t in g])
             matching = np.flatnonzero(lexical_scores)  # usually far fewer than all chunks
+            if in_scope is not None:
+                matching = matching[_contains(in_scope, matching)]
             candidates.update(int(i) for i in matching[_top(lexical_scores[matching], w.lexical_candidates)])
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
         dense = ix.chunk_vectors[ids] @ query_vector
         chunk_coverage = self._coverage(ix.chunk_lexical, ids, weighted, total)
         scores = dense + w.chunk_coverage * chunk_coverage
-        order = np.argsort(-scores)
+        # The best chunks only: sentences are read from the first few, and a
+        # caller looking further than this is looking at noise.
+        order = _top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
         t = ix.tables
         # Only the candidates' rows: the tables may hold millions.
-        first, last = t.chunk_first[ids], t.chunk_last[ids]
-        docs, starts, ends = t.sent_doc[first], t.sent_start[first], t.sent_end[last]
+        first, last = t.chunk_first[ids[order]], t.chunk_last[ids[order]]
+        docs, starts, ends = t.sent_doc[first].tolist(), t.sent_start[first].tolist(), t.sent_end[last].tolist()
         hits = [
             Hit(
-                chunk=int(ids[o]), source=ix.doc_ids[docs[o]], start=int(starts[o]), end=int(ends[o]),
+                chunk=int(ids[o]), source=ix.doc_ids[docs[i]], start=starts[i], end=ends[i],
                 score=float(scores[o]), dense=float(dense[o]), coverage=float(chunk_coverage[o]),
             )
-            for o in order
+            for i, o in enumerate(order.tolist())
         ]
         best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
         return hits, self._sentences(query, query_vector, hits, weighted, total), unknown
+
+    def _dense(self, vector: np.ndarray, k: int, in_scope: np.ndarray | None) -> np.ndarray:
+        """The ``k`` nearest chunks, only among ``in_scope`` when given:
+        FAISS skips the others while it searches (an ID selector), so a
+        narrow scope still gets ``k`` candidates. An approximate index
+        probes more lists for a narrow scope, in proportion, since its
+        chunks are a small share of each list."""
+        index = self.index.faiss_index
+        if in_scope is None:
+            return index.search(vector, k)[1]
+        import faiss
+
+        mask = np.zeros(self.index.chunk_count, dtype=bool)
+        mask[in_scope] = True
+        bits = np.packbits(mask, bitorder="little")
+        selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
+        try:
+            ivf = faiss.extract_index_ivf(index)
+        except RuntimeError:  # exact search
+            return index.search(vector, k, params=faiss.SearchParameters(sel=selector))[1]
+        share = len(in_scope) / max(1, self.index.chunk_count)
+        nprobe = min(ivf.nlist, max(ivf.nprobe, int(np.ceil(ivf.nprobe / share))))
+        return index.search(vector, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))[1]
 
     def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total) -> list[SentenceHit]:
         w = self.weights

@@ -185,3 +185,18 @@ def test_embed_js_is_javascript(make_client):
     response = make_client().get("/embed.js")
     assert response.headers["content-type"].startswith("application/javascript")
     assert "data-" in response.text and "http://" not in response.text.replace("http://HOST", "")
+
+
+def test_scope_limits_the_citations_and_an_unknown_one_is_a_422(write_docs, fake_embedder, tmp_path):
+    docs = write_docs({"river.txt": DOC, "hr/levees.txt": "The levees failed again in 2001, said the HR memo.\n"})
+    build_index(docs, tmp_path / "index", fake_embedder)
+    assistant = Assistant.load(tmp_path / "index", embedder=fake_embedder)
+    with TestClient(create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs))) as client:
+        for scope, allowed in (("hr/", {"hr/levees.txt"}), (["river.txt"], {"river.txt"})):
+            data = client.post("/api/ask", json={**QUESTION, "scope": scope}).json()
+            assert data["citations"] and {c["source"] for c in data["citations"]} == allowed
+        unscoped = client.post("/api/ask", json=QUESTION).json()
+        assert {c["source"] for c in unscoped["citations"]} <= {"river.txt", "hr/levees.txt"}
+        wrong = client.post("/api/ask", json={**QUESTION, "scope": "finance/"})
+        assert wrong.status_code == 422 and "no document or folder 'finance/'" in wrong.json()["detail"]
+        assert client.post("/api/ask", json={**QUESTION, "scope": 7}).status_code == 422

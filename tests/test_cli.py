@@ -61,6 +61,22 @@ def test_readable_output_lists_sources(default_index):
     assert "Chansamone Chanyalath" in result.stdout and "Sources:" in result.stdout and "[1] admm-plus-2024-singh.txt" in result.stdout
 
 
+def test_ask_scope_limits_the_sources_and_names_an_unknown_folder(tmp_path, default_docs_copy):
+    (default_docs_copy / "hr").mkdir()
+    (default_docs_copy / "hr" / "leave.md").write_text("Singh approved five days of leave for the minister.\n", encoding="utf-8")
+    index = str(tmp_path / "index")
+    assert askdoc("index", "--docs", str(default_docs_copy), "--index", index).returncode == 0
+    scoped = askdoc("ask", "--index", index, "--json", "--scope", "hr", "What did Singh approve?")
+    assert scoped.returncode == 0, scoped.stderr
+    assert {c["source"] for c in json.loads(scoped.stdout)["citations"]} == {"hr/leave.md"}
+    whole = askdoc("ask", "--index", index, "--json", "--scope", "admm-plus-2024-singh.txt", "--scope", "hr/",
+                   "When did Singh meet Dong Jun?")
+    assert "November 20, 2024" in json.loads(whole.stdout)["answer"]
+    wrong = askdoc("ask", "--index", index, "--scope", "finance", "What did Singh approve?")
+    assert wrong.returncode != 0 and "no document or folder 'finance'" in wrong.stderr
+    assert "Traceback" not in wrong.stderr
+
+
 def test_index_then_ask_builds_and_refreshes(tmp_path, default_docs_copy):
     index = tmp_path / "idx"
     built = askdoc("index", "--docs", str(default_docs_copy), "--index", str(index))

@@ -251,3 +251,25 @@ def test_everything_works_under_a_root_path(tmp_path, real_embedder, browser):
     finally:
         w.close()
         server.stop()
+
+
+def test_the_scope_picker_limits_the_sources(server, watch):
+    page = watch.page
+    page.goto(server.url + "/")
+
+    def pick(label: str) -> None:
+        page.locator("#askdoc-scope input").click()
+        page.get_by_role("option", name=label, exact=True).click()
+        assert page.locator("#askdoc-scope input").input_value() == label
+
+    def answer_sources(question: str, turn: int) -> list[str]:
+        ask(page, question)
+        page.wait_for_selector(f"#askdoc-sources [data-turn='{turn}']", timeout=60_000)
+        return page.locator("#askdoc-sources .askdoc-doc").all_inner_texts()
+
+    pick("payloads.md")
+    scoped = answer_sources("What did Singh tell Dong Jun?", 1)
+    assert set(scoped) <= {"payloads.md"}  # the article is out of scope: quoted from payloads.md, or no answer
+    assert set(answer_sources("What did the old portal print in its footer?", 2)) == {"payloads.md"}
+    pick("All documents")
+    assert "admm-plus-2024-singh.txt" in answer_sources("What did Singh tell Dong Jun?", 3)

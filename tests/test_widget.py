@@ -19,7 +19,7 @@ HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Intranet<
 <style>body {{ font-family: Georgia, serif; }} button {{ background: hotpink !important; }}</style></head>
 <body><h1>Intranet page</h1><button id="host-button">host button</button>
 <script src="{askdoc}/embed.js" data-title="Ask the docs" data-position="bottom-left" data-color="#0b5fff"
-        data-greeting="Hello from askdoc" data-open="{open}"></script></body></html>"""
+        data-greeting="Hello from askdoc" data-open="{open}" {extra}></script></body></html>"""
 
 
 class StaticSite:
@@ -49,20 +49,24 @@ def sites(tmp_path_factory, real_embedder):
     docs = base / "docs"
     shutil.copytree(DEFAULT_DOCS, docs)
     (docs / "payloads.md").write_text(PAYLOADS, encoding="utf-8")
+    (docs / "hr").mkdir()
+    (docs / "hr" / "leave.md").write_text("Staff carry over five days of leave into the next year.\n", encoding="utf-8")
     build_index(docs, base / "index", real_embedder)
-    allowed_dir, refused_dir, open_dir = base / "allowed", base / "refused", base / "open"
-    for d in (allowed_dir, refused_dir, open_dir):
+    allowed_dir, refused_dir, open_dir, scoped_dir = base / "allowed", base / "refused", base / "open", base / "scoped"
+    for d in (allowed_dir, refused_dir, open_dir, scoped_dir):
         d.mkdir()
     # The askdoc URL is needed in the pages, the pages' origins in askdoc's flags.
     askdoc_port = free_port()
     askdoc_url = f"http://127.0.0.1:{askdoc_port}"
-    allowed = StaticSite(allowed_dir, HOST_PAGE.format(askdoc=askdoc_url, open="false"))
-    refused = StaticSite(refused_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true"))
-    opened = StaticSite(open_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true"))
-    server = Server(docs, base / "index", "--allowed-origins", f"{allowed.url},{opened.url}", port=askdoc_port).wait()
-    yield {"askdoc": server, "allowed": allowed, "refused": refused, "open": opened}
+    allowed = StaticSite(allowed_dir, HOST_PAGE.format(askdoc=askdoc_url, open="false", extra=""))
+    refused = StaticSite(refused_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra=""))
+    opened = StaticSite(open_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra=""))
+    scoped = StaticSite(scoped_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra='data-scope="hr/"'))
+    server = Server(docs, base / "index", "--allowed-origins", f"{allowed.url},{opened.url},{scoped.url}",
+                    port=askdoc_port).wait()
+    yield {"askdoc": server, "allowed": allowed, "refused": refused, "open": opened, "scoped": scoped}
     server.stop()
-    for site in (allowed, refused, opened):
+    for site in (allowed, refused, opened, scoped):
         site.stop()
 
 
@@ -118,6 +122,29 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
     page.wait_for_function(
         "document.querySelector('#askdoc-widget').shadowRoot.querySelectorAll('.bot .sources').length >= 2", timeout=60_000)
     assert "November 20, 2024" in page.locator("#askdoc-widget .bot").last.inner_text()
+    assert w.errors == []
+    finish(w)
+
+
+def test_a_scoped_widget_cites_only_its_scope(browser, sites):
+    askdoc, site = sites["askdoc"], sites["scoped"]
+    w = watch_for(browser, site, askdoc)
+    page = w.page
+    page.goto(site.url + "/")
+    box = page.locator("#askdoc-widget textarea")
+    for n, question in enumerate(("How many days of leave carry over?", "What did Singh tell Dong Jun?"), 1):
+        box.fill(question)
+        box.press("Enter")
+        page.wait_for_function(
+            """n => { const root = document.querySelector('#askdoc-widget').shadowRoot;
+                      const bots = root.querySelectorAll('.msg.bot, .msg.error');
+                      return bots.length >= n && !root.querySelector('button.send').disabled; }""",
+            arg=n, timeout=60_000)
+    bubbles = page.locator("#askdoc-widget .bot")
+    assert "five days of leave" in bubbles.nth(0).inner_text()
+    # Only hr/ is searched: the article about Singh is out of scope, whatever the question.
+    sources = page.locator("#askdoc-widget .bot details summary").all_inner_texts()
+    assert sources and all("hr/leave.md" in s for s in sources)
     assert w.errors == []
     finish(w)
 

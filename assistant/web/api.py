@@ -38,6 +38,9 @@ class Message(BaseModel):
 class AskRequest(BaseModel):
     question: str = Field(description="The question, 1 to 2,000 characters after trimming.")
     history: list[Message] = Field(default_factory=list, description="Earlier turns, oldest first; at most 20.")
+    scope: str | list[str] | None = Field(
+        default=None, description='Limit the search to a folder ("hr/") or to a list of document ids; '
+                                  'an unknown document or a folder without documents is a 422.')
 
     @field_validator("question")
     @classmethod
@@ -110,7 +113,7 @@ def create_router(engine: Engine) -> APIRouter:
 
     async def answer_or_error(request: AskRequest) -> Answer:
         try:
-            return await engine.ask_async(request.question, [t.model_dump() for t in request.history])
+            return await engine.ask_async(request.question, [t.model_dump() for t in request.history], request.scope)
         except AskdocError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
 

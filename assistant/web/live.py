@@ -54,24 +54,24 @@ class LiveAssistant:
     def index(self) -> store.Index:
         return self.assistant.index
 
-    def submit(self, question: str, history: list[dict] | None = None) -> Future:
+    def submit(self, question: str, history: list[dict] | None = None, scope=None) -> Future:
         """Queue a question; the future resolves to its ``Answer`` (or the
         error ``Assistant.ask`` would raise)."""
         future: Future = Future()
-        self._queue.put((question, history, future))
+        self._queue.put((question, history, scope, future))
         return future
 
-    def ask(self, question: str, history: list[dict] | None = None) -> Answer:
+    def ask(self, question: str, history: list[dict] | None = None, scope=None) -> Answer:
         """Queue the question and wait for its answer, blocking this thread."""
-        return self.submit(question, history).result()
+        return self.submit(question, history, scope).result()
 
-    async def ask_async(self, question: str, history: list[dict] | None = None) -> Answer:
+    async def ask_async(self, question: str, history: list[dict] | None = None, scope=None) -> Answer:
         """Queue the question and wait for its answer without holding a thread.
 
         The server's handlers use this: waiting in threads would let a crowd
         of API callers fill the thread pool that the UI's events need too.
         """
-        return await asyncio.wrap_future(self.submit(question, history))
+        return await asyncio.wrap_future(self.submit(question, history, scope))
 
     def _answer_forever(self) -> None:
         while True:
@@ -83,12 +83,12 @@ class LiveAssistant:
                     break
             assistant = self.assistant  # one reference: a swap mid-batch changes nothing
             try:
-                answers = assistant.ask_many([(q, h) for q, h, _ in batch])
+                answers = assistant.ask_many([(q, h, scope) for q, h, scope, _ in batch])
             except BaseException as exc:  # noqa: BLE001 - the callers must hear of it, the worker must live
-                for _, _, future in batch:
+                for *_, future in batch:
                     future.set_exception(exc)
                 continue
-            for (_, _, future), answer in zip(batch, answers):
+            for (*_, future), answer in zip(batch, answers):
                 if isinstance(answer, Exception):
                     future.set_exception(answer)
                 else:

@@ -126,7 +126,23 @@ def create_app(assistant: Assistant, settings: Settings):
         app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=[],
         root_path=settings.root_path or None, ssr_mode=False, show_error=False,
     )
+    release_freed_memory()
     return Guard(app, settings.policy)
+
+
+def release_freed_memory() -> None:
+    """Hand back to the system what loading freed: the model file's bytes,
+    parsed once into the graph, and Gradio's start-up garbage stay in the
+    C allocator's free lists otherwise (about 30–60 MB of a serving
+    process's RSS). glibc only; elsewhere nothing happens."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def jsonable(errors: list[dict]) -> list[dict]:

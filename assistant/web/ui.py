@@ -19,6 +19,7 @@ from typing import Iterator
 
 from ..answer import Answer
 from ..engine import Turn, history_of
+from ..scope import folders_of
 from . import Engine
 from .render import answer_markdown_parts, cards_html, escape_markdown
 
@@ -151,6 +152,17 @@ def reveal(answer: Answer) -> Iterator[str]:
         yield " ".join(parts[:end])
 
 
+def scope_choices(doc_ids: list[str], listed_up_to: int = 40) -> list[tuple[str, str]]:
+    """The scope picker's entries: everything, each folder, and each
+    document when there are few enough to list.
+
+    >>> scope_choices(["a.txt", "hr/leave.docx"])
+    [('All documents', ''), ('hr/', 'hr/'), ('a.txt', 'a.txt'), ('hr/leave.docx', 'hr/leave.docx')]
+    """
+    documents = sorted(doc_ids) if len(doc_ids) <= listed_up_to else []
+    return [("All documents", "")] + [(f, f) for f in folders_of(doc_ids)] + [(d, d) for d in documents]
+
+
 def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
     """The Blocks app over ``engine``."""
     import gradio as gr
@@ -171,6 +183,9 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
                         show_label=False, placeholder="Ask about the documents…", scale=5, max_lines=4,
                         elem_id="askdoc-question", autofocus=True, submit_btn=True,
                     )
+                choices = scope_choices(engine.index.doc_ids)
+                scope = gr.Dropdown(choices=choices, value="", label="Search in", elem_id="askdoc-scope",
+                                    visible=len(choices) > 2, interactive=True, filterable=True)
                 if examples:
                     gr.Examples(examples=[[e] for e in examples], inputs=[question], label="Examples")
                 new = gr.Button("New conversation", variant="secondary", size="sm", elem_id="askdoc-new")
@@ -179,7 +194,7 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
                 sources = gr.HTML(cards_html(None), elem_id="askdoc-sources")
                 gr.HTML(VIEWER, elem_id="askdoc-viewer")
 
-        async def respond(message: str, messages: list, past: list[Turn]):
+        async def respond(message: str, messages: list, past: list[Turn], limit: str | None = None):
             # The chat on screen is the truth: "New conversation" empties it
             # in the browser without a round trip, so drop the turns it no
             # longer shows (every turn is one question and one answer).
@@ -189,7 +204,7 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
                 yield messages, gr.update(), past
                 return
             try:
-                answer = await engine.ask_async(message, history_of(past))
+                answer = await engine.ask_async(message, history_of(past), limit or None)
             except Exception as exc:  # the engine raises AskdocError for bad questions
                 from index.errors import AskdocError
 
@@ -227,11 +242,13 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
 
         # The index may have been rebuilt since start-up: describe the live one.
         demo.load(lambda: header_markdown(engine.index), None, header)
+        demo.load(lambda: gr.update(choices=scope_choices(engine.index.doc_ids),
+                                    visible=len(scope_choices(engine.index.doc_ids)) > 2), None, scope)
         # Enter moves the question out of the box in the browser, so the
         # box is free at once: a next question typed while this answer
         # streams is never overwritten by the answer's updates.
         answering = question.submit(None, [question], [question, asked], js="(q) => ['', q]",
-                                    api_visibility="private").then(respond, [asked, chatbot, turns], [chatbot, sources, turns])
+                                    api_visibility="private").then(respond, [asked, chatbot, turns, scope], [chatbot, sources, turns])
         chatbot.like(on_vote, [turns], None)
         # Clearing also cancels an answer still on its way, which would
         # otherwise bring the old conversation back when it arrives.

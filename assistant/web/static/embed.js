@@ -3,7 +3,11 @@
  *
  *   <script src="http://HOST:7860/embed.js" data-title="Ask the documents"
  *           data-position="bottom-right" data-color="#0b5fff"
- *           data-greeting="Hi! Ask me about the documents." data-open="false"></script>
+ *           data-greeting="Hi! Ask me about the documents." data-open="false"
+ *           data-scope="hr/"></script>
+ *
+ * data-scope limits answers to a folder of the documents ("hr/"), a
+ * document, or several of either separated by commas ("hr/,it/vpn.md").
  *
  * Everything lives in a Shadow DOM, so the host page's styles and the
  * widget's never touch. All text from the server is inserted as text
@@ -28,6 +32,7 @@
   var startOpen = opt("open", "false") === "true";
   var token = opt("token", "");
   var placeholder = opt("placeholder", "Ask about the documents…");
+  var scopes = opt("scope", "").split(",").map(function (s) { return s.trim(); }).filter(Boolean);
 
   var vertical = position.indexOf("top") === 0 ? "top" : "bottom";
   var horizontal = position.indexOf("left") !== -1 ? "left" : "right";
@@ -214,7 +219,9 @@
     try {
       var response = await fetch(base + "api/ask/stream", {
         method: "POST", headers: headers, mode: "cors", credentials: "omit",
-        body: JSON.stringify({ question: question, history: history.slice(-20) })
+        body: JSON.stringify(scopes.length
+          ? { question: question, history: history.slice(-20), scope: scopes }
+          : { question: question, history: history.slice(-20) })
       });
       if (!response.ok) {
         var detail = "";
