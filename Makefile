@@ -39,11 +39,15 @@ serve: install
 	$(BIN)/askdoc serve $(DOCS_FLAG) --index $(INDEX)
 
 # Browser tests drive Debian's chromium through the playwright package; its
-# own browser download is never used (it cannot work offline).
+# own browser download is never used (it cannot work offline). The OCR tests
+# run Debian's tesseract, as `askdoc index --ocr` does.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing for the tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 test: install browser
 	$(BIN)/python -m pytest

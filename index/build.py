@@ -178,6 +178,7 @@ def build_index(
     progress: Progress | None = None,
     vector_index: str | None = None,
     files: list[SourceFile] | None = None,
+    ocr: bool | None = None,
 ) -> BuildReport:
     """Index ``docs_dir`` into ``root``, re-embedding only what changed.
 
@@ -185,16 +186,17 @@ def build_index(
     ``vectors.EXACT_UP_TO`` chunks, approximate above; ``exact``;
     ``approximate``) keep the index's recorded values when None
     (``BuildSettings.resolve``). ``files`` is the folder's listing when the
-    caller already walked it.
+    caller already walked it. ``ocr`` (read scanned PDF pages by OCR) also
+    keeps the recorded value when None.
     """
     vectors.choose_kind(0, vector_index or "auto")  # a bad value fails before any work
     began = time.perf_counter()
     docs_dir, root = Path(docs_dir), Path(root)
     with build_lock(root):
         settings = BuildSettings.resolve(_recorded(root), embedder.model_id, config,
-                                         vector_index=vector_index).with_docs(docs_dir, root)
+                                         vector_index=vector_index, ocr=ocr).with_docs(docs_dir, root)
         files = iter_files(docs_dir) if files is None and docs_dir.is_dir() else files
-        documents, skipped = load_folder(docs_dir, files)
+        documents, skipped = load_folder(docs_dir, files, settings.ocr)
         previous = _previous(root, settings, rebuild)
         old = {doc_id: (i, previous.documents.sha256(i)) for i, doc_id in enumerate(previous.doc_ids)} if previous else {}
 

@@ -152,14 +152,26 @@ def html_to_text(html: str) -> tuple[str, str]:
     return text, " ".join("".join(parser.title_parts).split())
 
 
-def _pdf_text(path: Path) -> tuple[str, tuple[int, ...]]:
+def _pdf_text(path: Path, sha256: str, ocr: bool) -> tuple[str, tuple[int, ...]]:
+    """The text of each page, read from its text layer; with ``ocr``,
+    pages without one are read by OCR. A PDF with no text at all is a
+    ``ValueError`` saying whether ``--ocr`` would help."""
     from pypdf import PdfReader
 
     logging.getLogger("pypdf").setLevel(logging.ERROR)
-    reader = PdfReader(str(path))
-    pages: list[str] = []
-    for page in reader.pages:
-        pages.append(normalize_newlines(page.extract_text() or "").strip())
+    try:
+        reader = PdfReader(str(path))
+        pages = [normalize_newlines(page.extract_text() or "").strip() for page in reader.pages]
+    except Exception as exc:  # pypdf raises many types for broken files
+        raise ValueError(f"unreadable PDF ({type(exc).__name__})") from exc
+    blank = [i for i, text in enumerate(pages) if not text]
+    if blank and ocr:
+        from . import ocr as reader_of_scans
+
+        for i, text in reader_of_scans.read_pages(path, sha256, blank).items():
+            pages[i] = normalize_newlines(text.replace("\f", "")).strip()
+    if not any(pages):
+        raise ValueError("scanned PDF, OCR found no text" if ocr else "scanned PDF, no text layer: index it with --ocr")
     starts: list[int] = []
     text = ""
     for i, page_text in enumerate(pages):
@@ -190,20 +202,16 @@ def _markdown_title(text: str) -> str:
     return match.group(1).strip() if match else ""
 
 
-def load_document(path: Path, doc_id: str) -> Document:
-    """Extract one file. Raises ValueError with a short reason when unusable."""
+def load_document(path: Path, doc_id: str, ocr: bool = False) -> Document:
+    """Extract one file (with ``ocr``, scanned PDF pages too). Raises
+    ValueError with a short reason when unusable."""
     suffix = path.suffix.lower()
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
     title = ""
     page_starts: tuple[int, ...] = ()
     if suffix in PDF_SUFFIXES:
-        try:
-            text, page_starts = _pdf_text(path)
-        except Exception as exc:  # pypdf raises many types for broken files
-            raise ValueError(f"unreadable PDF ({type(exc).__name__})") from exc
-        if not text.strip():
-            raise ValueError("PDF has no text layer")
+        text, page_starts = _pdf_text(path, digest, ocr)
     elif suffix in OFFICE_KINDS:
         text, title, page_starts = _office_text(path, suffix, raw)
     elif suffix in HTML_SUFFIXES:
@@ -260,9 +268,11 @@ def iter_files(root: Path) -> list[SourceFile]:
     return sorted(found, key=lambda f: f.id)
 
 
-def load_folder(root: Path, files: list[SourceFile] | None = None) -> tuple[list[Document], list[Skipped]]:
+def load_folder(root: Path, files: list[SourceFile] | None = None, ocr: bool = False
+                ) -> tuple[list[Document], list[Skipped]]:
     """Load every readable document under ``root`` (``files``: the folder's
-    listing when the caller already walked it).
+    listing when the caller already walked it; ``ocr``: read scanned PDF
+    pages by OCR).
 
     Unreadable files are returned as ``Skipped`` and logged in one warning;
     only a folder with nothing usable at all is an error.
@@ -274,7 +284,7 @@ def load_folder(root: Path, files: list[SourceFile] | None = None) -> tuple[list
     skipped: list[Skipped] = []
     for file in iter_files(root) if files is None else files:
         try:
-            documents.append(load_document(file.path, file.id))
+            documents.append(load_document(file.path, file.id, ocr))
         except (ValueError, OSError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
             skipped.append(Skipped(file.id, reason))

@@ -32,15 +32,16 @@ class BuildSettings:
     vector_index: str = "auto"  # what was asked for: auto, exact or approximate (see vectors.py)
     docs_dir: str = ""  # the documents folder, absolute; "" in indexes built before askdoc recorded it
     docs_dir_relative: str = ""  # the same folder relative to the index, when both live in one tree
+    ocr: bool = False  # pages of PDFs without a text layer are read by OCR (tesseract)
 
     @property
     def chunking(self) -> ChunkConfig:
         return ChunkConfig(self.chunk_size, self.chunk_overlap)
 
     def same_vectors(self, other: "BuildSettings") -> bool:
-        """Would ``other`` embed every document exactly as these settings do?"""
-        return (self.model_id, self.chunk_size, self.chunk_overlap) == (
-            other.model_id, other.chunk_size, other.chunk_overlap)
+        """Would ``other`` embed every document exactly as these settings do?
+        (OCR counts: it changes the text of an unchanged PDF.)"""
+        return not self.vectors_change(other)
 
     def vectors_change(self, other: "BuildSettings") -> str:
         """What differs between the two that forces re-embedding ("" when nothing).
@@ -54,6 +55,8 @@ class BuildSettings:
             return f"model {self.model_id} -> {other.model_id}"
         if (self.chunk_size, self.chunk_overlap) != (other.chunk_size, other.chunk_overlap):
             return f"chunking {self.chunk_size}/{self.chunk_overlap} -> {other.chunk_size}/{other.chunk_overlap}"
+        if self.ocr != other.ocr:
+            return f"OCR {'on' if self.ocr else 'off'} -> {'on' if other.ocr else 'off'}"
         return ""
 
     def with_docs(self, docs_dir: Path, root: Path) -> "BuildSettings":
@@ -79,14 +82,14 @@ class BuildSettings:
     @classmethod
     def resolve(cls, previous: "BuildSettings | None", model_id: str, chunking: ChunkConfig | None = None,
                 chunk_size: int | None = None, chunk_overlap: int | None = None,
-                vector_index: str | None = None) -> "BuildSettings":
+                vector_index: str | None = None, ocr: bool | None = None) -> "BuildSettings":
         """The settings of a new build: what was asked for explicitly, else what
         the previous build recorded, else the defaults. A new model keeps the
         index's chunking (running ``index`` with a new model re-embeds, nothing more).
 
         >>> old = BuildSettings("m", 500, 50, "exact", "/docs")
         >>> BuildSettings.resolve(old, "m", chunk_size=300)
-        BuildSettings(model_id='m', chunk_size=300, chunk_overlap=50, vector_index='exact', docs_dir='/docs', docs_dir_relative='')
+        BuildSettings(model_id='m', chunk_size=300, chunk_overlap=50, vector_index='exact', docs_dir='/docs', docs_dir_relative='', ocr=False)
         >>> BuildSettings.resolve(None, "m").chunking == ChunkConfig()
         True
         """
@@ -97,7 +100,7 @@ class BuildSettings:
         overlap = base.chunk_overlap if chunk_overlap is None else chunk_overlap
         ChunkConfig(size, overlap)  # a bad combination fails here, before any work
         return replace(base, model_id=model_id, chunk_size=size, chunk_overlap=overlap,
-                       vector_index=vector_index or base.vector_index)
+                       vector_index=vector_index or base.vector_index, ocr=base.ocr if ocr is None else ocr)
 
 
 def same_folder(a: Path, b: Path) -> bool:

@@ -49,7 +49,7 @@ def test_every_kind_of_bad_file_is_skipped_by_name(write_docs, tmp_path, fake_em
         report = build_index(docs, tmp_path / "index", fake_embedder)
     skipped = {s.path: s.reason for s in report.skipped}
     assert set(skipped) == {"binary.md", "empty.txt", "scanned.pdf", "broken.pdf", "locked.txt", "dangling.txt"}
-    assert skipped["scanned.pdf"] == "PDF has no text layer" and skipped["locked.txt"] == "Permission denied"
+    assert skipped["scanned.pdf"] == "scanned PDF, no text layer: index it with --ocr" and skipped["locked.txt"] == "Permission denied"
     assert report.documents == 2  # good.txt and the latin-1 file
     warning = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
     for name in skipped:

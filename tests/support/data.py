@@ -120,3 +120,17 @@ def make_pdf(pages: list[str]) -> bytes:
         out += f"{offset:010d} 00000 n \n".encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def make_scanned_pdf(pages: list[str], dpi: int = 200) -> bytes:
+    """A PDF of page images and no text layer, as a scanner makes: each
+    page of ``make_pdf(pages)`` rendered to a picture."""
+    import io
+
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(make_pdf(pages))
+    images = [document[i].render(scale=dpi / 72, grayscale=True).to_pil() for i in range(len(document))]
+    out = io.BytesIO()
+    images[0].save(out, format="PDF", resolution=dpi, save_all=True, append_images=images[1:])
+    return out.getvalue()
