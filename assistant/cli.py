@@ -224,8 +224,14 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
               type=click.IntRange(min=0), help="Questions per client per minute on the API (0: no limit).")
 @click.option("--root-path", envvar="ASKDOC_ROOT_PATH", show_envvar=True, default="",
               help="URL prefix when served behind a reverse proxy, e.g. /askdoc.")
+@click.option("--admin-token", envvar="ASKDOC_ADMIN_TOKEN", show_envvar=True, default=None,
+              help="Let whoever gives this token add and delete documents (the Documents tab; X-Askdoc-Admin on "
+                   "/api/documents). Without it the documents are read-only.")
+@click.option("--max-upload-mb", envvar="ASKDOC_MAX_UPLOAD_MB", show_envvar=True, default=50, show_default=True,
+              type=click.IntRange(1, 2048), help="Largest file an administrator may upload.")
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
-                  api_token: str | None, rate_limit: int, root_path: str) -> None:
+                  api_token: str | None, rate_limit: int, root_path: str, admin_token: str | None,
+                  max_upload_mb: int) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
 
     Builds or refreshes the index first when needed, loads it once, and logs
@@ -239,6 +245,7 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     serve(assistant, Settings(
         index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
+        admin_token=admin_token or None, max_upload_mb=max_upload_mb,
     ))
 
 

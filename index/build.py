@@ -219,8 +219,12 @@ def build_index(
         chunk_vectors, sentence_vectors = _write_vectors(build, documents, parts, tables, previous, embedder, progress)
         if progress:
             progress("building the search indexes", 0, 0)
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        before = {e.id: e.indexed_at or previous.manifest.built_at for e in previous.manifest.documents} if previous else {}
+        embedded = set(fresh)
+        indexed = {doc.id: now if i in embedded else before.get(doc.id, now) for i, doc in enumerate(documents)}
         index = _assemble(documents, tables, chunk_vectors, sentence_vectors, skipped, files or [], embedder.dimension,
-                          settings, getattr(embedder, "encoder", ""))
+                          settings, getattr(embedder, "encoder", ""), indexed, now)
         path = publish(index, root, build)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
@@ -306,16 +310,20 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
 
 
 def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, skipped,
-              files: list[SourceFile], dimension: int, settings: BuildSettings, encoder: str) -> Index:
+              files: list[SourceFile], dimension: int, settings: BuildSettings, encoder: str,
+              indexed: dict[str, str], now: str) -> Index:
     faiss_index, info = vectors.build(chunk_vectors, settings.vector_index)
     stats = {f.id: (f.size, f.mtime_ns) for f in files}
-    entry = lambda doc_id, sha: DocumentEntry(doc_id, sha, *stats.get(doc_id, (0, 0)))  # noqa: E731
+
+    def entry(doc_id: str, sha: str, indexed_at: str = "", reason: str = "") -> DocumentEntry:
+        return DocumentEntry(doc_id, sha, *stats.get(doc_id, (0, 0)), indexed_at=indexed_at, reason=reason)
+
     manifest = Manifest(
         settings=settings, dimension=dimension, encoder=encoder,
-        documents=tuple(entry(d.id, d.sha256) for d in documents),
-        skipped=tuple(entry(s.path, "") for s in skipped),
+        documents=tuple(entry(d.id, d.sha256, indexed[d.id]) for d in documents),
+        skipped=tuple(entry(s.path, "", reason=s.reason) for s in skipped),
         chunks=len(tables.chunk_first), sentences=len(tables.sent_start),
-        built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        built_at=now,
         faiss_index=info.factory, faiss_nprobe=info.nprobe, faiss_recall_at_10=round(info.recall_at_10, 4),
     )
     sentence_texts = (documents[d].text[s:e] for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end))

@@ -58,6 +58,8 @@ class DocumentEntry:
     sha256: str
     size: int
     mtime_ns: int
+    indexed_at: str = ""  # when its text was last read and embedded (UTC, ISO 8601)
+    reason: str = ""  # why a skipped file was skipped
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Iterator, Literal
+from typing import TYPE_CHECKING, Iterator, Literal
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -22,6 +22,9 @@ from index.errors import AskdocError
 from ..answer import Answer, Citation
 from ..engine import MAX_QUESTION_CHARS
 from . import Engine
+
+if TYPE_CHECKING:
+    from .documents import Library
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +111,10 @@ def validation_message(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
-def create_router(engine: Engine) -> APIRouter:
+def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["askdoc"])
+    if library is not None:
+        _document_routes(router, library)
 
     async def answer_or_error(request: AskRequest) -> Answer:
         try:
@@ -143,3 +148,41 @@ def create_router(engine: Engine) -> APIRouter:
                 "model": m.model_id, "built_at": m.built_at}
 
     return router
+
+
+def _document_routes(router: APIRouter, library: "Library") -> None:
+    from .documents import ADMIN_HEADER, BadUpload, Conflict, NotAllowed, TooLarge
+
+    def refused(exc: Exception) -> HTTPException:
+        status = {NotAllowed: 403, Conflict: 409, TooLarge: 413}.get(type(exc), 422)
+        return HTTPException(status_code=status, detail=str(exc))
+
+    @router.get("/documents", summary="The indexed documents, the skipped files and the refresh in progress")
+    def documents() -> dict:
+        return library.listing()
+
+    @router.post("/documents", status_code=201, summary="Add documents (admin token)",
+                 description=f"Multipart form: `file` (one or more), optional `folder` (`hr/`) and `replace` "
+                             f"(`true` to overwrite a file of the same name). Needs the `{ADMIN_HEADER}` header. "
+                             "The index refreshes in the background: `GET /api/documents` shows its progress.")
+    async def add_documents(file: list[UploadFile] = File(...), folder: str = Form(""), replace: bool = Form(False),
+                            admin: str | None = Header(None, alias=ADMIN_HEADER)) -> dict:
+        added = []
+        for upload in file:
+            data = await upload.read(library.max_upload_bytes + 1)
+            try:
+                added.append(library.add(admin, upload.filename or "", data, folder, replace))
+            except (NotAllowed, BadUpload, Conflict) as exc:
+                detail = f"{upload.filename}: {exc}" if not isinstance(exc, NotAllowed) else str(exc)
+                raise refused(type(exc)(detail)) from exc
+        return {"added": added, "refresh": library.listing()["refresh"]}
+
+    @router.delete("/documents/{doc_id:path}", summary="Delete a document (admin token)")
+    def delete_document(doc_id: str, admin: str | None = Header(None, alias=ADMIN_HEADER)) -> dict:
+        try:
+            library.remove(admin, doc_id)
+        except KeyError:
+            raise HTTPException(status_code=404, detail=f"no document {doc_id!r}") from None
+        except (NotAllowed, BadUpload) as exc:
+            raise refused(exc) from exc
+        return {"deleted": doc_id, "refresh": library.listing()["refresh"]}

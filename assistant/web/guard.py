@@ -9,7 +9,8 @@ In order, for every request:
    ``--allowed-origins`` (403 otherwise); a configured ``--api-token`` must
    come as ``Authorization: Bearer …`` (401); a client may ask at most
    ``--rate-limit`` questions a minute (429 with ``Retry-After``); a body may
-   hold at most 64 KB (422).
+   hold at most 64 KB (422), an upload to ``/api/documents`` at most
+   ``--max-upload-mb`` (413).
 3. HTML pages get ``Content-Security-Policy: frame-ancestors`` with the same
    origins, so only allowed sites can frame the app.
 
@@ -27,6 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 MAX_BODY_BYTES = 64 * 1024
+UPLOAD_PATH = "/api/documents"  # the one route whose body may be a file (up to Policy.max_upload_bytes)
 ASK_PATHS = ("/api/ask", "/api/ask/stream")
 OPEN_API_PATHS = ("/api/docs", "/api/openapi.json")
 
@@ -38,6 +40,7 @@ class Policy:
     rate_limit: int = 30  # questions per client per minute; 0 turns the limit off
     root_path: str = ""
     max_body_bytes: int = MAX_BODY_BYTES
+    max_upload_bytes: int = 50 * 2**20
 
     def allows_any_origin(self) -> bool:
         return "*" in self.allowed_origins
@@ -186,8 +189,8 @@ class Guard:
         return [
             (b"access-control-allow-origin", origin.encode("latin-1")),
             (b"vary", b"Origin"),
-            (b"access-control-allow-headers", b"Authorization, Content-Type"),
-            (b"access-control-allow-methods", b"GET, POST, OPTIONS"),
+            (b"access-control-allow-headers", b"Authorization, Content-Type, X-Askdoc-Admin"),
+            (b"access-control-allow-methods", b"GET, POST, DELETE, OPTIONS"),
             (b"access-control-max-age", b"600"),
         ]
 
@@ -226,12 +229,16 @@ class Guard:
                     send, 429, f"too many questions: at most {self.policy.rate_limit} a minute; try again in {seconds} s",
                     origin, [(b"retry-after", str(seconds).encode())])
         length = _header(scope, b"content-length")
-        too_large = f"the request body is larger than {self.policy.max_body_bytes // 1024} KB"
-        if length is not None and length.isdigit() and int(length) > self.policy.max_body_bytes:
-            return await self._refuse(send, 422, too_large, origin)
-        body = await self._read_body(receive)
+        limit = self.policy.max_body_bytes
+        if path == UPLOAD_PATH and scope["method"] == "POST":
+            limit = self.policy.max_upload_bytes + 64 * 1024  # the file and its multipart framing
+        too_large = f"the request body is larger than {limit // 1024:,} KB"
+        status = 413 if path == UPLOAD_PATH else 422
+        if length is not None and length.isdigit() and int(length) > limit:
+            return await self._refuse(send, status, too_large, origin)
+        body = await self._read_body(receive, limit)
         if body is None:
-            return await self._refuse(send, 422, too_large, origin)
+            return await self._refuse(send, status, too_large, origin)
         cors = self._cors_headers(origin) if origin else []
 
         async def send_with_cors(message):
@@ -241,9 +248,10 @@ class Guard:
 
         await self.app(scope, self._replay(body, receive), send_with_cors)
 
-    async def _read_body(self, receive) -> bytes | None:
-        """The whole body (at most 64 KB, so buffering is cheap), or None past
-        the limit; a chunked body has no Content-Length to check in advance."""
+    async def _read_body(self, receive, limit: int) -> bytes | None:
+        """The whole body (at most ``limit`` bytes: 64 KB but for an upload),
+        or None past it; a chunked body has no Content-Length to check in
+        advance."""
         chunks, seen = [], 0
         while True:
             message = await receive()
@@ -251,7 +259,7 @@ class Guard:
                 return b"".join(chunks)
             chunk = message.get("body", b"")
             seen += len(chunk)
-            if seen > self.policy.max_body_bytes:
+            if seen > limit:
                 return None
             chunks.append(chunk)
             if not message.get("more_body"):

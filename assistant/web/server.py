@@ -27,6 +27,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .api import create_router, validation_message
+from .documents import Library
 from ..engine import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
@@ -49,11 +50,14 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     api_token: str | None = None
     rate_limit: int = 30
+    admin_token: str | None = None  # allows adding and deleting documents (the documents panel, /api/documents)
+    max_upload_mb: int = 50
 
     @property
     def policy(self) -> Policy:
         return Policy(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
-                      rate_limit=self.rate_limit, root_path=self.root_path)
+                      rate_limit=self.rate_limit, root_path=self.root_path,
+                      max_upload_bytes=self.max_upload_mb * 2**20)
 
 
 def static_text(name: str) -> str:
@@ -72,7 +76,10 @@ def create_app(assistant: Assistant, settings: Settings):
     # The bundled (offline) Swagger UI reads OpenAPI 3.0 documents.
     app.openapi_version = "3.0.3"
     app.state.engine = engine
-    app.include_router(create_router(engine))
+    library = Library(engine, settings.docs_dir, settings.index_dir, settings.admin_token,
+                      settings.max_upload_mb * 2**20)
+    app.state.library = library
+    app.include_router(create_router(engine, library))
 
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError):
@@ -117,7 +124,7 @@ def create_app(assistant: Assistant, settings: Settings):
         return HTMLResponse(example.replace("__SCRIPT_URL__", script_url))
 
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
-    demo = build_ui(engine, feedback, load_examples(settings.docs_dir))
+    demo = build_ui(engine, feedback, load_examples(settings.docs_dir), library)
     # UI handlers only await the model queue, so a UI question in flight
     # costs no thread: let as many run as one model batch holds, so that a
     # crowd of UI users is answered together rather than four at a time.
@@ -125,6 +132,7 @@ def create_app(assistant: Assistant, settings: Settings):
     app = gr.mount_gradio_app(
         app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=[],
         root_path=settings.root_path or None, ssr_mode=False, show_error=False,
+        max_file_size=settings.max_upload_mb * 2**20,
     )
     release_freed_memory()
     return Guard(app, settings.policy)

@@ -15,12 +15,15 @@ import logging
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from ..answer import Answer
 from ..engine import Turn, history_of
 from ..scope import folders_of
 from . import Engine
+
+if TYPE_CHECKING:
+    from .documents import Library
 from .render import answer_markdown_parts, cards_html, escape_markdown
 
 log = logging.getLogger(__name__)
@@ -163,15 +166,15 @@ def scope_choices(doc_ids: list[str], listed_up_to: int = 40) -> list[tuple[str,
     return [("All documents", "")] + [(f, f) for f in folders_of(doc_ids)] + [(d, d) for d in documents]
 
 
-def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
-    """The Blocks app over ``engine``."""
+def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library: "Library | None" = None):
+    """The Blocks app over ``engine``; with ``library``, a Documents tab."""
     import gradio as gr
 
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
         turns = gr.State([])
         asked = gr.Textbox(visible=False)  # the question being answered
         header = gr.Markdown(header_markdown(engine.index), elem_id="askdoc-header")
-        with gr.Row(equal_height=False):
+        with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
                     label="Conversation", height=520, latex_delimiters=[], buttons=["copy"],
@@ -193,6 +196,12 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str]):
                 gr.Markdown("#### Sources")
                 sources = gr.HTML(cards_html(None), elem_id="askdoc-sources")
                 gr.HTML(VIEWER, elem_id="askdoc-viewer")
+        if library is not None:
+            from .panel import documents_tab
+
+            with gr.Tab("Documents", id="documents", elem_id="askdoc-documents-tab") as documents:
+                show_documents, document_outputs = documents_tab(library)
+            documents.select(show_documents, None, document_outputs, api_visibility="private")
 
         async def respond(message: str, messages: list, past: list[Turn], limit: str | None = None):
             # The chat on screen is the truth: "New conversation" empties it

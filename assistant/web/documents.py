@@ -1,0 +1,251 @@
+"""The documents panel and ``/api/documents``: what is indexed, and, for an
+administrator, adding and deleting files with the index refreshed in the
+background.
+
+Writes need the admin token (``askdoc serve --admin-token``), sent as the
+``X-Askdoc-Admin`` header (the API token, when there is one, still goes in
+``Authorization``). Without a token the server is read-only. An upload is
+checked by its content, not its name (a ``.pdf`` must start as a PDF, a
+``.docx`` must be a Word package, text must be text), limited in size, and
+written under a sanitised name inside the documents folder, never outside
+it and never over an existing file unless asked to. Each change starts one
+background refresh (``index.build.build_index``: only the changed files are
+embedded); the running server swaps to the new index as it does after
+``askdoc index``.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import secrets
+import threading
+import time
+import unicodedata
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path, PurePosixPath
+
+from index.errors import AskdocError
+from index.loaders import HTML_SUFFIXES, OFFICE_KINDS, PDF_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
+
+from .live import LiveAssistant
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 50 * 2**20
+ADMIN_HEADER = "X-Askdoc-Admin"
+_UNSAFE = re.compile(r"[^\w.\- ()+,]+")
+
+_KINDS = {**{s: "text" for s in TEXT_SUFFIXES}, **{s: "HTML" for s in HTML_SUFFIXES}, ".pdf": "PDF", **OFFICE_KINDS}
+
+
+class NotAllowed(AskdocError):
+    """A write without a valid admin token (or on a read-only server)."""
+
+
+class BadUpload(AskdocError):
+    """A file that cannot be added: wrong type, too large, a bad name."""
+
+
+class TooLarge(BadUpload):
+    """A file past the upload limit."""
+
+
+class Conflict(AskdocError):
+    """A file of that name exists and replacing it was not asked for."""
+
+
+@dataclass(frozen=True)
+class Refresh:
+    """Where the background refresh stands."""
+
+    state: str = "idle"  # idle, running, failed
+    stage: str = ""
+    done: int = 0
+    total: int = 0
+    message: str = ""
+    finished_at: str = ""
+
+
+def safe_name(name: str) -> str:
+    """A file name that cannot leave its folder or hide.
+
+    >>> safe_name("../../etc/passwd"), safe_name("Leave policy (2024).docx"), safe_name("a/b\\\\c.txt")
+    ('passwd', 'Leave policy (2024).docx', 'c.txt')
+    >>> safe_name(".env"), safe_name("rm -rf $HOME;.md")
+    ('env', 'rm -rf _HOME_.md')
+    """
+    base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    base = _UNSAFE.sub("_", base).strip(" .")
+    return base[:200]
+
+
+def safe_folder(folder: str) -> str:
+    """A relative folder ("hr/pay") made of safe names; "" for the top.
+
+    >>> safe_folder("/hr/../pay/"), safe_folder(""), safe_folder("HR Team/2024")
+    ('hr/pay', '', 'HR Team/2024')
+    """
+    parts = [safe_name(p) for p in str(folder or "").replace("\\", "/").split("/")]
+    return "/".join(p for p in parts if p and p not in {".", ".."})
+
+
+def check_content(suffix: str, data: bytes) -> None:
+    """``BadUpload`` unless ``data`` is what a ``suffix`` file holds."""
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise BadUpload(f"{suffix or 'files without an extension'} cannot be indexed "
+                        f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
+    if not data:
+        raise BadUpload("the file is empty")
+    if suffix in PDF_SUFFIXES:
+        if not data[:1024].lstrip().startswith(b"%PDF-"):
+            raise BadUpload("the file is not a PDF")
+        return
+    if suffix in {".docx", ".pptx", ".odt"}:
+        try:
+            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
+        except zipfile.BadZipFile:
+            raise BadUpload(f"the file is not a {OFFICE_KINDS[suffix]}") from None
+        wanted = {".docx": "word/document.xml", ".pptx": "ppt/presentation.xml", ".odt": "content.xml"}[suffix]
+        if wanted not in names:
+            raise BadUpload(f"the file is not a {OFFICE_KINDS[suffix]}")
+        return
+    # Text, HTML and e-mail: text, not a binary renamed.
+    if b"\x00" in data[:65536]:
+        raise BadUpload("the file is binary, not text")
+
+
+class Library:
+    """The documents of a running server, and the changes an administrator makes."""
+
+    def __init__(self, engine: LiveAssistant, docs_dir: Path | None, index_dir: Path,
+                 admin_token: str | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> None:
+        self.engine, self.index_dir = engine, Path(index_dir)
+        self.docs_dir = Path(docs_dir) if docs_dir else None
+        self.admin_token = admin_token or None
+        self.max_upload_bytes = max_upload_bytes
+        self._refresh = Refresh()
+        self._lock = threading.Lock()
+        self._again = False
+        self._worker: threading.Thread | None = None
+
+    @property
+    def editable(self) -> bool:
+        return self.admin_token is not None and self.docs_dir is not None
+
+    def listing(self) -> dict:
+        """What ``GET /api/documents`` returns."""
+        index = self.engine.index
+        manifest = index.manifest
+        documents = []
+        for row, entry in enumerate(manifest.documents):
+            suffix = PurePosixPath(entry.id).suffix.lower()
+            pages = len(index.documents[row].page_starts) if suffix in PDF_SUFFIXES | {".pptx"} else None
+            documents.append({"id": entry.id, "type": _KINDS.get(suffix, suffix.lstrip(".")), "pages": pages,
+                              "size": entry.size, "indexed_at": entry.indexed_at or manifest.built_at})
+        return {
+            "documents": documents,
+            "skipped": [{"id": e.id, "reason": e.reason or "not readable", "size": e.size} for e in manifest.skipped],
+            "built_at": manifest.built_at, "editable": self.editable, "refresh": asdict(self.refresh_status()),
+            "max_upload_bytes": self.max_upload_bytes,
+        }
+
+    def refresh_status(self) -> Refresh:
+        return self._refresh
+
+    def authorize(self, token: str | None) -> None:
+        if not self.editable:
+            raise NotAllowed("this server's documents are read-only (start it with --admin-token to allow changes)")
+        if not token or not secrets.compare_digest(token.encode(), self.admin_token.encode()):
+            raise NotAllowed(f"a valid admin token is required ({ADMIN_HEADER} header)")
+
+    def add(self, token: str | None, filename: str, data: bytes, folder: str = "", replace: bool = False) -> str:
+        """Write an uploaded file into the documents folder and refresh; its id."""
+        self.authorize(token)
+        name = safe_name(filename)
+        suffix = PurePosixPath(name).suffix.lower()
+        if not PurePosixPath(name).stem:
+            raise BadUpload(f"{filename!r} is not a usable file name")
+        if len(data) > self.max_upload_bytes:
+            raise TooLarge(f"the file is larger than {self.max_upload_bytes // 2**20} MB")
+        check_content(suffix, data)
+        doc_id = "/".join(p for p in (safe_folder(folder), name) if p)
+        target = self._inside(doc_id)
+        if target.exists() and not replace:
+            raise Conflict(f"{doc_id} already exists; replace it on purpose with replace=true")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.upload")
+        partial.write_bytes(data)
+        os.replace(partial, target)  # the folder never holds half a file
+        log.info("added %s (%d bytes) to %s", doc_id, len(data), self.docs_dir)
+        self.start_refresh()
+        return doc_id
+
+    def remove(self, token: str | None, doc_id: str) -> None:
+        """Delete a document's file (indexed or skipped) and refresh."""
+        self.authorize(token)
+        manifest = self.engine.index.manifest
+        known = {e.id for e in manifest.documents} | {e.id for e in manifest.skipped}
+        target = self._inside(doc_id)
+        if doc_id not in known and not target.is_file():
+            raise KeyError(doc_id)
+        target.unlink(missing_ok=True)
+        log.info("deleted %s from %s", doc_id, self.docs_dir)
+        self.start_refresh()
+
+    def _inside(self, doc_id: str) -> Path:
+        """The file ``doc_id`` names, refusing any path that leaves the folder."""
+        assert self.docs_dir is not None
+        root = self.docs_dir.resolve()
+        target = (root / doc_id).resolve()
+        if root not in target.parents:
+            raise BadUpload(f"{doc_id!r} is outside the documents folder")
+        return target
+
+    def start_refresh(self) -> None:
+        """Refresh the index in the background; a change made meanwhile runs
+        one more refresh after it."""
+        with self._lock:
+            if self._worker is not None and self._worker.is_alive():
+                self._again = True
+                return
+            self._refresh = Refresh(state="running", stage="starting")
+            self._worker = threading.Thread(target=self._refresh_until_current, name="askdoc-refresh", daemon=True)
+            self._worker.start()
+
+    def wait(self, timeout: float | None = None) -> Refresh:
+        """Wait for the running refresh (tests and scripts)."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+        return self._refresh
+
+    def _refresh_until_current(self) -> None:
+        from index.build import build_index
+
+        while True:
+            def progress(stage: str, done: int, total: int) -> None:
+                self._refresh = Refresh(state="running", stage=stage, done=done, total=total)
+
+            try:
+                report = build_index(self.docs_dir, self.index_dir, self.engine.assistant.embedder, progress=progress)
+                self.engine.reload_if_changed()
+                state = Refresh(state="idle", message=f"{report.documents} documents indexed "
+                                f"({report.embedded} embedded, {report.removed} removed, {len(report.skipped)} skipped)",
+                                finished_at=_now())
+            except Exception as exc:  # the server keeps serving the previous index; the panel shows why
+                log.exception("refreshing the index after a change failed")
+                state = Refresh(state="failed", message=str(exc), finished_at=_now())
+            with self._lock:
+                if not self._again:
+                    self._refresh = state
+                    return
+                self._again = False
+                self._refresh = Refresh(state="running", stage="starting")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
