@@ -2,12 +2,13 @@
 to a readable excerpt around it, or an honest "the documents don't say".
 
 No text is generated: every sentence of an answer is ``document.text[start:end]``
-for some sentence the index holds, so the answer cannot say what the
-documents do not.
+for some sentence the index holds (a hard-wrapped one with its line breaks
+read as spaces), so the answer cannot say what the documents do not.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -19,7 +20,17 @@ from .excerpts import excerpt_bounds, opens_with_pronoun
 from .retrieve import SentenceHit
 
 NOT_FOUND = "The documents don't say."
-TWIN_SLACK = 8  # characters of whitespace two copies of one sentence may differ by
+_LINE_BREAK = re.compile(r"[ \t]*\n\s*")
+TWIN_SLACK = 8
+
+
+def one_line(sentence: str) -> str:
+    """A sentence as an answer quotes it: a hard wrap's line break read as a space.
+
+    >>> one_line("closes at half past\\n  nine.")
+    'closes at half past nine.'
+    """
+    return _LINE_BREAK.sub(" ", sentence)  # characters of whitespace two copies of one sentence may differ by
 
 
 @dataclass(frozen=True)
@@ -281,7 +292,8 @@ def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: lis
     for hit in chosen:
         same_text = [h for h in twins.get(_key(index, hit), []) if h.sentence != hit.sentence]
         ns = [excerpts.cite(hit)] + [excerpts.cite(h) for h in same_text]
-        quotes.append(Quote(index.sentence_text(hit.sentence), tuple(dict.fromkeys(ns))))
+        # A hard-wrapped sentence is quoted on one line: its text, line breaks read as spaces.
+        quotes.append(Quote(one_line(index.sentence_text(hit.sentence)), tuple(dict.fromkeys(ns))))
     citations, renumber = excerpts.numbered([n for q in quotes for n in q.citations])
     quotes = [Quote(q.text, tuple(dict.fromkeys(renumber[n] for n in q.citations))) for q in quotes]
     return Answer(question=question, text=" ".join(f"{q.text} {q.markers}" for q in quotes), abstained=False,

@@ -30,7 +30,7 @@ from typing import Callable, Iterable
 
 from index.errors import QuestionError
 
-from .answer import Answer
+from .answer import Answer, one_line
 from .engine import Turn, history_of
 
 
@@ -167,14 +167,21 @@ def table(columns: dict[str, dict], rows=ROWS) -> str:
 
 
 def _contains(haystack: str, needles: Iterable[str]) -> bool:
-    low = haystack.lower()
-    return any(n.lower() in low for n in needles)
+    """Is one of ``needles`` in ``haystack``, case and runs of whitespace aside
+    (a fact may cross a line break of a hard-wrapped document)?
+
+    >>> _contains("closes at half past\\nnine", ["Half past nine"])
+    True
+    """
+    low = " ".join(haystack.lower().split())
+    return any(" ".join(n.lower().split()) in low for n in needles)
 
 
 def citations_exact(answer: Answer, text_of: Callable[[str], str]) -> bool:
     """Every citation quotes its document exactly, every highlight lies in its
     excerpt, and every quoted sentence stands in the answer with its markers
-    and is one of its citations' highlights, to the letter."""
+    and is one of its citations' highlights, to the letter (a hard-wrapped
+    sentence's line breaks read as the spaces the answer shows)."""
     by_n = {c.n: c for c in answer.citations}
     for c in answer.citations:
         text = text_of(c.source)
@@ -187,7 +194,7 @@ def citations_exact(answer: Answer, text_of: Callable[[str], str]) -> bool:
             return False
         for n in quote.citations:
             c = by_n.get(n)
-            if c is None or not any(text_of(c.source)[hs:he] == quote.text for hs, he in c.highlights):
+            if c is None or not any(one_line(text_of(c.source)[hs:he]) == quote.text for hs, he in c.highlights):
                 return False
     return True
 

@@ -34,21 +34,77 @@ def _spans():
     return nupunkt.sent_spans
 
 
+_LIST_ITEM = re.compile(r"^(?:[-*•▪–]\s|\d{1,3}[.)]\s|[a-z][.)]\s|#)")
+WRAP_MIN_CHARS = 40  # a line shorter than this ends its paragraph unless the next one continues it in lower case
+
+
+def _lines(text: str) -> list[tuple[int, int, bool]]:
+    """(start, end, follows a blank line) of each non-blank line, trimmed.
+
+    >>> _lines(" a\\n\\n b \\nc")
+    [(1, 2, True), (5, 6, True), (8, 9, False)]
+    """
+    lines, blank, offset = [], True, 0
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if stripped:
+            start = offset + len(line) - len(line.lstrip())
+            lines.append((start, start + len(stripped), blank))
+            blank = False
+        else:
+            blank = True
+        offset += len(line) + 1
+    return lines
+
+
+def continues(line: str, following: str, width: int) -> bool:
+    """Does ``following`` carry on the paragraph of ``line``: a hard-wrapped
+    line (PDFs, e-mails, plain text at 72 columns) rather than a new one?
+
+    A line ending a sentence, a short line (a heading, an address, a list),
+    and a next line opening a list item or a heading start a new paragraph;
+    a next line opening in lower case continues one.
+
+    >>> continues("The shed closes at half past nine in the", "evening, and cyclists leave.", 44)
+    True
+    >>> continues("It rained all day.", "Then it stopped.", 44)
+    False
+    >>> continues("Key Highlights", "Singh met Dong Jun.", 60)
+    False
+    >>> continues("Singh met the defence ministers of the ASEAN countries and", "Rajnath Singh said.", 60)
+    True
+    >>> continues("Three points were agreed upon by all of the members of the", "- peace", 60)
+    False
+    """
+    if line.endswith(_TERMINAL) or _LIST_ITEM.match(following):
+        return False
+    if following[:1].islower() or line.endswith((",", "-", "—", "–")):
+        return True
+    return len(line) >= max(WRAP_MIN_CHARS, 0.6 * width)
+
+
 def paragraphs(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each non-blank line, whitespace trimmed.
+    """(start, end) of each paragraph, whitespace trimmed: a blank line or
+    a line that does not continue the one before (``continues``) starts a
+    new one, so a hard-wrapped sentence stays one sentence.
 
     >>> paragraphs("  a b\\n\\nc ")
     [(2, 5), (7, 8)]
+    >>> text = "Title\\nThe shed closes at half past nine in the\\nevening. Guards lock it.\\n\\nNext."
+    >>> [text[a:b] for a, b in paragraphs(text)]
+    ['Title', 'The shed closes at half past nine in the\\nevening. Guards lock it.', 'Next.']
     """
-    spans = []
-    for match in re.finditer(r"[^\n]+", text):
-        line = match.group()
-        stripped = line.strip()
-        if not stripped:
-            continue
-        start = match.start() + (len(line) - len(line.lstrip()))
-        spans.append((start, start + len(stripped)))
-    return spans
+    lines = _lines(text)
+    if not lines:
+        return []
+    width = max(end - start for start, end, _ in lines)
+    spans = [[lines[0][0], lines[0][1]]]
+    for (start, end, after_blank), (p_start, p_end, _) in zip(lines[1:], lines):
+        if not after_blank and continues(text[p_start:p_end], text[start:end], width):
+            spans[-1][1] = end
+        else:
+            spans.append([start, end])
+    return [(a, b) for a, b in spans]
 
 
 def is_heading(line: str, next_line: str | None) -> bool:

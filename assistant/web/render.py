@@ -145,9 +145,10 @@ mark.sentence { background: #ffd43b; font-weight: 600; }
 
 
 def source_page_html(doc_id: str, title: str, text: str, start: int, end: int, highlights: list[tuple[int, int]],
-                     page: int | None = None, full: bool = False) -> str:
+                     page: int | None = None, full: bool = False, original_url: str = "") -> str:
     """A standalone page with the whole document, the excerpt marked and
-    scrolled to (``#excerpt``), and the answering sentences marked inside it."""
+    scrolled to (``#excerpt``), and the answering sentences marked inside it;
+    ``original_url`` links to the PDF's own page view."""
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
     begin = 0 if full else max(0, start - SOURCE_WINDOW)
     finish = len(text) if full else min(len(text), end + SOURCE_WINDOW)
@@ -164,6 +165,32 @@ def source_page_html(doc_id: str, title: str, text: str, start: int, end: int, h
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
         f"<title>{e(title)} — askdoc</title><style>{SOURCE_CSS}</style></head>"
-        f"<body><header><strong>{e(doc_id)}</strong>{where} · characters {start:,}–{end:,}</header>"
+        f"<body><header><strong>{e(doc_id)}</strong>{where} · characters {start:,}–{end:,}"
+        + (f' · <a id="askdoc-original" href="{e(original_url)}">original page</a>' if original_url else "")
+        + "</header>"
         f"<main>{body}</main></body></html>"
+    )
+
+
+PDF_CSP = ("default-src 'none'; script-src 'self'; worker-src 'self'; connect-src 'self'; img-src 'self' data: blob:; "
+           "font-src 'self' data: blob:; style-src 'self' 'unsafe-inline'")
+
+
+def pdf_page_html(doc_id: str, title: str, page: int, sentences: list[str], text_url: str) -> str:
+    """The cited page of a PDF, drawn by PDF.js with the cited sentences
+    marked on its text layer (``static/pdf/pdfview.mjs``), and a link to the
+    text view. Every value is escaped; the page runs no inline script."""
+    import json
+
+    e = html.escape
+    config = json.dumps({"file": "document?" + urlencode([("doc", doc_id)]), "page": page, "sentences": sentences})
+    return (
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{e(title)} — askdoc</title><link rel=\"stylesheet\" href=\"pdf-assets/pdfview.css\"></head>"
+        f"<body><header><strong>{e(doc_id)}</strong> · <span id=\"askdoc-pages\">page {page}</span> · "
+        f"<a id=\"askdoc-text-view\" href=\"{e(text_url)}\">text view</a> <span id=\"askdoc-status\"></span></header>"
+        f"<div id=\"askdoc-pdf\" data-config=\"{e(config)}\"><div id=\"askdoc-page\"><canvas></canvas>"
+        "<div class=\"textLayer\"></div></div></div>"
+        "<script type=\"module\" src=\"pdf-assets/pdfview.mjs\"></script></body></html>"
     )

@@ -15,6 +15,11 @@ import os
 
 # Before gradio is imported: it reads this once.
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+import mimetypes  # noqa: E402
+
+# Module scripts are refused under any other type; not every system's table knows these.
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("application/wasm", ".wasm")
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,7 +28,7 @@ import gradio as gr
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .api import create_router, validation_message
@@ -31,7 +36,7 @@ from .documents import Library
 from ..engine import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
-from .render import highlight_spans, source_page_html
+from .render import PDF_CSP, highlight_spans, pdf_page_html, source_page_html
 from .ui import CSS, HEAD, FeedbackLog, build_ui, load_examples, theme
 
 log = logging.getLogger(__name__)
@@ -97,17 +102,48 @@ def create_app(assistant: Assistant, settings: Settings):
             swagger_favicon_url=f"{prefix}/api/docs/static/favicon-32x32.png",
         )
 
+    app.mount("/pdf-assets", StaticFiles(directory=str(resources.files("assistant.web").joinpath("static", "pdf"))),
+              name="pdf-assets")
+
+    def original(doc: str) -> Path | None:
+        """The indexed PDF's own file, when the documents folder still has it."""
+        if settings.docs_dir is None or not doc.lower().endswith(".pdf"):
+            return None
+        folder = Path(settings.docs_dir).resolve()
+        path = (folder / doc).resolve()
+        return path if folder in path.parents and path.is_file() else None
+
+    @app.get("/document", include_in_schema=False)
+    def document_file(doc: str = Query(...)):
+        try:
+            engine.index.document(doc)
+        except KeyError:
+            raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
+        path = original(doc)
+        if path is None:
+            raise HTTPException(status_code=404, detail=f"the file of {doc!r} is not available")
+        return FileResponse(path, media_type="application/pdf", content_disposition_type="inline",
+                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
+
     @app.get("/source", response_class=HTMLResponse, include_in_schema=False)
-    def source(doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1,
-               h: list[str] = Query(default=[]), full: bool = False):
+    def source(request: Request, doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1,
+               h: list[str] = Query(default=[]), full: bool = False, view: str = ""):
         index = engine.index
         try:
             document = index.document(doc)
         except KeyError:
             raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
         highlights = [(start, end) if hs < 0 or he < 0 else (hs, he)] + highlight_spans(h)
+        page_number = document.page_at(highlights[0][0])
+        if view != "text" and page_number and original(doc) is not None:
+            # The page itself; the sentences on it are marked. The text view is one click away.
+            on_page = [document.text[a:b] for a, b in highlights if document.page_at(a) == page_number]
+            text_url = "source?" + request.url.query.replace("view=pdf", "") + "&view=text#excerpt"
+            return HTMLResponse(pdf_page_html(doc, document.title, page_number, on_page, text_url),
+                                headers={"Content-Security-Policy": PDF_CSP, "X-Content-Type-Options": "nosniff"})
+        pdf_view = "source?" + request.url.query.replace("view=text", "view=pdf") if page_number and original(doc) else ""
         page = source_page_html(doc, document.title, document.text, start, end, highlights,
-                                page=document.page_at(start), full=full)
+                                page=document.page_at(start), full=full, original_url=pdf_view)
         return HTMLResponse(page, headers={"Content-Security-Policy": SOURCE_CSP, "X-Content-Type-Options": "nosniff"})
 
     embed_js = static_text("embed.js")

@@ -1,7 +1,9 @@
-"""Answer quality of askdoc on its own question set, on XQuAD, and on XQuAD
-laid out as news (title line, one sentence per paragraph), split by article
-into a part that may be looked at while tuning ("news fit") and one that is
-only reported ("news held-out"; tests/support/data.py: article_part).
+"""Answer quality of askdoc on its own question set, on XQuAD, on XQuAD
+laid out as news (title line, one sentence per paragraph) and on XQuAD
+hard-wrapped at 72 columns as PDF and e-mail text comes ("wrapped"); the
+last two split by article into a part that may be looked at while tuning
+("fit") and one that is only reported ("held-out";
+tests/support/data.py: article_part).
 
     make bench            # or: .venv/bin/python -m tests.benchmarks.quality [--sets own xquad ...] [--model onnx-int8]
 
@@ -26,10 +28,13 @@ from assistant.evaluate import ROWS, load_cases, run, table
 from index.build import build_index
 from index.models import load_embedder
 from tests.support import RESULTS, ROOT, XQUAD, news_questions, write_result, xquad_questions
+from tests.support.data import wrapped_questions
 
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
-# name -> which articles of XQuAD in news layout (None: not a news set)
-SETS = {"own": None, "xquad": None, "news-fit": "fit", "news-held-out": "held-out"}
+# name -> (how XQuAD is laid out, which of its articles); the own set is askdoc's article
+LAYOUTS = {"xquad": xquad_questions, "news": news_questions, "wrapped": wrapped_questions}
+SETS = {"own": None, "xquad": ("xquad", None), "news-fit": ("news", "fit"), "news-held-out": ("news", "held-out"),
+        "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out")}
 
 
 def machine() -> str:
@@ -93,12 +98,10 @@ def main() -> None:
                 docs, cases = ROOT / "docs", load_cases(OWN)
             elif not XQUAD.exists():
                 continue
-            elif name == "xquad":
-                docs = work / "xquad-docs"
-                cases = xquad_questions(XQUAD, docs)[:: args.sample]
             else:
+                layout, part = SETS[name]
                 docs = work / f"{name}-docs"
-                cases = news_questions(XQUAD, docs, SETS[name])[:: args.sample]
+                cases = LAYOUTS[layout](XQUAD, docs, part)[:: args.sample]
             results[name] = evaluate(name, docs, cases, work, embedder)
 
     rows = list(ROWS)

@@ -80,6 +80,22 @@ def news_layout(article: dict):
     return "\n\n".join(lines) + "\n", placed
 
 
+def wrapped_layout(article: dict, width: int = 72):
+    """As plain-text e-mail and PDF text come: the title, then each paragraph
+    hard-wrapped at ``width`` columns, paragraphs apart by blank lines."""
+    import textwrap
+
+    text = "\n\n".join([article["title"].replace("_", " ")]
+                       + [textwrap.fill(p["context"], width) for p in article["paragraphs"]]) + "\n"
+    return text, [lambda start, length: True for _ in article["paragraphs"]]
+
+
+def wrapped_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
+                      unanswerable: bool = False) -> list[Case]:
+    """A SQuAD-format set hard-wrapped at 72 columns (``wrapped_layout``)."""
+    return squad_questions(squad_json, docs_dir, wrapped_layout, part, unanswerable)
+
+
 def xquad_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
                     unanswerable: bool = False) -> list[Case]:
     """A SQuAD-format set in paragraph layout (``squad_questions``)."""
@@ -93,7 +109,8 @@ def news_questions(squad_json: Path, docs_dir: Path, part: str | None = None,
 
 
 def make_pdf(pages: list[str]) -> bytes:
-    """A minimal valid PDF with one line of text per page (Helvetica)."""
+    """A minimal valid PDF: each page's text in Helvetica 12 pt, a line per
+    ``\n`` (16 pt apart, from the top left of a US Letter page)."""
     objects: list[bytes] = []
     count = len(pages)
     kids = " ".join(f"{3 + 2 * i} 0 R" for i in range(count))
@@ -101,8 +118,8 @@ def make_pdf(pages: list[str]) -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {count} >>".encode())
     font_ref = 3 + 2 * count
     for i, text in enumerate(pages):
-        escaped = text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-        stream = f"BT /F1 12 Tf 72 720 Td ({escaped}) Tj ET".encode()
+        lines = [line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)") for line in text.split("\n")]
+        stream = ("BT /F1 12 Tf 72 720 Td " + " 0 -16 Td ".join(f"({line}) Tj" for line in lines) + " ET").encode()
         objects.append(
             f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {4 + 2 * i} 0 R "
             f"/Resources << /Font << /F1 {font_ref} 0 R >> >> >>".encode()
