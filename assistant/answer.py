@@ -49,6 +49,7 @@ class Citation:
     highlight_end: int
     page: int | None = None
     highlights: tuple[tuple[int, int], ...] = ()
+    section: str | None = None  # the headings above the answering sentence ("Leave policy › Carry-over")
 
     def __post_init__(self) -> None:
         if not self.highlights:
@@ -56,13 +57,16 @@ class Citation:
 
     @property
     def place(self) -> str:
-        """Where in its document the excerpt stands, for people ("" when unpaged).
+        """Where in its document the excerpt stands, for people: its page or
+        slide, else its section ("" when the document has neither).
 
         >>> Citation(1, "deck.pptx", 0, 1, "x", 1.0, 0, 1, page=3).place, Citation(1, "a.pdf", 0, 1, "x", 1.0, 0, 1, page=2).place
         ('slide 3', 'page 2')
+        >>> Citation(1, "hr.docx", 0, 1, "x", 1.0, 0, 1, section="Leave policy › Carry-over").place
+        'Leave policy › Carry-over'
         """
         if self.page is None:
-            return ""
+            return self.section or ""
         return f"{'slide' if self.source.lower().endswith('.pptx') else 'page'} {self.page}"
 
     def to_dict(self) -> dict:
@@ -73,6 +77,8 @@ class Citation:
         }
         if self.page is not None:
             data["page"] = self.page
+        if self.section:
+            data["section"] = self.section
         return data
 
 
@@ -345,6 +351,6 @@ class _Excerpts:
             citations.append(Citation(
                 n=n, source=doc.id, start=start, end=end, text=doc.text[start:end], score=score,
                 highlight_start=highlights[0][0], highlight_end=highlights[0][1], page=doc.page_at(highlights[0][0]),
-                highlights=highlights,
+                highlights=highlights, section=doc.section_at(highlights[0][0]) or None,
             ))
         return tuple(citations), renumber

@@ -62,7 +62,8 @@ class DocumentStore(Sequence):
                 return doc
         m = self._metadata[i]
         text = bytes(self._blob[m["start"] : m["end"]]).decode("utf-8", "surrogatepass")
-        doc = Document(id=m["id"], text=text, title=m["title"], sha256=m["sha256"], page_starts=tuple(m["page_starts"]))
+        doc = Document(id=m["id"], text=text, title=m["title"], sha256=m["sha256"], page_starts=tuple(m["page_starts"]),
+                       headings=tuple(tuple(h) for h in m.get("headings", ())))
         with self._lock:
             self._cache[i] = doc
             self._cached_chars += len(text)
@@ -125,5 +126,8 @@ def save(documents: Sequence[Document], directory: Path) -> None:
 
 
 def _metadata(doc: Document, start: int, end: int) -> dict:
-    return {"id": doc.id, "title": doc.title, "sha256": doc.sha256, "page_starts": list(doc.page_starts),
+    data = {"id": doc.id, "title": doc.title, "sha256": doc.sha256, "page_starts": list(doc.page_starts),
             "start": start, "end": end}
+    if doc.headings:  # written only when there are some: older askdoc reads the file as before
+        data["headings"] = [list(h) for h in doc.headings]
+    return data

@@ -31,7 +31,10 @@ class Document:
     """One source file as text.
 
     ``page_starts`` is empty except for PDFs, where entry *i* is the offset in
-    ``text`` at which page *i + 1* begins.
+    ``text`` at which page *i + 1* begins (and slides). ``headings`` are
+    ``(offset, level)`` of the heading lines a format marks as such (Word and
+    OpenDocument heading styles, Markdown's ``#``): level 0 is a title, 1 a
+    top heading.
     """
 
     id: str
@@ -39,6 +42,24 @@ class Document:
     title: str
     sha256: str
     page_starts: tuple[int, ...] = field(default=())
+    headings: tuple[tuple[int, int], ...] = field(default=())
+
+    def section_at(self, offset: int) -> str:
+        """The headings above ``offset``, outermost first ("" when none).
+
+        >>> text = "# Leave\\n\\nIntro.\\n\\n## Carry-over\\n\\nFive days.\\n\\n## Sick leave\\n\\nPaid."
+        >>> doc = Document("a.md", text, "t", "", headings=markdown_headings(text))
+        >>> doc.section_at(text.index("Five")), doc.section_at(text.index("Paid")), doc.section_at(10)
+        ('Leave › Carry-over', 'Leave › Sick leave', 'Leave')
+        """
+        path: list[tuple[int, str]] = []
+        for start, level in self.headings:
+            if start > offset:
+                break
+            end = self.text.find("\n", start)
+            line = self.text[start : len(self.text) if end < 0 else end].strip().lstrip("#").strip()
+            path = [(lvl, title) for lvl, title in path if lvl < level] + [(level, line)]
+        return " › ".join(title for _, title in path if title)
 
     def page_at(self, offset: int) -> int | None:
         """1-based page holding ``offset``, or None for paged-less documents."""
@@ -182,19 +203,41 @@ def _pdf_text(path: Path, sha256: str, ocr: bool) -> tuple[str, tuple[int, ...]]
     return text, tuple(starts)
 
 
-def _office_text(path: Path, suffix: str, raw: bytes) -> tuple[str, str, tuple[int, ...]]:
+def _office_text(path: Path, suffix: str, raw: bytes
+                 ) -> tuple[str, str, tuple[int, ...], tuple[tuple[int, int], ...]]:
+    """(text, title, page starts, headings) of an office file."""
     from . import office
 
     try:
         if suffix == ".docx":
-            return (*office.docx_text(path), ())
+            text, title, headings = office.docx_text(path)
+            return text, title, (), headings
         if suffix == ".pptx":
-            return office.pptx_text(path)
+            return (*office.pptx_text(path), ())
         if suffix == ".odt":
-            return (*office.odt_text(path), ())
-        return (*office.eml_text(raw), ())
+            text, title, headings = office.odt_text(path)
+            return text, title, (), headings
+        return (*office.eml_text(raw), (), ())
     except Exception as exc:  # each library raises its own types for a broken file
         raise ValueError(f"unreadable {OFFICE_KINDS[suffix]} ({type(exc).__name__})") from exc
+
+
+def markdown_headings(text: str) -> tuple[tuple[int, int], ...]:
+    """``(offset, level)`` of each ATX heading line, outside code fences.
+
+    >>> markdown_headings("# A\\ntext\\n```\\n# not one\\n```\\n## B")
+    ((0, 1), (27, 2))
+    """
+    found, fenced, offset = [], False, 0
+    for line in text.split("\n"):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced:
+            match = re.match(r"\s{0,3}(#{1,6})\s+\S", line)
+            if match:
+                found.append((offset, len(match.group(1))))
+        offset += len(line) + 1
+    return tuple(found)
 
 
 def _markdown_title(text: str) -> str:
@@ -210,16 +253,18 @@ def load_document(path: Path, doc_id: str, ocr: bool = False) -> Document:
     digest = hashlib.sha256(raw).hexdigest()
     title = ""
     page_starts: tuple[int, ...] = ()
+    headings: tuple[tuple[int, int], ...] = ()
     if suffix in PDF_SUFFIXES:
         text, page_starts = _pdf_text(path, digest, ocr)
     elif suffix in OFFICE_KINDS:
-        text, title, page_starts = _office_text(path, suffix, raw)
+        text, title, page_starts, headings = _office_text(path, suffix, raw)
     elif suffix in HTML_SUFFIXES:
         text, title = html_to_text(normalize_newlines(decode_text(raw)))
     elif suffix in TEXT_SUFFIXES:
         text = normalize_newlines(decode_text(raw))
         if suffix in {".md", ".markdown"}:
             title = _markdown_title(text)
+            headings = markdown_headings(text)
     else:
         raise ValueError(f"unsupported file type {suffix or '(none)'}")
     if not text.strip():
@@ -230,6 +275,7 @@ def load_document(path: Path, doc_id: str, ocr: bool = False) -> Document:
         title=title or title_from_name(doc_id),
         sha256=digest,
         page_starts=page_starts,
+        headings=headings,
     )
 
 

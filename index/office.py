@@ -26,9 +26,40 @@ def _join(blocks: list[str]) -> str:
     return "\n\n".join(b.strip() for b in blocks if b and b.strip())
 
 
-def docx_text(path: Path) -> tuple[str, str]:
+def _join_levelled(blocks: list[tuple[str, int | None]]) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """``_join`` of ``(text, heading level or None)`` blocks, and where each
+    heading landed: ``(offset, level)``.
+
+    >>> _join_levelled([("Leave", 1), ("", None), (" Five days. ", None), ("Carry-over", 2)])
+    ('Leave\\n\\nFive days.\\n\\nCarry-over', ((0, 1), (19, 2)))
+    """
+    kept = [(b.strip(), level) for b, level in blocks if b and b.strip()]
+    headings, offset = [], 0
+    for text, level in kept:
+        if level is not None:
+            headings.append((offset, level))
+        offset += len(text) + 2
+    return "\n\n".join(text for text, _ in kept), tuple(headings)
+
+
+def _heading_level(style: str) -> int | None:
+    """A Word paragraph style's heading level ("Title" is 0).
+
+    >>> _heading_level("Heading 2"), _heading_level("Title"), _heading_level("Normal"), _heading_level("Heading")
+    (2, 0, None, 1)
+    """
+    if style == "Title":
+        return 0
+    if style.startswith("Heading"):
+        digits = style[len("Heading"):].strip()
+        return int(digits) if digits.isdigit() else 1
+    return None
+
+
+def docx_text(path: Path) -> tuple[str, str, tuple[tuple[int, int], ...]]:
     """Paragraphs and tables in reading order (a table row is its cells
-    separated by " | "); the title is the document's, else its first heading."""
+    separated by " | "); the title is the document's, else its first
+    heading; and the headings' offsets and levels."""
     import docx
     from docx.table import Table
     from docx.text.paragraph import Paragraph
@@ -40,14 +71,16 @@ def docx_text(path: Path) -> tuple[str, str]:
         if tag == "p":
             paragraph = Paragraph(element, document)
             style = paragraph.style.name if paragraph.style is not None else ""
-            if not title and (style.startswith("Heading") or style == "Title") and paragraph.text.strip():
+            level = _heading_level(style)
+            if not title and level is not None and paragraph.text.strip():
                 title = paragraph.text.strip()
-            blocks.append(paragraph.text)
+            blocks.append((paragraph.text, level))
         elif tag == "tbl":
             for row in Table(element, document).rows:
                 cells = list(dict.fromkeys(c.text.strip() for c in row.cells))  # merged cells repeat
-                blocks.append(" | ".join(c for c in cells if c))
-    return _join(blocks), title
+                blocks.append((" | ".join(c for c in cells if c), None))
+    text, headings = _join_levelled(blocks)
+    return text, title, headings
 
 
 def pptx_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
@@ -81,8 +114,9 @@ def pptx_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
     return text, title, tuple(starts)
 
 
-def odt_text(path: Path) -> tuple[str, str]:
-    """Headings and paragraphs in reading order; the first heading is the title."""
+def odt_text(path: Path) -> tuple[str, str, tuple[tuple[int, int], ...]]:
+    """Headings and paragraphs in reading order; the first heading is the
+    title; and the headings' offsets and outline levels."""
     from odf import teletype
     from odf.opendocument import load
 
@@ -94,8 +128,13 @@ def odt_text(path: Path) -> tuple[str, str]:
             content = teletype.extractText(element)
             if name == "h" and not title and content.strip():
                 title = content.strip()
-            blocks.append(content)
-    return _join(blocks), title
+            level = None
+            if name == "h":
+                outline = element.getAttribute("outlinelevel")
+                level = int(outline) if outline and str(outline).isdigit() else 1
+            blocks.append((content, level))
+    text, headings = _join_levelled(blocks)
+    return text, title, headings
 
 
 def _walk(node):

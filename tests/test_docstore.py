@@ -11,6 +11,7 @@ DOCS = [
     Document("b.md", "Ünïcödé — “quotes”, emoji 🙂 and 中文.", "B", "2" * 64),
     Document("empty.txt", "", "empty", "3" * 64),
     Document("c.pdf", "Page one.\fPage two.", "c", "4" * 64, page_starts=(0, 10)),
+    Document("d.docx", "Leave\n\nFive days.", "d", "5" * 64, headings=((0, 1),)),
 ]
 
 
@@ -19,7 +20,7 @@ def test_load_is_the_inverse_of_save(tmp_path):
     loaded = DocumentStore.load(tmp_path)
     assert list(loaded) == DOCS
     assert loaded == DOCS and loaded.ids == [d.id for d in DOCS]
-    assert loaded[-1].page_at(12) == 2
+    assert loaded[3].page_at(12) == 2 and loaded[4].section_at(9) == "Leave"
 
 
 def test_text_is_read_only_when_asked_and_cached_within_budget(tmp_path):

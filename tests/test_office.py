@@ -105,18 +105,35 @@ def test_a_broken_file_is_skipped_with_its_reason(office_docs):
     assert skipped[0].reason.startswith("unreadable Word file (")
 
 
-@pytest.mark.parametrize("question, source, fact, page", [
-    ("How many unused leave days can employees carry over?", "handbook.docx", "five unused leave days", None),
-    ("How many engineering positions will open in Lisbon?", "results.pptx", "forty engineering positions", 2),
-    ("Which class are train journeys under four hours booked in?", "travel.odt", "second class", None),
-    ("When will the mail servers be offline?", "maintenance.eml", "Saturday from 22:00", None),
+def test_headings_of_word_opendocument_and_markdown_give_each_passage_its_section(office_docs):
+    handbook = load_document(office_docs / "handbook.docx", "handbook.docx")
+    assert handbook.section_at(handbook.text.index("sixteen weeks")) == "Leave policy › Parental leave"
+    assert handbook.section_at(handbook.text.index("five unused")) == "Leave policy"
+    travel = load_document(office_docs / "travel.odt", "travel.odt")
+    assert travel.section_at(travel.text.index("second class")) == "Travel rules"
+    (office_docs / "guide.md").write_text("# Guide\n\n## Setup\n\nRun make.\n\n# Other\n\nText.\n", encoding="utf-8")
+    guide = load_document(office_docs / "guide.md", "guide.md")
+    assert guide.section_at(guide.text.index("Run make")) == "Guide › Setup"
+    assert guide.section_at(guide.text.index("Text.")) == "Other"
+    assert load_document(office_docs / "maintenance.eml", "maintenance.eml").headings == ()
+
+
+@pytest.mark.parametrize("question, source, fact, page, section", [
+    ("How many unused leave days can employees carry over?", "handbook.docx", "five unused leave days", None,
+     "Leave policy"),
+    ("How many weeks of parental leave do new parents get?", "handbook.docx", "sixteen weeks", None,
+     "Leave policy › Parental leave"),
+    ("How many engineering positions will open in Lisbon?", "results.pptx", "forty engineering positions", 2, None),
+    ("Which class are train journeys under four hours booked in?", "travel.odt", "second class", None, "Travel rules"),
+    ("When will the mail servers be offline?", "maintenance.eml", "Saturday from 22:00", None, None),
 ])
 def test_questions_about_each_format_cite_it_exactly(office_docs, real_embedder, tmp_path, question, source, fact,
-                                                     page):
+                                                     page, section):
     build_index(office_docs, tmp_path / "index", real_embedder)
     assistant = Assistant.load(tmp_path / "index", embedder=real_embedder)
     answer = assistant.ask(question)
     first = answer.citations[0]
     assert not answer.abstained and first.source == source and fact in first.text
-    assert first.page == page
+    assert first.page == page and first.section == section
+    assert first.to_dict().get("section") == section
     assert citations_exact(answer, lambda s: assistant.index.document(s).text)

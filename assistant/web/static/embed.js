@@ -255,7 +255,8 @@
             var list = el("div", "sources");
             payload.citations.forEach(function (c) {
               var d = el("details");
-              var summary = el("summary", "", "[" + c.n + "] " + c.source + (c.page ? (/\.pptx$/i.test(c.source) ? " · slide " : " · page ") + c.page : ""));
+              var place = c.page ? (/\.pptx$/i.test(c.source) ? "slide " : "page ") + c.page : (c.section || "");
+              var summary = el("summary", "", "[" + c.n + "] " + c.source + (place ? " · " + place : ""));
               d.appendChild(summary);
               d.appendChild(excerptNode(c));
               list.appendChild(d);
