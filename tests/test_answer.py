@@ -39,7 +39,8 @@ def test_answers_quote_the_document_exactly(small):
 def test_unrelated_questions_abstain(small, question):
     answer = small.ask(question)
     assert answer.abstained and answer.text == NOT_FOUND and answer.citations == ()
-    assert answer.to_dict() == {"question": question, "answer": NOT_FOUND, "abstained": True, "citations": []}
+    assert answer.to_dict() == {"question": question, "answer": NOT_FOUND, "abstained": True, "citations": [],
+                                "mode": "extractive"}
 
 
 def test_no_candidates_means_abstain(small):
@@ -76,7 +77,7 @@ def test_broad_questions_get_distinct_points(small):
 
 def test_to_dict_matches_the_json_contract(small):
     data = small.ask("When did the canal open?").to_dict()
-    assert set(data) == {"question", "answer", "abstained", "citations"}
+    assert set(data) == {"question", "answer", "abstained", "citations", "mode"}
     for c in data["citations"]:
         assert {"n", "source", "start", "end", "text", "score"} <= set(c)
         assert store.load(small.index.path.parent).document(c["source"]).text[c["start"] : c["end"]] == c["text"]

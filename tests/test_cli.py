@@ -36,7 +36,7 @@ def test_ask_json_contract(default_index):
     result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "What did Singh tell Dong Jun?")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "abstained", "citations"}
+    assert set(data) == {"question", "answer", "abstained", "citations", "mode"}
     assert data["abstained"] is False and "[1]" in data["answer"]
     text = (DEFAULT_DOCS / "admm-plus-2024-singh.txt").read_text(encoding="utf-8")
     for citation in data["citations"]:

@@ -9,7 +9,7 @@ questions asynchronously and shows the index it answers from
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, AsyncIterator, Protocol
 
 if TYPE_CHECKING:
     from index.store import Index
@@ -27,3 +27,9 @@ class Engine(Protocol):
 
     async def ask_async(self, question: str, history: list[dict] | None = None,
                         scope: str | list[str] | None = None) -> "Answer": ...
+
+    async def answer(self, question: str, history: list[dict] | None = None,
+                     scope: str | list[str] | None = None) -> "Answer": ...
+
+    def answer_events(self, question: str, history: list[dict] | None = None,
+                      scope: str | list[str] | None = None) -> "AsyncIterator[tuple[str, object]]": ...

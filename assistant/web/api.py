@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Iterator, Literal
+from typing import TYPE_CHECKING, AsyncIterator, Iterator, Literal
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import StreamingResponse
@@ -66,6 +66,10 @@ class AnswerOut(BaseModel):
     answer: str
     abstained: bool
     citations: list[Citation]  # the engine's own dataclass: one definition of the contract
+    mode: Literal["extractive", "generated"] = Field(
+        description="extractive: quotes; generated: an LLM's sentences, each checked against the excerpt it cites")
+    dropped: int | None = Field(default=None, description="generated sentences that failed the check (never shown)")
+    note: str | None = Field(default=None, description="why a generated answer fell back to quotes")
 
 
 class Health(BaseModel):
@@ -86,15 +90,33 @@ def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def stream_events(answer: Answer) -> Iterator[str]:
-    """The answer text in sentence-sized deltas, then its citations, then done."""
+def stream_events(answer: Answer, sent: int = 0) -> Iterator[str]:
+    """The answer text in sentence-sized deltas (after the ``sent`` sentences
+    already streamed), then its citations, then done."""
     if answer.abstained or not answer.citations:
         yield sse("answer", {"text": answer.text})
     else:
         for i, quote in enumerate(answer.sentences()):
-            yield sse("answer", {"text": ("" if i == 0 else " ") + f"{quote.text} {quote.markers}"})
-    yield sse("citations", {"abstained": answer.abstained, "citations": [c.to_dict() for c in answer.citations]})
+            if i >= sent:
+                yield sse("answer", {"text": ("" if i == 0 else " ") + f"{quote.text} {quote.markers}"})
+    final = answer.to_dict()
+    yield sse("citations", {k: final[k] for k in ("abstained", "citations", "mode", "dropped", "note") if k in final})
     yield sse("done", {"question": answer.question, "answer": answer.text})
+
+
+async def streamed_events(events) -> AsyncIterator[str]:
+    """Server-sent events from ``Engine.answer_events``: each checked
+    sentence as it arrives, then the rest of ``stream_events``. Sentences
+    streamed before a fallback to quotes cannot happen: a fallback only
+    comes when no sentence passed."""
+    sent = 0
+    async for event, value in events:
+        if event == "sentence":
+            yield sse("answer", {"text": ("" if sent == 0 else " ") + f"{value.text} {value.markers}"})
+            sent += 1
+        else:
+            for line in stream_events(value, sent if value.mode == "generated" else 0):
+                yield line
 
 
 def validation_message(errors: list[dict]) -> str:
@@ -118,7 +140,7 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
 
     async def answer_or_error(request: AskRequest) -> Answer:
         try:
-            return await engine.ask_async(request.question, [t.model_dump() for t in request.history], request.scope)
+            return await engine.answer(request.question, [t.model_dump() for t in request.history], request.scope)
         except AskdocError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
 
@@ -128,17 +150,23 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
         return (await answer_or_error(request)).to_dict()
 
     @router.post("/ask/stream", summary="Ask a question, streamed as server-sent events",
-                 description="Events: `answer` (`{text}` deltas, in order), then `citations` "
-                             "(`{abstained, citations}`), then `done` (`{question, answer}`).",
+                 description="Events: `answer` (`{text}` deltas, in order: with an LLM, each sentence once it passed "
+                             "its check), then `citations` (`{abstained, citations, mode}`, and `dropped`, `note` with "
+                             "an LLM), then `done` (`{question, answer}`).",
                  response_class=StreamingResponse)
     async def ask_stream(request: AskRequest) -> StreamingResponse:
-        answer = await answer_or_error(request)
+        events = engine.answer_events(request.question, [t.model_dump() for t in request.history], request.scope)
+        try:
+            first = await anext(events)  # a bad question is a 422 before the stream starts
+        except AskdocError as exc:
+            raise HTTPException(status_code=422, detail=str(exc)) from exc
 
-        async def events():
-            for event in stream_events(answer):
+        async def chained():
+            yield first
+            async for event in events:
                 yield event
 
-        return StreamingResponse(events(), media_type="text/event-stream",
+        return StreamingResponse(streamed_events(chained()), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/healthz", response_model=Health, summary="The index being served")

@@ -5,7 +5,7 @@ In order, for every request:
 1. A ``--root-path`` prefix becomes the ASGI ``root_path`` (and is added
    to the path where a proxy stripped it), so the app answers behind a proxy
    that keeps the prefix and behind one that strips it.
-2. On ``/api/*``: the caller's origin must be the server's own or one of
+2. On ``/api/*`` and ``/v1/*`` (the OpenAI-compatible routes): the caller's origin must be the server's own or one of
    ``--allowed-origins`` (403 otherwise); a configured ``--api-token`` must
    come as ``Authorization: Bearer …`` (401); a client may ask at most
    ``--rate-limit`` questions a minute (429 with ``Retry-After``); a body may
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 MAX_BODY_BYTES = 64 * 1024
 UPLOAD_PATH = "/api/documents"  # the one route whose body may be a file (up to Policy.max_upload_bytes)
-ASK_PATHS = ("/api/ask", "/api/ask/stream")
+ASK_PATHS = ("/api/ask", "/api/ask/stream", "/v1/chat/completions")
 OPEN_API_PATHS = ("/api/docs", "/api/openapi.json")
 
 
@@ -141,7 +141,7 @@ class Guard:
             return await self.app(scope, receive, send)
         scope = self._with_prefix(scope)
         path = scope["path"][len(self.policy.root_path):] or "/"
-        if scope["type"] == "http" and path.startswith("/api/") and path not in OPEN_API_PATHS \
+        if scope["type"] == "http" and path.startswith(("/api/", "/v1/")) and path not in OPEN_API_PATHS \
                 and not path.startswith("/api/docs"):
             return await self._guard_api(scope, receive, send, path)
         return await self.app(scope, receive, self._with_frame_policy(send))

@@ -23,12 +23,15 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
+from dataclasses import replace
+from typing import AsyncIterator
 from pathlib import Path
 
 from index import store
 from index.errors import AskdocError
 
 from ..answer import Answer
+from ..query import is_follow_up
 from ..engine import Assistant
 
 log = logging.getLogger(__name__)
@@ -44,6 +47,7 @@ class LiveAssistant:
         self.poll_seconds = poll_seconds
         self.max_batch = max_batch
         self._build = store.current_build(self.index_dir) if self.index_dir else None
+        self.generator = None  # a generate.Generator when an LLM writes the answers
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -72,6 +76,32 @@ class LiveAssistant:
         of API callers fill the thread pool that the UI's events need too.
         """
         return await asyncio.wrap_future(self.submit(question, history, scope))
+
+    async def answer(self, question: str, history: list[dict] | None = None, scope=None) -> Answer:
+        """The answer a user sees: generated and checked when an LLM is
+        configured (``generator``), else (and on any failure) quotes."""
+        final = None
+        async for event, value in self.answer_events(question, history, scope):
+            if event == "answer":
+                final = value
+        return final
+
+    async def answer_events(self, question: str, history: list[dict] | None = None,
+                            scope=None) -> AsyncIterator[tuple[str, object]]:
+        """``("sentence", Quote)`` for each generated sentence as it passes
+        its check, then ``("answer", Answer)``; only the latter without an LLM.
+        A bad question raises its ``QuestionError`` before anything is yielded."""
+        if self.generator is None:
+            yield "answer", await self.ask_async(question, history, scope)
+            return
+        searched = question
+        if history and is_follow_up(question):
+            # The model may say what "that" means; a rewrite using words from
+            # nowhere in the conversation is refused and the rules apply.
+            searched = await self.generator.rewrite(question, history) or question
+        extractive = await self.ask_async(searched, history, scope)
+        async for event, value in self.generator.stream(extractive, history):
+            yield event, (replace(value, question=question) if event == "answer" else value)
 
     def _answer_forever(self) -> None:
         while True:

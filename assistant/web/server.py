@@ -20,7 +20,8 @@ import mimetypes  # noqa: E402
 # Module scripts are refused under any other type; not every system's table knows these.
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("application/wasm", ".wasm")
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 from importlib import resources
 from pathlib import Path
 
@@ -32,12 +33,16 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from .api import create_router, validation_message
+from .chat_api import create_chat_router
 from .documents import Library
 from ..engine import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
 from .render import PDF_CSP, highlight_spans, pdf_page_html, source_page_html
 from .ui import CSS, HEAD, FeedbackLog, build_ui, load_examples, theme
+
+if TYPE_CHECKING:
+    from ..generate import LLMConfig
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,7 @@ class Settings:
     rate_limit: int = 30
     admin_token: str | None = None  # allows adding and deleting documents (the documents panel, /api/documents)
     max_upload_mb: int = 50
+    llm: "LLMConfig | None" = None  # an OpenAI-compatible server that writes answers (checked) from the excerpts
 
     @property
     def policy(self) -> Policy:
@@ -81,10 +87,18 @@ def create_app(assistant: Assistant, settings: Settings):
     # The bundled (offline) Swagger UI reads OpenAPI 3.0 documents.
     app.openapi_version = "3.0.3"
     app.state.engine = engine
+    if settings.llm is not None:
+        from ..generate import CONTEXT_EXCERPTS, Generator
+
+        engine.generator = Generator(settings.llm)
+        assistant.config = replace(assistant.config, context_excerpts=CONTEXT_EXCERPTS)
+        log.info("answers are written by %s (%s) and checked against the excerpts they cite",
+                 settings.llm.endpoint, settings.llm.model or "its default model")
     library = Library(engine, settings.docs_dir, settings.index_dir, settings.admin_token,
                       settings.max_upload_mb * 2**20)
     app.state.library = library
     app.include_router(create_router(engine, library))
+    app.include_router(create_chat_router(engine))
 
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError):

@@ -24,7 +24,7 @@ from . import Engine
 
 if TYPE_CHECKING:
     from .documents import Library
-from .render import answer_markdown_parts, cards_html, escape_markdown
+from .render import answer_markdown, answer_markdown_parts, cards_html, escape_markdown
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,9 @@ CSS = """
 #askdoc-viewer iframe { width: 100%; height: 60vh; border: 1px solid var(--border-color-primary); border-radius: 8px;
   background: #fff; }
 """
+
+# Above a generated answer: who wrote it, and what was checked.
+GENERATED_LABEL = "*Written by a language model from the sources; each sentence checked against the excerpt it cites.*\n\n"
 
 VIEWER_PLACEHOLDER = (
     '<p style="font: 15px system-ui, sans-serif; color: #57606a; padding: 1rem">Click a [n] marker or a source card '
@@ -212,8 +215,16 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
             if not message:
                 yield messages, gr.update(), past
                 return
+            shown = messages + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
+            streamed: list[str] = []
             try:
-                answer = await engine.ask_async(message, history_of(past), limit or None)
+                async for event, value in engine.answer_events(message, history_of(past), limit or None):
+                    if event == "sentence":  # a generated sentence that passed its check
+                        streamed.append(f"{escape_markdown(value.text)} {escape_markdown(value.markers)}")
+                        shown[-1] = {"role": "assistant", "content": GENERATED_LABEL + " ".join(streamed)}
+                        yield shown, gr.update(), past
+                    else:
+                        answer = value
             except Exception as exc:  # the engine raises AskdocError for bad questions
                 from index.errors import AskdocError
 
@@ -225,10 +236,12 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
                 # Every chat pair has its Turn, so a vote's message index finds its turn.
                 yield messages, cards_html(None), past + [Turn(message, Answer(message, text, abstained=True))]
                 return
-            shown = messages + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
-            for prefix in reveal(answer):
-                shown[-1] = {"role": "assistant", "content": prefix}
+            label = GENERATED_LABEL if answer.mode == "generated" else (
+                f"*{escape_markdown(answer.note[:1].upper() + answer.note[1:])}.*\n\n" if answer.note else "")
+            for prefix in ([] if streamed else reveal(answer)):
+                shown[-1] = {"role": "assistant", "content": label + prefix}
                 yield shown, gr.update(), past
+            shown[-1] = {"role": "assistant", "content": label + answer_markdown(answer)}
             # The turn number marks the sources as final (the streamed
             # prefixes above leave them alone): tests and scripts wait on it.
             yield shown, f'<div data-turn="{len(past) + 1}">{cards_html(answer)}</div>', past + [Turn(message, answer)]

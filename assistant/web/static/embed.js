@@ -75,6 +75,7 @@
     "form { display: flex; gap: 6px; padding: 10px; border-top: 1px solid #d0d7de; background: #fff; }",
     "textarea { flex: 1; resize: none; font: inherit; padding: 8px; border: 1px solid #d0d7de; border-radius: 8px; min-height: 40px; max-height: 120px; }",
     "textarea:focus { outline: 2px solid var(--c); border-color: transparent; }",
+    ".label { font-size: 12px; font-style: italic; color: #57606a; margin-bottom: 4px; }",
     "button.send { all: unset; cursor: pointer; background: var(--c); color: #fff; border-radius: 8px; padding: 0 14px; font-weight: 600; }",
     "button.send[disabled] { opacity: .5; cursor: default; }",
     "@media (max-width: 480px) { .wrap.open { top: 0; left: 0; right: 0; bottom: 0; }",
@@ -263,6 +264,11 @@
               details[c.n] = d;
             });
             renderAnswer(bubble, text, details);
+            // Who wrote the answer: an LLM (every sentence checked), or quotes after it failed.
+            var label = payload.mode === "generated"
+              ? "Written by a language model from the sources; each sentence checked against the excerpt it cites."
+              : (payload.note ? payload.note.charAt(0).toUpperCase() + payload.note.slice(1) + "." : "");
+            if (label) bubble.insertBefore(el("div", "label", label), bubble.firstChild);
             if (payload.citations.length) bubble.appendChild(list);
           } else if (name === "done") {
             done = true;
