@@ -193,6 +193,7 @@ def _pdf_text(path: Path, sha256: str, ocr: bool) -> tuple[str, tuple[int, ...]]
             pages[i] = normalize_newlines(text.replace("\f", "")).strip()
     if not any(pages):
         raise ValueError("scanned PDF, OCR found no text" if ocr else "scanned PDF, no text layer: index it with --ocr")
+    pages = [dehyphenate(page) for page in pages]
     starts: list[int] = []
     text = ""
     for i, page_text in enumerate(pages):
@@ -201,6 +202,29 @@ def _pdf_text(path: Path, sha256: str, ocr: bool) -> tuple[str, tuple[int, ...]]
         starts.append(len(text))
         text += page_text
     return text, tuple(starts)
+
+
+_LINE_END_HYPHEN = re.compile(r"(\w+)-\n([a-z]\w*)")
+
+
+def dehyphenate(text: str) -> str:
+    """Words a typeset page broke at a line end ("tempera-" / "ture") made
+    whole again, the line break kept after them; a compound the text also
+    writes with its hyphen elsewhere ("state-of-the-art") keeps it.
+
+    >>> dehyphenate("The tempera-\\nture rose. A well-\\nknown well-known fact.")
+    'The temperature\\n rose. A well-known\\n well-known fact.'
+    >>> dehyphenate("Page 3-\\n4 and Smith-\\nJones stay.")
+    'Page 3-\\n4 and Smith-\\nJones stay.'
+    """
+    hyphenated = {m.group().lower() for m in re.finditer(r"\w+-\w+", text)}
+
+    def join(match: re.Match) -> str:
+        left, right = match.group(1), match.group(2)
+        kept = f"{left}-{right}".lower() in hyphenated or left.isdigit()
+        return f"{left}-{right}\n" if kept else f"{left}{right}\n"
+
+    return _LINE_END_HYPHEN.sub(join, text)
 
 
 def _office_text(path: Path, suffix: str, raw: bytes

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support import make_pdf
 from index.errors import DocumentsError
-from index.loaders import html_to_text, load_folder, title_from_name
+from index.loaders import html_to_text, load_document, load_folder, title_from_name
 
 
 def test_loads_text_markdown_html_and_pdf_recursively(write_docs):
@@ -78,3 +78,12 @@ def test_title_from_name(name, title):
 def test_html_keeps_blocks_on_separate_lines():
     text, _ = html_to_text("<h1>Head</h1><p>One</p><ul><li>a</li><li>b</li></ul>")
     assert text.split("\n") == ["Head", "One", "a", "b"]
+
+
+def test_a_pdf_word_broken_at_a_line_end_is_whole_again(tmp_path):
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(make_pdf(["In the second trial the average tempera-\nture of the well-\nknown reactor rose\n"
+                              "to forty degrees; the well-known reactor held."]))
+    text = load_document(pdf, "paper.pdf").text
+    assert "average temperature" in " ".join(text.split()) and "tempera-" not in text
+    assert text.count("well-known") == 2  # a compound the text also writes whole keeps its hyphen
