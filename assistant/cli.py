@@ -96,7 +96,7 @@ class _Bar:
 
 
 def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
-           chunk_overlap: int | None, vector_index: str | None = None, ocr: bool | None = None):
+           chunk_overlap: int | None, vector_index: str | None = None, ocr: bool | None = None, workers: int = 1):
     """Run ``askdoc index``: what is not asked for keeps the index's settings
     (``BuildSettings.resolve``); an explicit --docs re-targets the index. A
     model other than the index's re-embeds everything (that is the point of
@@ -123,11 +123,18 @@ def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool,
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     bar = _Bar()
+    embedder = load_embedder(model)
+    if workers > 1:
+        from index.workers import ProcessPoolEmbedder
+
+        embedder = ProcessPoolEmbedder(embedder, model, workers)
     try:
-        return build_index(folder, index_dir, load_embedder(model), config, rebuild=rebuild, progress=bar,
+        return build_index(folder, index_dir, embedder, config, rebuild=rebuild, progress=bar,
                            vector_index=vector_index, ocr=ocr)
     finally:
         bar.close()
+        if workers > 1:
+            embedder.close()
 
 
 def _open(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assistant", Path | None]:
@@ -207,11 +214,13 @@ def cli(verbose: int) -> None:
 @click.option("--vector-index", type=click.Choice(["auto", "exact", "approximate"]), default=None,
               help="FAISS search: exact, approximate (IVF with 8-bit vectors, tuned to recall@10 >= 0.99), or auto: "
                    "exact up to 100,000 chunks [default: the index's setting, else auto].")
+@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes that embed in parallel, each with its own copy of the model (the vectors are the same).")
 @click.option("--ocr/--no-ocr", default=None,
               help="Read PDF pages without a text layer (scans) by OCR with tesseract; seconds a page, once per file "
                    "[default: the index's setting, else off].")
 def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
-                  chunk_overlap: int | None, vector_index: str | None, ocr: bool | None) -> None:
+                  chunk_overlap: int | None, vector_index: str | None, workers: int, ocr: bool | None) -> None:
     """Build or refresh the index.
 
     Without --docs the index is refreshed from the folder it was built from
@@ -221,7 +230,7 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
     --vector-index, --ocr) keep the index's. The new index replaces the old one
     atomically, so an interrupted run leaves the previous index usable.
     """
-    report = _build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap, vector_index, ocr)
+    report = _build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap, vector_index, ocr, workers)
     click.echo(
         f"Indexed {report.documents} document(s) into {index_dir}: {report.chunks} chunks, {report.sentences} sentences "
         f"({report.embedded} embedded, {report.reused} unchanged, {report.removed} removed"

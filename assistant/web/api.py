@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, AsyncIterator, Iterator, Literal
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
-from fastapi.responses import StreamingResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from index.errors import AskdocError
@@ -146,8 +146,10 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
 
     @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, summary="Ask a question",
                  description="The same JSON as `askdoc ask --json`: the answer, whether it abstained, and its citations.")
-    async def ask(request: AskRequest) -> dict:
-        return (await answer_or_error(request)).to_dict()
+    async def ask(request: AskRequest) -> JSONResponse:
+        # The engine's own JSON, sent as it is: AnswerOut documents it, and
+        # validating what the engine just built would only cost time.
+        return JSONResponse((await answer_or_error(request)).to_dict())
 
     @router.post("/ask/stream", summary="Ask a question, streamed as server-sent events",
                  description="Events: `answer` (`{text}` deltas, in order: with an LLM, each sentence once it passed "

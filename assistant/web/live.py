@@ -80,6 +80,8 @@ class LiveAssistant:
     async def answer(self, question: str, history: list[dict] | None = None, scope=None) -> Answer:
         """The answer a user sees: generated and checked when an LLM is
         configured (``generator``), else (and on any failure) quotes."""
+        if self.generator is None:
+            return await self.ask_async(question, history, scope)
         final = None
         async for event, value in self.answer_events(question, history, scope):
             if event == "answer":
