@@ -75,6 +75,10 @@ class DocumentStore(Sequence):
     def sha256(self, i: int) -> str:
         return self._metadata[i]["sha256"]
 
+    def page_count(self, i: int) -> int:
+        """Pages (or slides) of document ``i``, without reading its text."""
+        return len(self._metadata[i]["page_starts"])
+
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence):
             return NotImplemented

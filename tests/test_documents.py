@@ -121,6 +121,18 @@ def test_an_administrator_adds_a_document_that_is_answered_after_the_refresh(ser
     library_of(client).wait(60)
 
 
+def test_an_uploaded_pdf_is_listed_with_its_pages(server):
+    make, _ = server
+    client = make(admin_token=TOKEN)
+    response = client.post("/api/documents", files={"file": ("manual.pdf", make_pdf(["One.", "Two.", "Three."]))},
+                           headers=ADMIN)
+    assert response.status_code == 201
+    assert library_of(client).wait(60).state == "idle"
+    listed = {d["id"]: d for d in client.get("/api/documents").json()["documents"]}
+    assert (listed["manual.pdf"]["type"], listed["manual.pdf"]["pages"]) == ("PDF", 3)
+    assert listed["river.txt"]["pages"] is None
+
+
 @pytest.mark.parametrize("name, folder, lands", [
     ("../../evil.txt", "", "evil.txt"),
     ("evil.txt", "../../..", "evil.txt"),

@@ -143,7 +143,11 @@ class Library:
         documents = []
         for row, entry in enumerate(manifest.documents):
             suffix = PurePosixPath(entry.id).suffix.lower()
-            pages = len(index.documents[row].page_starts) if suffix in PDF_SUFFIXES | {".pptx"} else None
+            pages = None
+            if suffix in PDF_SUFFIXES | {".pptx"}:  # from the metadata: a listing never reads document texts
+                documents_ = index.documents
+                pages = documents_.page_count(row) if hasattr(documents_, "page_count") else \
+                    len(documents_[row].page_starts)
             documents.append({"id": entry.id, "type": _KINDS.get(suffix, suffix.lstrip(".")), "pages": pages,
                               "size": entry.size, "indexed_at": entry.indexed_at or manifest.built_at})
         return {
