@@ -51,6 +51,8 @@ def sites(tmp_path_factory, real_embedder):
     (docs / "payloads.md").write_text(PAYLOADS, encoding="utf-8")
     (docs / "hr").mkdir()
     (docs / "hr" / "leave.md").write_text("Staff carry over five days of leave into the next year.\n", encoding="utf-8")
+    (docs / "reactor.md").write_text("The reactor design follows the standard model [2] described by Ortega in 1998.\n",
+                                     encoding="utf-8")
     build_index(docs, base / "index", real_embedder)
     allowed_dir, refused_dir, open_dir, scoped_dir = base / "allowed", base / "refused", base / "open", base / "scoped"
     for d in (allowed_dir, refused_dir, open_dir, scoped_dir):
@@ -146,6 +148,24 @@ def test_a_scoped_widget_cites_only_its_scope(browser, sites):
     sources = page.locator("#askdoc-widget .bot details summary").all_inner_texts()
     assert sources and all("hr/leave.md" in s for s in sources)
     assert w.errors == []
+    finish(w)
+
+
+def test_a_reference_mark_inside_a_quoted_sentence_stays_text(browser, sites):
+    askdoc, site = sites["askdoc"], sites["open"]
+    w = watch_for(browser, site, askdoc)
+    page = w.page
+    page.goto(site.url + "/")
+    page.locator("#askdoc-widget textarea").fill("Whose standard model does the reactor design follow?")
+    page.locator("#askdoc-widget textarea").press("Enter")
+    page.wait_for_selector("#askdoc-widget .bot .sources", timeout=60_000)
+    bubble = page.locator("#askdoc-widget .bot").last
+    assert "standard model [2] described by Ortega" in bubble.inner_text()
+    # Only the answer's own markers are buttons, one per citation it has.
+    buttons = bubble.locator("button.marker").all_inner_texts()
+    cited = len(bubble.locator("details").all())
+    assert buttons and set(buttons) == {f"[{n}]" for n in range(1, cited + 1)}
+    assert buttons.count("[2]") <= (1 if cited >= 2 else 0)
     finish(w)
 
 

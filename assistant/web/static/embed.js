@@ -177,25 +177,31 @@
     return box;
   }
 
-  // Answer text with each [n] turned into a button that opens source n.
-  function renderAnswer(bubble, text, details) {
+  // Answer text with its markers turned into buttons that open their source.
+  // Each streamed piece is one sentence and the markers that end it, so a
+  // "[12]" inside a quoted sentence (a paper's own reference) stays text.
+  function renderAnswer(bubble, pieces, details) {
     bubble.textContent = "";
-    var parts = text.split(/(\[\d+\])/);
-    parts.forEach(function (part) {
-      var m = /^\[(\d+)\]$/.exec(part);
-      if (m && details[m[1]]) {
+    pieces.forEach(function (piece) {
+      var m = /((?:\s*\[\d+\])+)\s*$/.exec(piece);
+      var body = m ? piece.slice(0, m.index) : piece;
+      bubble.appendChild(document.createTextNode(body));
+      (m ? m[1].match(/\[\d+\]|\s+/g) : []).forEach(function (part) {
+        var n = /^\[(\d+)\]$/.exec(part);
+        if (!n || !details[n[1]]) {
+          bubble.appendChild(document.createTextNode(part));
+          return;
+        }
         var marker = el("button", "marker", part);
         marker.type = "button";
-        marker.setAttribute("aria-label", "Show source " + m[1]);
+        marker.setAttribute("aria-label", "Show source " + n[1]);
         marker.addEventListener("click", function () {
-          var d = details[m[1]];
+          var d = details[n[1]];
           d.open = true;
           d.scrollIntoView({ block: "nearest" });
         });
         bubble.appendChild(marker);
-      } else {
-        bubble.appendChild(document.createTextNode(part));
-      }
+      });
     });
   }
 
@@ -216,6 +222,7 @@
     var headers = { "Content-Type": "application/json", "Accept": "text/event-stream" };
     if (token) headers["Authorization"] = "Bearer " + token;
     var text = "";
+    var pieces = [];
     var details = {};
     try {
       var response = await fetch(base + "api/ask/stream", {
@@ -251,6 +258,7 @@
           var payload = data ? JSON.parse(data) : {};
           if (name === "answer") {
             text += payload.text;
+            pieces.push(payload.text);
             bubble.textContent = text;
           } else if (name === "citations") {
             var list = el("div", "sources");
@@ -263,7 +271,7 @@
               list.appendChild(d);
               details[c.n] = d;
             });
-            renderAnswer(bubble, text, details);
+            renderAnswer(bubble, pieces, details);
             // Who wrote the answer: an LLM (every sentence checked), or quotes after it failed.
             var label = payload.mode === "generated"
               ? "Written by a language model from the sources; each sentence checked against the excerpt it cites."
