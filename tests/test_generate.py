@@ -362,3 +362,24 @@ def test_the_chat_and_the_widget_label_generated_answers_and_never_show_a_droppe
     finally:
         server.stop()
         llm.stop()
+
+
+def test_v1_has_the_same_guard_as_the_api(write_docs, fake_embedder, tmp_path):
+    import openai
+
+    docs = write_docs({"river.txt": DOC})
+    build_index(docs, tmp_path / "index", fake_embedder)
+    assistant = Assistant.load(tmp_path / "index", embedder=fake_embedder)
+    app = create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs, api_token="tok", rate_limit=2,
+                                         allowed_origins=("https://intranet.example",)))
+    with TestClient(app) as client:
+        assert client.get("/v1/models").status_code == 401
+        assert client.get("/v1/models", headers={"Authorization": "Bearer tok",
+                                                 "Origin": "https://evil.example"}).status_code == 403
+        api = openai.OpenAI(base_url=str(client.base_url) + "/v1", api_key="tok", http_client=client)
+        question = [{"role": "user", "content": "When did the levees fail?"}]
+        for _ in range(2):
+            assert "1978" in api.chat.completions.create(model="askdoc", messages=question).choices[0].message.content
+        with pytest.raises(openai.RateLimitError):
+            openai.OpenAI(base_url=str(client.base_url) + "/v1", api_key="tok", http_client=client,
+                          max_retries=0).chat.completions.create(model="askdoc", messages=question)
