@@ -261,10 +261,12 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
                    "/api/documents). Without it the documents are read-only.")
 @click.option("--max-upload-mb", envvar="ASKDOC_MAX_UPLOAD_MB", show_envvar=True, default=50, show_default=True,
               type=click.IntRange(1, 2048), help="Largest file an administrator may upload.")
+@click.option("--no-ui", is_flag=True, envvar="ASKDOC_NO_UI", show_envvar=True,
+              help="Serve the API, the widget and the source views only: no chat page, and no Gradio in memory.")
 @llm_options
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, root_path: str, admin_token: str | None,
-                  max_upload_mb: int, llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
+                  max_upload_mb: int, no_ui: bool, llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
 
     Builds or refreshes the index first when needed, loads it once, and logs
@@ -279,7 +281,7 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
         admin_token=admin_token or None, max_upload_mb=max_upload_mb,
-        llm=_llm_config(llm_url, llm_model, llm_timeout),
+        llm=_llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui,
     ))
 
 

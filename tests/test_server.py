@@ -79,3 +79,31 @@ def test_history_of_alternates_roles():
         {"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"},
         {"role": "user", "content": "q2"}, {"role": "assistant", "content": "a2"},
     ]
+
+
+def test_no_ui_serves_the_api_and_widget_without_importing_gradio(write_docs, tmp_path):
+    # A fresh process: this test session has imported gradio already.
+    import subprocess
+    import sys
+
+    from tests.support import ROOT
+
+    docs = write_docs({"a.txt": DOC})
+    script = f"""
+import sys
+from fastapi.testclient import TestClient
+from assistant.engine import Assistant
+from assistant.web.server import Settings, create_app
+from index.build import build_index
+from tests.support import HashEmbedder
+build_index({str(docs)!r}, {str(tmp_path / 'index')!r}, HashEmbedder())
+app = create_app(Assistant.load({str(tmp_path / 'index')!r}, embedder=HashEmbedder()),
+                 Settings(index_dir={str(tmp_path / 'index')!r}, docs_dir={str(docs)!r}, ui=False))
+with TestClient(app) as client:
+    assert client.post("/api/ask", json={{"question": "Which claim sits here?"}}).json()["citations"]
+    assert client.get("/embed.js").status_code == 200 and "--no-ui" in client.get("/").text
+print("gradio" in sys.modules)
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-1] == "False"

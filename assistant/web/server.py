@@ -5,7 +5,8 @@ limit, body size, root path).
 
 The index loads once at start-up; ``live.LiveAssistant`` takes questions in
 turn and swaps in a rebuilt index without a restart. This module
-imports FastAPI and Gradio at the top: only ``askdoc serve`` loads it.
+imports FastAPI at the top and Gradio when the UI is on: only ``askdoc serve``
+loads it.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from typing import TYPE_CHECKING
 from importlib import resources
 from pathlib import Path
 
-import gradio as gr
 from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -63,6 +63,7 @@ class Settings:
     admin_token: str | None = None  # allows adding and deleting documents (the documents panel, /api/documents)
     max_upload_mb: int = 50
     llm: "LLMConfig | None" = None  # an OpenAI-compatible server that writes answers (checked) from the excerpts
+    ui: bool = True  # the Gradio chat at / (off: API, widget and source views only, and no Gradio in memory)
 
     @property
     def policy(self) -> Policy:
@@ -173,19 +174,39 @@ def create_app(assistant: Assistant, settings: Settings):
         script_url = str(request.base_url).rstrip("/") + request.scope.get("root_path", "") + "/embed.js"
         return HTMLResponse(example.replace("__SCRIPT_URL__", script_url))
 
+    if settings.ui:
+        app = _with_ui(app, engine, library, settings)
+    else:
+        @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+        def no_ui():
+            return HTMLResponse(NO_UI_PAGE)
+    release_freed_memory()
+    return Guard(app, settings.policy)
+
+
+NO_UI_PAGE = (
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>askdoc</title></head>"
+    "<body style=\"font: 16px system-ui, sans-serif; margin: 2rem\"><h1>askdoc</h1>"
+    "<p>This server answers through its API and widget only (started with <code>--no-ui</code>).</p>"
+    "<ul><li><a href=\"embed-example\">the widget</a></li><li><a href=\"api/docs\">the API</a></li></ul></body></html>"
+)
+
+
+def _with_ui(app, engine: LiveAssistant, library: Library, settings: Settings):
+    """The Gradio chat mounted at ``/`` (Gradio is imported only here)."""
+    import gradio as gr
+
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
     demo = build_ui(engine, feedback, load_examples(settings.docs_dir), library)
     # UI handlers only await the model queue, so a UI question in flight
     # costs no thread: let as many run as one model batch holds, so that a
     # crowd of UI users is answered together rather than four at a time.
     demo.queue(default_concurrency_limit=engine.max_batch)
-    app = gr.mount_gradio_app(
+    return gr.mount_gradio_app(
         app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=[],
         root_path=settings.root_path or None, ssr_mode=False, show_error=False,
         max_file_size=settings.max_upload_mb * 2**20,
     )
-    release_freed_memory()
-    return Guard(app, settings.policy)
 
 
 def release_freed_memory() -> None:

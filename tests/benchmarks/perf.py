@@ -245,6 +245,24 @@ def main() -> None:
         serving_rss = psutil.Process(server.process.pid).memory_info().rss
         server.stop()
 
+        # The same without the chat page (--no-ui: API, widget and source views).
+        began = time.perf_counter()
+        server = Server(work / "xquad", work / "xquad-index", "--rate-limit", "0", "--no-ui")
+        cold_no_ui = None
+        while cold_no_ui is None:
+            try:
+                if httpx.post(server.url + "/api/ask", json={"question": questions[0]}, timeout=5).status_code == 200:
+                    cold_no_ui = time.perf_counter() - began
+            except httpx.HTTPError:
+                time.sleep(0.05)
+            if server.process.poll() is not None:
+                raise SystemExit(server.log.read_text())
+        with httpx.Client(base_url=server.url, timeout=30) as client:
+            for q in questions:
+                client.post("/api/ask", json={"question": q}).raise_for_status()
+        serving_rss_no_ui = psutil.Process(server.process.pid).memory_info().rss
+        server.stop()
+
     ms = lambda v: 1000 * v  # noqa: E731
     out["latency_ms"] = {
         "bare_query_embedding": {"p50": ms(statistics.median(bare)), "p95": ms(percentile(bare, 0.95))},
@@ -254,6 +272,8 @@ def main() -> None:
     out["latency_ms"]["engine_p50_ratio"] = statistics.median(engine) / statistics.median(bare)
     out["latency_ms"]["http_p50_ratio"] = statistics.median(http) / statistics.median(bare)
     out["serving_rss_mb"] = serving_rss / 1e6
+    out["serving_rss_no_ui_mb"] = serving_rss_no_ui / 1e6
+    out["cold_start_no_ui_seconds"] = cold_no_ui
     out["cold_start_seconds"] = cold
     with tempfile.TemporaryDirectory() as tmp:
         one = Path(tmp)
@@ -284,12 +304,12 @@ def main() -> None:
           f"same | {lat['http_p50_ratio']:.2f}× |")
     print(f"| peak RSS: index build (xquad / large) | {out['index_xquad']['peak_rss_mb']:.0f} / "
           f"{out['index_large']['peak_rss_mb']:.0f} MB | | |")
-    print(f"| serving RSS (xquad index) | {out['serving_rss_mb']:.0f} MB | | |")
+    print(f"| serving RSS (xquad index) | {out['serving_rss_mb']:.0f} MB; --no-ui {out['serving_rss_no_ui_mb']:.0f} MB | | |")
     print(f"| `askdoc ask QUESTION`, fresh process, one-article index | {out['ask_fresh_process_seconds']:.2f} s "
           f"(peak RSS {out['ask_fresh_process_peak_rss_mb']:.0f} MB) | bare process (onnxruntime, tokenizers, the "
           f"graph, one question) {out['bare_onnx_question_process_seconds']:.2f} s | "
           f"{out['ask_fresh_process_seconds'] / out['bare_onnx_question_process_seconds']:.2f}× |")
-    print(f"| cold start: launching `askdoc serve` to the first answer | {out['cold_start_seconds']:.1f} s | | |")
+    print(f"| cold start: launching `askdoc serve` to the first answer | {out['cold_start_seconds']:.1f} s; --no-ui {out['cold_start_no_ui_seconds']:.1f} s | | |")
     write_result(RESULTS / "perf.json", out)
 
 
