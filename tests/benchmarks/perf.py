@@ -161,6 +161,23 @@ def bare_encode_seconds(texts: list[str], work: Path) -> tuple[float, float, flo
     return wall, inside["load"], inside["encode"]
 
 
+def launched(work: Path, question: str, *extra: str) -> tuple[Server, float]:
+    """``askdoc serve`` on the XQuAD index, and the seconds from its launch
+    to its first answer over HTTP."""
+    import httpx
+
+    began = time.perf_counter()
+    server = Server(work / "xquad", work / "xquad-index", "--rate-limit", "0", *extra)
+    while True:
+        try:
+            if httpx.post(server.url + "/api/ask", json={"question": question}, timeout=5).status_code == 200:
+                return server, time.perf_counter() - began
+        except httpx.HTTPError:
+            time.sleep(0.05)
+        if server.process.poll() is not None:
+            raise SystemExit(server.log.read_text())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--questions", type=int, default=200)
@@ -223,17 +240,7 @@ def main() -> None:
         import httpx
         import psutil
 
-        began = time.perf_counter()
-        server = Server(work / "xquad", work / "xquad-index", "--rate-limit", "0")
-        cold = None
-        while cold is None:
-            try:
-                if httpx.post(server.url + "/api/ask", json={"question": questions[0]}, timeout=5).status_code == 200:
-                    cold = time.perf_counter() - began
-            except httpx.HTTPError:
-                time.sleep(0.1)
-            if server.process.poll() is not None:
-                raise SystemExit(server.log.read_text())
+        server, cold = launched(work, questions[0])
         http = []
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for q in questions[:10]:
@@ -246,17 +253,7 @@ def main() -> None:
         server.stop()
 
         # The same without the chat page (--no-ui: API, widget and source views).
-        began = time.perf_counter()
-        server = Server(work / "xquad", work / "xquad-index", "--rate-limit", "0", "--no-ui")
-        cold_no_ui = None
-        while cold_no_ui is None:
-            try:
-                if httpx.post(server.url + "/api/ask", json={"question": questions[0]}, timeout=5).status_code == 200:
-                    cold_no_ui = time.perf_counter() - began
-            except httpx.HTTPError:
-                time.sleep(0.05)
-            if server.process.poll() is not None:
-                raise SystemExit(server.log.read_text())
+        server, cold_no_ui = launched(work, questions[0], "--no-ui")
         with httpx.Client(base_url=server.url, timeout=30) as client:
             for q in questions:
                 client.post("/api/ask", json={"question": q}).raise_for_status()
