@@ -88,7 +88,7 @@ class Retriever:
         self.embedder = embedder
         self.weights = weights
         self.terms = TermResolver(index.sentence_lexical, index.sentence_texts)
-        self.scopes = ScopeChunks(index.doc_ids, index.tables.sent_doc[index.tables.chunk_first])
+        self.scopes = ScopeChunks(index.doc_ids, lambda: index.tables.sent_doc[index.tables.chunk_first])
 
     def idf(self, token: str) -> float:
         n = self.index.sentence_count
@@ -159,7 +159,7 @@ class Retriever:
 
         in_scope = self.scopes.chunks(scope) if scope is not None else None
         k = min(w.dense_candidates, ix.chunk_count if in_scope is None else len(in_scope))
-        dense_ids = self._dense(np.asarray(query_vector, dtype=np.float32)[None, :], k, in_scope)
+        dense_ids = self._dense(np.asarray(query_vector, dtype=np.float32)[None, :], k, scope)
         candidates = {int(i) for i in dense_ids[0] if i >= 0}
         if topical:
             lexical_scores = ix.chunk_lexical.scores([t for g in topical for t in g])
@@ -189,26 +189,24 @@ class Retriever:
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
         return hits, self._sentences(query, query_vector, hits, weighted, total), unknown
 
-    def _dense(self, vector: np.ndarray, k: int, in_scope: np.ndarray | None) -> np.ndarray:
-        """The ``k`` nearest chunks, only among ``in_scope`` when given:
+    def _dense(self, vector: np.ndarray, k: int, scope: Scope | None) -> np.ndarray:
+        """The ``k`` nearest chunks, only among ``scope``'s when given:
         FAISS skips the others while it searches (an ID selector), so a
         narrow scope still gets ``k`` candidates. An approximate index
         probes more lists for a narrow scope, in proportion, since its
         chunks are a small share of each list."""
         index = self.index.faiss_index
-        if in_scope is None:
+        if scope is None:
             return index.search(vector, k)[1]
         import faiss
 
-        mask = np.zeros(self.index.chunk_count, dtype=bool)
-        mask[in_scope] = True
-        bits = np.packbits(mask, bitorder="little")
+        bits = self.scopes.bitmap(scope)
         selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
         try:
             ivf = faiss.extract_index_ivf(index)
         except RuntimeError:  # exact search
             return index.search(vector, k, params=faiss.SearchParameters(sel=selector))[1]
-        share = len(in_scope) / max(1, self.index.chunk_count)
+        share = len(self.scopes.chunks(scope)) / max(1, self.index.chunk_count)
         nprobe = min(ivf.nlist, max(ivf.nprobe, int(np.ceil(ivf.nprobe / share))))
         return index.search(vector, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))[1]
 

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Sequence
+from functools import cached_property
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -77,21 +78,40 @@ def _ancestors(doc_id: str) -> list[str]:
 
 
 class ScopeChunks:
-    """The chunks each scope covers, remembered for the scopes last asked
-    (an intranet page asks with the same scope again and again)."""
+    """The chunks each scope covers, and their FAISS selector bitmap,
+    remembered for the scopes last asked (an intranet page asks with the
+    same scope again and again). Nothing is computed until a question has a
+    scope: a server whose questions have none pays nothing."""
 
     KEPT = 64
 
-    def __init__(self, doc_ids: Sequence[str], chunk_doc: np.ndarray) -> None:
-        self._doc_ids = list(doc_ids)
-        self._chunk_doc = chunk_doc
-        self._known: OrderedDict[Scope, np.ndarray] = OrderedDict()
-        self._id_set = set(self._doc_ids)
-        self._folder_set = set(folders_of(self._doc_ids))
+    def __init__(self, doc_ids: Sequence[str], chunk_doc: Callable[[], np.ndarray]) -> None:
+        self._doc_ids = doc_ids
+        self._chunk_doc_of = chunk_doc
+        self._known: OrderedDict[Scope, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    @cached_property
+    def _chunk_doc(self) -> np.ndarray:
+        return self._chunk_doc_of()
+
+    @cached_property
+    def _id_set(self) -> set[str]:
+        return set(self._doc_ids)
+
+    @cached_property
+    def _folder_set(self) -> set[str]:
+        return set(folders_of(self._doc_ids))
 
     def chunks(self, scope: Scope) -> np.ndarray:
         """Ascending chunk rows in ``scope``; a ``QuestionError`` naming any
         entry that is neither a document nor a folder of the index."""
+        return self._entry(scope)[0]
+
+    def bitmap(self, scope: Scope) -> np.ndarray:
+        """One bit per chunk, set for the scope's (``faiss.IDSelectorBitmap``'s layout)."""
+        return self._entry(scope)[1]
+
+    def _entry(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
         found = self._known.get(scope)
         if found is not None:
             self._known.move_to_end(scope)
@@ -103,7 +123,8 @@ class ScopeChunks:
             raise QuestionError(f"no document or folder {', '.join(map(repr, missing[:5]))} in the index")
         rows = np.array([r for r, doc_id in enumerate(self._doc_ids)
                          if doc_id in ids or any(f in folders for f in _ancestors(doc_id))], dtype=np.int64)
-        found = np.flatnonzero(np.isin(self._chunk_doc, rows))
+        held = np.isin(self._chunk_doc, rows)
+        found = (np.flatnonzero(held), np.packbits(held, bitorder="little"))
         self._known[scope] = found
         if len(self._known) > self.KEPT:
             self._known.popitem(last=False)
