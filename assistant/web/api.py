@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, AsyncIterator, Iterator, Literal
+from typing import TYPE_CHECKING, AsyncIterator, Literal
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -22,6 +22,7 @@ from index.errors import AskdocError
 from ..answer import Answer, Citation
 from ..engine import MAX_QUESTION_CHARS
 from . import Engine
+from .live import primed, text_deltas
 
 if TYPE_CHECKING:
     from .documents import Library
@@ -90,33 +91,16 @@ def sse(event: str, data: dict) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-def stream_events(answer: Answer, sent: int = 0) -> Iterator[str]:
-    """The answer text in sentence-sized deltas (after the ``sent`` sentences
-    already streamed), then its citations, then done."""
-    if answer.abstained or not answer.citations:
-        yield sse("answer", {"text": answer.text})
-    else:
-        for i, quote in enumerate(answer.sentences()):
-            if i >= sent:
-                yield sse("answer", {"text": ("" if i == 0 else " ") + f"{quote.text} {quote.markers}"})
-    final = answer.to_dict()
-    yield sse("citations", {k: final[k] for k in ("abstained", "citations", "mode", "dropped", "note") if k in final})
-    yield sse("done", {"question": answer.question, "answer": answer.text})
-
-
 async def streamed_events(events) -> AsyncIterator[str]:
-    """Server-sent events from ``Engine.answer_events``: each checked
-    sentence as it arrives, then the rest of ``stream_events``. Sentences
-    streamed before a fallback to quotes cannot happen: a fallback only
-    comes when no sentence passed."""
-    sent = 0
-    async for event, value in events:
-        if event == "sentence":
-            yield sse("answer", {"text": ("" if sent == 0 else " ") + f"{value.text} {value.markers}"})
-            sent += 1
-        else:
-            for line in stream_events(value, sent if value.mode == "generated" else 0):
-                yield line
+    """Server-sent events from ``Engine.answer_events``: ``answer`` deltas as
+    the text arrives, then ``citations``, then ``done``."""
+    async for kind, value in text_deltas(events):
+        if kind == "text":
+            yield sse("answer", {"text": value})
+            continue
+        final = value.to_dict()
+        yield sse("citations", {k: final[k] for k in ("abstained", "citations", "mode", "dropped", "note") if k in final})
+        yield sse("done", {"question": value.question, "answer": value.text})
 
 
 def validation_message(errors: list[dict]) -> str:
@@ -157,18 +141,12 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
                              "an LLM), then `done` (`{question, answer}`).",
                  response_class=StreamingResponse)
     async def ask_stream(request: AskRequest) -> StreamingResponse:
-        events = engine.answer_events(request.question, [t.model_dump() for t in request.history], request.scope)
-        try:
-            first = await anext(events)  # a bad question is a 422 before the stream starts
+        try:  # a bad question is a 422 before the stream starts
+            events = await primed(engine.answer_events(request.question, [t.model_dump() for t in request.history],
+                                                       request.scope))
         except AskdocError as exc:
             raise HTTPException(status_code=422, detail=str(exc)) from exc
-
-        async def chained():
-            yield first
-            async for event in events:
-                yield event
-
-        return StreamingResponse(streamed_events(chained()), media_type="text/event-stream",
+        return StreamingResponse(streamed_events(events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/healthz", response_model=Health, summary="The index being served")

@@ -27,6 +27,7 @@ from index.errors import AskdocError
 
 from ..answer import Answer
 from . import Engine
+from .live import primed, text_deltas
 
 MODEL_ID = "askdoc"
 EXCERPT_CHARS = 240
@@ -95,26 +96,19 @@ def create_chat_router(engine: Engine) -> APIRouter:
         history = [{"role": m.role, "content": m.text()} for m in request.messages[: users[-1]]
                    if m.role in ("user", "assistant")][-20:]
         created, ident = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
-        events = engine.answer_events(question, history)
         try:
-            first = await anext(events)
+            events = await primed(engine.answer_events(question, history))
         except AskdocError as exc:
             return _error(400, str(exc))
-
-        async def all_events():
-            yield first
-            async for event in events:
-                yield event
-
         if not request.stream:
-            answer = [value async for event, value in all_events() if event == "answer"][-1]
+            answer = [value async for event, value in events if event == "answer"][-1]
             content = answer.text + sources_text(answer)
             return {
                 "id": ident, "object": "chat.completion", "created": created, "model": MODEL_ID,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
                 "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
             }
-        return StreamingResponse(_chunks(all_events(), ident, created), media_type="text/event-stream",
+        return StreamingResponse(_chunks(events, ident, created), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     return router
@@ -130,19 +124,7 @@ async def _chunks(events, ident: str, created: int) -> AsyncIterator[str]:
         return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
 
     yield chunk({"role": "assistant", "content": ""})
-    sent = 0
-    async for event, value in events:
-        if event == "sentence":
-            yield chunk({"content": ("" if sent == 0 else " ") + f"{value.text} {value.markers}"})
-            sent += 1
-            continue
-        quotes = value.sentences() if not value.abstained else ()
-        if value.abstained or not value.citations:
-            yield chunk({"content": value.text})
-        else:
-            for i, quote in enumerate(quotes):
-                if value.mode != "generated" or i >= sent:
-                    yield chunk({"content": ("" if i == 0 else " ") + f"{quote.text} {quote.markers}"})
-        yield chunk({"content": sources_text(value)})
+    async for kind, value in text_deltas(events):
+        yield chunk({"content": value if kind == "text" else sources_text(value)})
     yield chunk({}, "stop")
     yield "data: [DONE]\n\n"

@@ -163,3 +163,35 @@ class LiveAssistant:
                 self.reload_if_changed()
             except Exception:  # the watcher must outlive any one bad build
                 log.exception("checking %s for a new index failed", self.index_dir)
+
+
+async def primed(events: AsyncIterator[tuple[str, object]]) -> AsyncIterator[tuple[str, object]]:
+    """``events`` with the first one already awaited, so that a bad
+    question raises its ``QuestionError`` here, before a response starts."""
+    first = await anext(events)
+
+    async def chained():
+        yield first
+        async for event in events:
+            yield event
+
+    return chained()
+
+
+async def text_deltas(events: AsyncIterator[tuple[str, object]]) -> AsyncIterator[tuple[str, object]]:
+    """``("text", delta)``: the answer as a user sees it arrive, a sentence and
+    its markers at a time (a generated sentence once it passed its check);
+    then ``("answer", Answer)``."""
+    sent = 0
+    async for event, value in events:
+        if event == "sentence":
+            yield "text", ("" if sent == 0 else " ") + f"{value.text} {value.markers}"
+            sent += 1
+            continue
+        if value.abstained or not value.citations:
+            yield "text", value.text
+        else:
+            for i, quote in enumerate(value.sentences()):
+                if value.mode != "generated" or i >= sent:  # a fallback to quotes only comes when none was sent
+                    yield "text", ("" if i == 0 else " ") + f"{quote.text} {quote.markers}"
+        yield "answer", value
