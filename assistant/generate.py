@@ -182,10 +182,6 @@ def check(sentence: str, markers: tuple[int, ...], excerpts: dict[int, Citation]
     return ""
 
 
-def verdicts(reply: str, excerpts: dict[int, Citation], question: str) -> list[Verdict]:
-    return [Verdict(text, markers, check(text, markers, excerpts, question)) for text, markers in split_generated(reply)]
-
-
 def _supporting_sentence(citation: Citation, sentence: str) -> tuple[int, int]:
     """The sentence of the excerpt sharing most words with ``sentence``, as
     document offsets: what the citation highlights."""

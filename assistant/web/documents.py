@@ -153,12 +153,9 @@ class Library:
         return {
             "documents": documents,
             "skipped": [{"id": e.id, "reason": e.reason or "not readable", "size": e.size} for e in manifest.skipped],
-            "built_at": manifest.built_at, "editable": self.editable, "refresh": asdict(self.refresh_status()),
+            "built_at": manifest.built_at, "editable": self.editable, "refresh": asdict(self._refresh),
             "max_upload_bytes": self.max_upload_bytes,
         }
-
-    def refresh_status(self) -> Refresh:
-        return self._refresh
 
     def authorize(self, token: str | None) -> None:
         if not self.editable:
