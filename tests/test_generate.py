@@ -327,7 +327,7 @@ def first_sentence_of_excerpt_1(body: dict) -> str:
 @pytest.mark.slow
 def test_the_chat_and_the_widget_label_generated_answers_and_never_show_a_dropped_sentence(browser, tmp_path,
                                                                                             default_docs_copy):
-    from tests.support import PageWatch, Server
+    from tests.support import PageWatch, Server, ask_widget
 
     llm = ScriptedLLM(first_sentence_of_excerpt_1)
     server = Server(default_docs_copy, tmp_path / "index", "--llm-url", llm.url).wait()
@@ -351,8 +351,7 @@ def test_the_chat_and_the_widget_label_generated_answers_and_never_show_a_droppe
         page.goto(server.url + "/embed-example")
         page.evaluate(record)
         page.locator("#askdoc-widget .launcher").click()
-        page.locator("#askdoc-widget textarea").fill("When did Singh meet Dong Jun?")
-        page.locator("#askdoc-widget textarea").press("Enter")
+        ask_widget(page, "When did Singh meet Dong Jun?")
         page.wait_for_selector("#askdoc-widget .bot .sources", timeout=60_000)
         bubble = page.locator("#askdoc-widget .bot").last
         assert "Written by a language model" in bubble.locator(".label").inner_text()

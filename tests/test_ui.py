@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from tests.support import DEFAULT_DOCS, PageWatch, Server
+from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget
 
 pytestmark = pytest.mark.slow
 
@@ -241,8 +241,7 @@ def test_everything_works_under_a_root_path(tmp_path, real_embedder, browser):
         assert frame.url.startswith(server.url + "/askdoc/source?")
         page.goto(server.url + "/askdoc/embed-example")
         page.locator("#askdoc-widget .launcher").click()
-        page.locator("#askdoc-widget textarea").fill("When did Singh meet Dong Jun?")
-        page.locator("#askdoc-widget textarea").press("Enter")
+        ask_widget(page, "When did Singh meet Dong Jun?")
         page.wait_for_selector("#askdoc-widget .bot details", timeout=60_000)
         assert "November 20, 2024" in page.locator("#askdoc-widget .bot").last.inner_text()
         assert page.locator("#askdoc-widget a.open-source").first.get_attribute("href").startswith(

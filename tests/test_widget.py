@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from tests.support import DEFAULT_DOCS, PageWatch, Server, free_port
+from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget, free_port
 from tests.test_ui import PAYLOADS
 
 pytestmark = pytest.mark.slow
@@ -72,9 +72,13 @@ def sites(tmp_path_factory, real_embedder):
         site.stop()
 
 
-def watch_for(browser, site, askdoc, **context):
+def visit(browser, sites, name: str, **context) -> PageWatch:
+    """A watched page on the host site ``name``, loaded; the askdoc server
+    is the one other host it may reach."""
+    site = sites[name]
     w = PageWatch(browser, site.url, **context)
-    w.allowed.add(askdoc.url.split("://", 1)[1])
+    w.allowed.add(sites["askdoc"].url.split("://", 1)[1])
+    w.page.goto(site.url + "/")
     return w
 
 
@@ -85,10 +89,8 @@ def finish(w: PageWatch) -> None:
 
 
 def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
-    askdoc, site = sites["askdoc"], sites["allowed"]
-    w = watch_for(browser, site, askdoc)
+    w = visit(browser, sites, "allowed")
     page = w.page
-    page.goto(site.url + "/")
     launcher = page.locator("#askdoc-widget .launcher")
     assert launcher.inner_text() == "Ask the docs"
     # Styles do not cross the shadow boundary in either direction.
@@ -99,8 +101,7 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
     assert box["x"] < 100  # data-position="bottom-left"
     launcher.click()
     assert page.locator("#askdoc-widget .note").inner_text() == "Hello from askdoc"
-    page.locator("#askdoc-widget textarea").fill("What did Singh tell Dong Jun?")
-    page.locator("#askdoc-widget textarea").press("Enter")
+    ask_widget(page, "What did Singh tell Dong Jun?")
     page.wait_for_selector("#askdoc-widget .bot details", timeout=60_000)
     bubble = page.locator("#askdoc-widget .bot").last
     assert "[1]" in bubble.inner_text()
@@ -111,7 +112,7 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
     assert marks and all(m and m in bubble.inner_text() for m in marks)
     assert "admm-plus-2024-singh.txt" in details.locator("summary").inner_text()
     href = details.locator("a.open-source").get_attribute("href")
-    assert href.startswith(askdoc.url + "/source?doc=admm-plus-2024-singh.txt")
+    assert href.startswith(sites["askdoc"].url + "/source?doc=admm-plus-2024-singh.txt")
     page.screenshot(path=str(tmp_path / "widget.png"))
     # The source link opens the main app's source view.
     view = page.context.new_page()
@@ -119,8 +120,7 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
     assert view.locator("mark.sentence").all_inner_texts() == marks
     view.close()
     # A follow-up uses the conversation.
-    page.locator("#askdoc-widget textarea").fill("When was that?")
-    page.locator("#askdoc-widget textarea").press("Enter")
+    ask_widget(page, "When was that?")
     page.wait_for_function(
         "document.querySelector('#askdoc-widget').shadowRoot.querySelectorAll('.bot .sources').length >= 2", timeout=60_000)
     assert "November 20, 2024" in page.locator("#askdoc-widget .bot").last.inner_text()
@@ -129,14 +129,10 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
 
 
 def test_a_scoped_widget_cites_only_its_scope(browser, sites):
-    askdoc, site = sites["askdoc"], sites["scoped"]
-    w = watch_for(browser, site, askdoc)
+    w = visit(browser, sites, "scoped")
     page = w.page
-    page.goto(site.url + "/")
-    box = page.locator("#askdoc-widget textarea")
     for n, question in enumerate(("How many days of leave carry over?", "What did Singh tell Dong Jun?"), 1):
-        box.fill(question)
-        box.press("Enter")
+        ask_widget(page, question)
         page.wait_for_function(
             """n => { const root = document.querySelector('#askdoc-widget').shadowRoot;
                       const bots = root.querySelectorAll('.msg.bot, .msg.error');
@@ -152,12 +148,9 @@ def test_a_scoped_widget_cites_only_its_scope(browser, sites):
 
 
 def test_a_reference_mark_inside_a_quoted_sentence_stays_text(browser, sites):
-    askdoc, site = sites["askdoc"], sites["open"]
-    w = watch_for(browser, site, askdoc)
+    w = visit(browser, sites, "open")
     page = w.page
-    page.goto(site.url + "/")
-    page.locator("#askdoc-widget textarea").fill("Whose standard model does the reactor design follow?")
-    page.locator("#askdoc-widget textarea").press("Enter")
+    ask_widget(page, "Whose standard model does the reactor design follow?")
     page.wait_for_selector("#askdoc-widget .bot .sources", timeout=60_000)
     bubble = page.locator("#askdoc-widget .bot").last
     assert "standard model [2] described by Ortega" in bubble.inner_text()
@@ -170,25 +163,20 @@ def test_a_reference_mark_inside_a_quoted_sentence_stays_text(browser, sites):
 
 
 def test_widget_on_a_refused_origin_says_why(browser, sites):
-    askdoc, site = sites["askdoc"], sites["refused"]
-    w = watch_for(browser, site, askdoc)
+    w = visit(browser, sites, "refused")
     page = w.page
-    page.goto(site.url + "/")
     assert page.locator("#askdoc-widget .panel").is_visible()  # data-open="true"
-    page.locator("#askdoc-widget textarea").fill("What did Singh tell Dong Jun?")
-    page.locator("#askdoc-widget textarea").press("Enter")
+    ask_widget(page, "What did Singh tell Dong Jun?")
     error = page.locator("#askdoc-widget .error")
     error.wait_for(timeout=30_000)
-    assert "not allowed" in error.inner_text() and site.url in error.inner_text()
+    assert "not allowed" in error.inner_text() and sites["refused"].url in error.inner_text()
     assert page.locator("#askdoc-widget details").count() == 0
     finish(w)
 
 
 def test_widget_fits_a_narrow_screen(browser, sites):
-    askdoc, site = sites["askdoc"], sites["open"]
-    w = watch_for(browser, site, askdoc, viewport={"width": 360, "height": 640})
+    w = visit(browser, sites, "open", viewport={"width": 360, "height": 640})
     page = w.page
-    page.goto(site.url + "/")
     panel = page.locator("#askdoc-widget .panel")
     box = panel.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 360 and box["y"] + box["height"] <= 640
@@ -204,8 +192,7 @@ def test_embed_example_page_works(browser, sites):
     page = w.page
     page.goto(askdoc.url + "/embed-example")
     page.locator("#askdoc-widget .launcher").click()
-    page.locator("#askdoc-widget textarea").fill("Which Lao minister did Singh meet?")
-    page.locator("#askdoc-widget textarea").press("Enter")
+    ask_widget(page, "Which Lao minister did Singh meet?")
     page.wait_for_selector("#askdoc-widget .bot details", timeout=60_000)
     assert "Chansamone Chanyalath" in page.locator("#askdoc-widget .bot").last.inner_text()
     assert w.errors == []
@@ -223,15 +210,12 @@ def test_api_docs_render_offline(browser, sites, tmp_path):
 
 
 def test_document_payloads_stay_inert_in_the_widget(browser, sites):
-    askdoc, site = sites["askdoc"], sites["allowed"]
-    w = watch_for(browser, site, askdoc)
+    w = visit(browser, sites, "allowed")
     page = w.page
-    page.goto(site.url + "/")
     page.locator("#askdoc-widget .launcher").click()
     for question, payload in [("What did the old portal print in its footer?", "<script>alert(1)</script>"),
                               ("What did the markdown file link to?", "[x](javascript:alert(3))")]:
-        page.locator("#askdoc-widget textarea").fill(question)
-        page.locator("#askdoc-widget textarea").press("Enter")
+        ask_widget(page, question)
         page.wait_for_function(
             "t => document.querySelector('#askdoc-widget').shadowRoot.textContent.includes(t)", arg=payload, timeout=60_000)
         bubble = page.locator("#askdoc-widget .bot").last
@@ -240,7 +224,7 @@ def test_document_payloads_stay_inert_in_the_widget(browser, sites):
     shadow_elements = page.evaluate(
         "() => [...document.querySelector('#askdoc-widget').shadowRoot.querySelectorAll('script, img, iframe, a')]"
         ".map(e => e.tagName + ' ' + (e.getAttribute('href') || ''))")
-    assert all(e.startswith("A " + askdoc.url + "/source?") for e in shadow_elements), shadow_elements
+    assert all(e.startswith("A " + sites["askdoc"].url + "/source?") for e in shadow_elements), shadow_elements
     page.wait_for_timeout(500)
     assert w.errors == []
     finish(w)

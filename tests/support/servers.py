@@ -98,6 +98,13 @@ class PageWatch:
         self.context.close()
 
 
+def ask_widget(page, question: str) -> None:
+    """Type ``question`` into the askdoc widget on ``page`` and send it."""
+    box = page.locator("#askdoc-widget textarea")
+    box.fill(question)
+    box.press("Enter")
+
+
 def ui_round_trip(page, question: str) -> float:
     """Start a new conversation in the web UI, ask, and return the seconds
     from pressing Enter to the answer's sources (or "no sources") showing."""
