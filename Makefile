@@ -25,7 +25,7 @@ help:
 # Reinstall whenever the dependency list or the pinned versions change.
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[serve,test,onnx]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[serve,test,onnx,milvus,qdrant]'
 	@# The bundled model as an ONNX graph, once: questions then never load torch.
 	$(BIN)/python -m index.ort
 	touch $(STAMP)
@@ -74,6 +74,9 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks.load
 	$(BIN)/python -m tests.benchmarks.perf
 	$(BIN)/python -m tests.benchmarks.scale
+	$(BIN)/python -m tests.benchmarks.scale --sizes 100000 --stores faiss milvus qdrant
+	$(BIN)/python -m tests.benchmarks.engines
+	$(BIN)/python -m tests.benchmarks.workers
 	$(MAKE) bench-langchain
 
 # Reports only; `.venv/bin/python -m tests.benchmarks.fit --write threshold`

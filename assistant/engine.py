@@ -101,7 +101,7 @@ class Assistant:
                 scope = rest[0] if rest else None
                 scope = scope if isinstance(scope, Scope) or scope is None else Scope.parse(scope)
                 if scope is not None:
-                    self.retriever.scopes.chunks(scope)  # a scope naming nothing is the asker's error
+                    self.retriever.scopes.restriction(scope)  # a scope naming nothing is the asker's error
                 queries.append((len(results), self._prepare(question, history), scope))
                 results.append(None)  # type: ignore[arg-type]
             except QuestionError as exc:

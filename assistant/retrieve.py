@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index import vectors
+from index.engines import contains, top
 from index.embed import Embedder
 from index.lexical import tokenize
 from index.store import Index
@@ -135,7 +136,7 @@ class Retriever:
         per posting, whatever the term's frequency."""
         found = np.zeros(len(rows), dtype=bool)
         for term in terms:
-            found |= _contains(lexical.postings(term), rows)
+            found |= contains(lexical.postings(term), rows)
         return found
 
     def search(self, query: Query, query_vector: np.ndarray | None = None, scope: Scope | None = None
@@ -157,23 +158,20 @@ class Retriever:
             math.log(1 + (ix.sentence_count + 0.5) / 0.5) for _ in unknown
         )
 
-        in_scope = self.scopes.chunks(scope) if scope is not None else None
-        k = min(w.dense_candidates, ix.chunk_count if in_scope is None else len(in_scope))
-        dense_ids = self._dense(np.asarray(query_vector, dtype=np.float32)[None, :], k, scope)
-        candidates = {int(i) for i in dense_ids[0] if i >= 0}
+        within = self.scopes.restriction(scope) if scope is not None else None
+        engine = ix.engine
+        k = min(w.dense_candidates, ix.chunk_count if within is None else len(within.chunks))
+        candidates = set(engine.nearest_chunks(np.asarray(query_vector, dtype=np.float32), k, within).tolist())
         if topical:
-            lexical_scores = ix.chunk_lexical.scores([t for g in topical for t in g])
-            matching = np.flatnonzero(lexical_scores)  # usually far fewer than all chunks
-            if in_scope is not None:
-                matching = matching[_contains(in_scope, matching)]
-            candidates.update(int(i) for i in matching[_top(lexical_scores[matching], w.lexical_candidates)])
+            candidates.update(engine.lexical_chunks([t for g in topical for t in g], w.lexical_candidates,
+                                                    within).tolist())
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
         dense = ix.chunk_vectors[ids] @ query_vector
         chunk_coverage = self._coverage(ix.chunk_lexical, ids, weighted, total)
         scores = dense + w.chunk_coverage * chunk_coverage
         # The best chunks only: sentences are read from the first few, and a
         # caller looking further than this is looking at noise.
-        order = _top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
+        order = top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
         t = ix.tables
         # Only the candidates' rows: the tables may hold millions.
         first, last = t.chunk_first[ids[order]], t.chunk_last[ids[order]]
@@ -188,27 +186,6 @@ class Retriever:
         best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
         return hits, self._sentences(query, query_vector, hits, weighted, total), unknown
-
-    def _dense(self, vector: np.ndarray, k: int, scope: Scope | None) -> np.ndarray:
-        """The ``k`` nearest chunks, only among ``scope``'s when given:
-        FAISS skips the others while it searches (an ID selector), so a
-        narrow scope still gets ``k`` candidates. An approximate index
-        probes more lists for a narrow scope, in proportion, since its
-        chunks are a small share of each list."""
-        index = self.index.faiss_index
-        if scope is None:
-            return index.search(vector, k)[1]
-        import faiss
-
-        bits = self.scopes.bitmap(scope)
-        selector = faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits))
-        try:
-            ivf = faiss.extract_index_ivf(index)
-        except RuntimeError:  # exact search
-            return index.search(vector, k, params=faiss.SearchParameters(sel=selector))[1]
-        share = len(self.scopes.chunks(scope)) / max(1, self.index.chunk_count)
-        nprobe = min(ivf.nlist, max(ivf.nprobe, int(np.ceil(ivf.nprobe / share))))
-        return index.search(vector, k, params=faiss.SearchParametersIVF(sel=selector, nprobe=nprobe))[1]
 
     def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total) -> list[SentenceHit]:
         w = self.weights
@@ -260,31 +237,6 @@ class Retriever:
         ]
         results.sort(key=lambda r: -r.score)
         return results
-
-
-def _contains(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """For each of ``rows``, is it in ``sorted_rows``? Binary search, so a
-    term in millions of sentences costs no more than a rare one.
-
-    >>> _contains(np.array([2, 5, 9]), np.array([5, 6, 9, 10])).tolist()
-    [True, False, True, False]
-    """
-    if len(sorted_rows) == 0:
-        return np.zeros(len(rows), dtype=bool)
-    at = np.minimum(np.searchsorted(sorted_rows, rows), len(sorted_rows) - 1)
-    return sorted_rows[at] == rows
-
-
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest scores, best first, without sorting them all.
-
-    >>> _top(np.array([0.1, 0.9, 0.5, 0.7]), 2).tolist()
-    [1, 3]
-    """
-    if k >= len(scores):
-        return np.argsort(-scores)
-    part = np.argpartition(-scores, k)[:k]
-    return part[np.argsort(-scores[part])]
 
 
 def _stems(words) -> frozenset[str]:

@@ -3,8 +3,8 @@
 A scope is one entry or a list of them; an entry is a document id
 (``"it/vpn.md"``) or a folder (``"hr"`` or ``"hr/"``: every document whose id
 starts with ``hr/``). The search itself is limited to the scope's chunks:
-FAISS searches with an ID selector and BM25 candidates outside the scope are
-dropped, so a scoped answer never cites a document outside its scope and
+the engine searches only its chunks (FAISS with an ID selector, Qdrant with a
+filter on the document) and BM25 candidates outside the scope are dropped, so a scoped answer never cites a document outside its scope and
 costs about what an unscoped one does.
 
     >>> Scope.parse("hr")
@@ -27,6 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from index.engines import Restriction
 from index.errors import QuestionError
 
 MAX_ENTRIES = 1000  # a scope longer than this is a mistake, not a scope
@@ -78,7 +79,7 @@ def _ancestors(doc_id: str) -> list[str]:
 
 
 class ScopeChunks:
-    """The chunks each scope covers, and their FAISS selector bitmap,
+    """The documents and chunks each scope covers (a ``Restriction``),
     remembered for the scopes last asked (an intranet page asks with the
     same scope again and again). Nothing is computed until a question has a
     scope: a server whose questions have none pays nothing."""
@@ -88,7 +89,7 @@ class ScopeChunks:
     def __init__(self, doc_ids: Sequence[str], chunk_doc: Callable[[], np.ndarray]) -> None:
         self._doc_ids = doc_ids
         self._chunk_doc_of = chunk_doc
-        self._known: OrderedDict[Scope, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._known: OrderedDict[Scope, Restriction] = OrderedDict()
 
     @cached_property
     def _chunk_doc(self) -> np.ndarray:
@@ -102,16 +103,10 @@ class ScopeChunks:
     def _folder_set(self) -> set[str]:
         return set(folders_of(self._doc_ids))
 
-    def chunks(self, scope: Scope) -> np.ndarray:
-        """Ascending chunk rows in ``scope``; a ``QuestionError`` naming any
-        entry that is neither a document nor a folder of the index."""
-        return self._entry(scope)[0]
-
-    def bitmap(self, scope: Scope) -> np.ndarray:
-        """One bit per chunk, set for the scope's (``faiss.IDSelectorBitmap``'s layout)."""
-        return self._entry(scope)[1]
-
-    def _entry(self, scope: Scope) -> tuple[np.ndarray, np.ndarray]:
+    def restriction(self, scope: Scope) -> Restriction:
+        """The documents and chunks in ``scope`` (see ``index.engines.Restriction``);
+        a ``QuestionError`` naming any entry that is neither a document nor a
+        folder of the index."""
         found = self._known.get(scope)
         if found is not None:
             self._known.move_to_end(scope)
@@ -123,8 +118,7 @@ class ScopeChunks:
             raise QuestionError(f"no document or folder {', '.join(map(repr, missing[:5]))} in the index")
         rows = np.array([r for r, doc_id in enumerate(self._doc_ids)
                          if doc_id in ids or any(f in folders for f in _ancestors(doc_id))], dtype=np.int64)
-        held = np.isin(self._chunk_doc, rows)
-        found = (np.flatnonzero(held), np.packbits(held, bitorder="little"))
+        found = Restriction.of_documents(rows, self._chunk_doc)
         self._known[scope] = found
         if len(self._known) > self.KEPT:
             self._known.popitem(last=False)

@@ -21,6 +21,7 @@ import numpy as np
 from .chunking import ChunkConfig, chunk_spans
 from . import store, vectors
 from .embed import Embedder
+from .engines import FaissEngine
 from .errors import IndexLockedError, IndexMissingError, IndexStateError
 from .filearray import FileArray, FileArrayWriter
 from .lexical import chunk_and_sentence_indexes
@@ -179,6 +180,8 @@ def build_index(
     vector_index: str | None = None,
     files: list[SourceFile] | None = None,
     ocr: bool | None = None,
+    store: str | None = None,
+    store_uri: str | None = None,
 ) -> BuildReport:
     """Index ``docs_dir`` into ``root``, re-embedding only what changed.
 
@@ -187,14 +190,17 @@ def build_index(
     ``approximate``) keep the index's recorded values when None
     (``BuildSettings.resolve``). ``files`` is the folder's listing when the
     caller already walked it. ``ocr`` (read scanned PDF pages by OCR) also
-    keeps the recorded value when None.
+    keeps the recorded value when None, and so do ``store`` (``faiss``, the
+    default, or ``qdrant``) and ``store_uri`` (empty: the engine embedded in
+    the index directory; else a server's URL).
     """
     vectors.choose_kind(0, vector_index or "auto")  # a bad value fails before any work
     began = time.perf_counter()
     docs_dir, root = Path(docs_dir), Path(root)
     with build_lock(root):
         settings = BuildSettings.resolve(_recorded(root), embedder.model_id, config,
-                                         vector_index=vector_index, ocr=ocr).with_docs(docs_dir, root)
+                                         vector_index=vector_index, ocr=ocr, store=store,
+                                         store_uri=store_uri).with_docs(docs_dir, root)
         files = iter_files(docs_dir) if files is None and docs_dir.is_dir() else files
         documents, skipped = load_folder(docs_dir, files, settings.ocr)
         previous = _previous(root, settings, rebuild)
@@ -223,8 +229,8 @@ def build_index(
         before = {e.id: e.indexed_at or previous.manifest.built_at for e in previous.manifest.documents} if previous else {}
         embedded = set(fresh)
         indexed = {doc.id: now if i in embedded else before.get(doc.id, now) for i, doc in enumerate(documents)}
-        index = _assemble(documents, tables, chunk_vectors, sentence_vectors, skipped, files or [], embedder.dimension,
-                          settings, getattr(embedder, "encoder", ""), indexed, now)
+        index = _assemble(build, documents, tables, chunk_vectors, sentence_vectors, skipped, files or [],
+                          embedder.dimension, settings, getattr(embedder, "encoder", ""), indexed, now, progress)
         path = publish(index, root, build)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
@@ -261,12 +267,14 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     n_chunks, n_sents = len(tables.chunk_first), len(tables.sent_start)
     chunk_out = FileArrayWriter(build / store.CHUNK_VECTORS, n_chunks, dim)
     sent_out = FileArrayWriter(build / store.SENTENCE_VECTORS, n_sents, dim)
+    # From the previous build's files, whatever its engine: a refresh never waits on a server.
+    old_chunk_vectors, old_sentence_vectors = store.saved_vectors(previous.path) if previous else (None, None)
     for i, p in enumerate(parts):
         if p.reused_rows is not None:
             old_sents, old_chunks = p.reused_rows
             new_sents, new_chunks = tables.document_rows(i)
-            chunk_out.write(new_chunks, previous.chunk_vectors[old_chunks])
-            sent_out.write(new_sents, previous.sentence_vectors[old_sents])
+            chunk_out.write(new_chunks, old_chunk_vectors[old_chunks])
+            sent_out.write(new_sents, old_sentence_vectors[old_sents])
 
     # One job per text to embed: sentence rows, then titles (n_sents + document).
     fresh_doc = np.array([p.reused_rows is None for p in parts] or [False])
@@ -309,10 +317,26 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     return chunk_out.close(), sentence_vectors
 
 
-def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray, skipped,
-              files: list[SourceFile], dimension: int, settings: BuildSettings, encoder: str,
-              indexed: dict[str, str], now: str) -> Index:
-    faiss_index, info = vectors.build(chunk_vectors, settings.vector_index)
+def _assemble(build: Path, documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
+              skipped, files: list[SourceFile], dimension: int, settings: BuildSettings, encoder: str,
+              indexed: dict[str, str], now: str, progress: Progress | None = None) -> Index:
+    sentence_texts = (documents[d].text[s:e] for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end))
+    chunk_lexical, sentence_lexical = chunk_and_sentence_indexes(
+        sentence_texts, [doc.title for doc in documents], tables.chunk_first, tables.chunk_last, tables.chunk_doc)
+    if settings.store != "faiss":
+        from .remote import engine_class
+
+        def texts(rows: np.ndarray) -> list[str]:
+            return [documents[d].text[s:e] for d, s, e in
+                    zip(tables.sent_doc[rows].tolist(), tables.sent_start[rows].tolist(), tables.sent_end[rows].tolist())]
+
+        upload = (lambda done, total: progress(f"uploading to {settings.store}", done, total)) if progress else None
+        engine = engine_class(settings.store).create(build, settings.store_uri, tables, texts, chunk_vectors,
+                                                     sentence_vectors, chunk_lexical, dimension, upload)
+        info = vectors.VectorIndexInfo("engine", "", 0, 1.0)
+    else:
+        faiss_index, info = vectors.build(chunk_vectors, settings.vector_index)
+        engine = FaissEngine(faiss_index, chunk_vectors, sentence_vectors, chunk_lexical)
     stats = {f.id: (f.size, f.mtime_ns) for f in files}
 
     def entry(doc_id: str, sha: str, indexed_at: str = "", reason: str = "") -> DocumentEntry:
@@ -326,24 +350,20 @@ def _assemble(documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vec
         built_at=now,
         faiss_index=info.factory, faiss_nprobe=info.nprobe, faiss_recall_at_10=round(info.recall_at_10, 4),
     )
-    sentence_texts = (documents[d].text[s:e] for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end))
-    chunk_lexical, sentence_lexical = chunk_and_sentence_indexes(
-        sentence_texts, [doc.title for doc in documents], tables.chunk_first, tables.chunk_last, tables.chunk_doc)
-    return Index(
-        manifest=manifest, documents=list(documents), tables=tables, chunk_vectors=chunk_vectors,
-        sentence_vectors=sentence_vectors, faiss_index=faiss_index,
-        chunk_lexical=chunk_lexical, sentence_lexical=sentence_lexical,
-    )
+    return Index(manifest=manifest, documents=list(documents), tables=tables, engine=engine,
+                 chunk_lexical=chunk_lexical, sentence_lexical=sentence_lexical)
 
 
 def ensure_index(docs_dir: Path | None, root: Path, embedder: Embedder,
-                 progress: Progress | None = None) -> BuildReport | None:
+                 progress: Progress | None = None, store: str | None = None,
+                 store_uri: str | None = None) -> BuildReport | None:
     """Build the index if it is missing, refresh it if its documents changed.
 
     ``docs_dir`` is the index's own folder (``settings.docs_folder``); None
     for an index that does not record one, which is served as it is. Keeps
     the index's settings; a different model is an error
     (``IndexMismatchError``), never a silent re-embedding of everything.
+    ``store`` and ``store_uri`` choose the engine of a new index only.
     Returns the report of the build it ran, or None when the index was fresh.
     """
     root = Path(root)
@@ -370,4 +390,6 @@ def ensure_index(docs_dir: Path | None, root: Path, embedder: Embedder,
     else:
         log.info("docs changed (%d added, %d changed, %d removed): refreshing the index",
                  len(state.added), len(state.changed), len(state.removed))
+    if state.missing:
+        return build_index(docs_dir, root, embedder, progress=progress, files=files, store=store, store_uri=store_uri)
     return build_index(docs_dir, root, embedder, progress=progress, files=files)

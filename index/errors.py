@@ -48,6 +48,10 @@ class IndexLockedError(IndexStateError):
     """Another process is building this index right now."""
 
 
+class StoreError(IndexStateError):
+    """The engine holding the index's vectors (a Qdrant server) cannot be used right now."""
+
+
 class QuestionError(AskdocError):
     """The question itself is unusable (empty, too long)."""
 
@@ -62,5 +66,6 @@ __all__ = [
     "IndexMismatchError",
     "DocsMismatchError",
     "IndexLockedError",
+    "StoreError",
     "QuestionError",
 ]

@@ -188,6 +188,19 @@ class LexicalIndex:
             return 0, 0
         return int(self._indptr[token_id]), int(self._indptr[token_id + 1])
 
+    def term_id(self, token: str) -> int | None:
+        """The column of ``token`` (None when no row holds it)."""
+        return self._vocabulary.get(token)
+
+    def by_row(self):
+        """The weights by row (a ``scipy.sparse.csr_matrix``, rows by term
+        ids): row *j*'s term ids and their BM25 weights, what a sparse-vector
+        engine holds. Reads every posting: for builds, not questions."""
+        import scipy.sparse
+
+        shape = (self.size, len(self._indptr) - 1)
+        return scipy.sparse.csc_matrix((np.asarray(self._data), np.asarray(self._indices), self._indptr), shape=shape).tocsr()
+
     def document_frequency(self, token: str) -> int:
         """How many rows hold ``token`` (from the offsets in memory: no read)."""
         start, end = self._span(token)

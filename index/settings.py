@@ -1,5 +1,6 @@
 """What decides an index's contents, recorded in its manifest and read back:
-the model, the chunking, the kind of FAISS index, and the documents folder.
+the model, the chunking, the kind of FAISS index, the engine that holds the
+vectors, and the documents folder.
 
 ``BuildSettings.resolve`` is the one place where a command's explicit
 choices meet what the index already records: anything not asked for keeps
@@ -15,6 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .chunking import ChunkConfig
+from .engines import check_kind
 from .errors import DocsMismatchError
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ class BuildSettings:
     docs_dir: str = ""  # the documents folder, absolute; "" in indexes built before askdoc recorded it
     docs_dir_relative: str = ""  # the same folder relative to the index, when both live in one tree
     ocr: bool = False  # pages of PDFs without a text layer are read by OCR (tesseract)
+    store: str = "faiss"  # the engine that searches the vectors (engines.KINDS)
+    store_uri: str = ""  # where that engine runs: "" for embedded (inside the index), or a server's URL
 
     @property
     def chunking(self) -> ChunkConfig:
@@ -82,14 +86,15 @@ class BuildSettings:
     @classmethod
     def resolve(cls, previous: "BuildSettings | None", model_id: str, chunking: ChunkConfig | None = None,
                 chunk_size: int | None = None, chunk_overlap: int | None = None,
-                vector_index: str | None = None, ocr: bool | None = None) -> "BuildSettings":
+                vector_index: str | None = None, ocr: bool | None = None, store: str | None = None,
+                store_uri: str | None = None) -> "BuildSettings":
         """The settings of a new build: what was asked for explicitly, else what
         the previous build recorded, else the defaults. A new model keeps the
         index's chunking (running ``index`` with a new model re-embeds, nothing more).
 
         >>> old = BuildSettings("m", 500, 50, "exact", "/docs")
         >>> BuildSettings.resolve(old, "m", chunk_size=300)
-        BuildSettings(model_id='m', chunk_size=300, chunk_overlap=50, vector_index='exact', docs_dir='/docs', docs_dir_relative='', ocr=False)
+        BuildSettings(model_id='m', chunk_size=300, chunk_overlap=50, vector_index='exact', docs_dir='/docs', docs_dir_relative='', ocr=False, store='faiss', store_uri='')
         >>> BuildSettings.resolve(None, "m").chunking == ChunkConfig()
         True
         """
@@ -99,8 +104,12 @@ class BuildSettings:
         size = base.chunk_size if chunk_size is None else chunk_size
         overlap = base.chunk_overlap if chunk_overlap is None else chunk_overlap
         ChunkConfig(size, overlap)  # a bad combination fails here, before any work
+        store = check_kind(store or base.store)
+        # A new engine without an address is the embedded one, not the old engine's server.
+        uri = store_uri if store_uri is not None else (base.store_uri if store == base.store else "")
         return replace(base, model_id=model_id, chunk_size=size, chunk_overlap=overlap,
-                       vector_index=vector_index or base.vector_index, ocr=base.ocr if ocr is None else ocr)
+                       vector_index=vector_index or base.vector_index, ocr=base.ocr if ocr is None else ocr,
+                       store=store, store_uri=uri)
 
 
 def same_folder(a: Path, b: Path) -> bool:

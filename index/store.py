@@ -12,8 +12,13 @@ link naming the live one::
             spans.npz            sentence and chunk tables (offsets, owners)
             chunk_vectors.npy    one unit vector per chunk
             sentence_vectors.npy one unit vector per sentence
-            chunks.faiss         FAISS index over chunk vectors
+            chunks.faiss         FAISS index over chunk vectors (the default engine)
+            engine.json          names the build's collections instead, with --store milvus|qdrant
+            milvus.db, qdrant/   where the embedded engine keeps them
             bm25_chunks/ bm25_sentences/
+
+The vectors' ``.npy`` files stay in a build whatever its engine: a refresh
+copies unchanged documents' vectors from them without asking the engine.
 
 A new build is written beside the live one and ``current`` is swapped with
 one atomic rename, so a crash at any point leaves the previous build whole
@@ -34,10 +39,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, docstore, vectors
+from . import __version__, docstore
 from .docstore import DocumentStore
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError
-from .filearray import FileArray, open_rows
+from .engines import Engine, FaissEngine
+from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexStateError
+from .filearray import open_rows
 from .lexical import LexicalIndex
 from .loaders import Document
 from .settings import BuildSettings
@@ -72,7 +78,7 @@ class Manifest:
     built_at: str
     format_version: int = FORMAT_VERSION
     askdoc_version: str = __version__
-    faiss_index: str = "Flat"  # the FAISS factory string built
+    faiss_index: str = "Flat"  # the FAISS factory string built ("" with another engine)
     faiss_nprobe: int = 0
     faiss_recall_at_10: float = 1.0
     skipped: tuple[DocumentEntry, ...] = ()
@@ -143,9 +149,7 @@ class Index:
     manifest: Manifest
     documents: Sequence[Document]  # a list while building, a DocumentStore once loaded
     tables: Tables
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
-    faiss_index: object
+    engine: Engine  # searches chunks and reads vectors (engines.py)
     chunk_lexical: LexicalIndex
     sentence_lexical: LexicalIndex
     path: Path | None = None
@@ -156,6 +160,14 @@ class Index:
         # Ids without reading any text: a loaded store maps it lazily.
         self.doc_ids = list(self.documents.ids) if isinstance(self.documents, DocumentStore) else [d.id for d in self.documents]
         self._by_id = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
+
+    @property
+    def chunk_vectors(self):
+        return self.engine.chunk_vectors
+
+    @property
+    def sentence_vectors(self):
+        return self.engine.sentence_vectors
 
     @property
     def chunk_count(self) -> int:
@@ -195,15 +207,13 @@ def save_build(index: Index, directory: Path) -> None:
     Vectors a build already wrote there (see ``build._write_vectors``) are
     left as they are.
     """
-    import faiss
-
     directory.mkdir(parents=True, exist_ok=True)
     docstore.save(index.documents, directory)
     np.savez(directory / "spans.npz", **{f: getattr(index.tables, f) for f in Tables.__dataclass_fields__})
     for name, array in ((CHUNK_VECTORS, index.chunk_vectors), (SENTENCE_VECTORS, index.sentence_vectors)):
-        if not _written_to(array, directory / name):
-            np.save(directory / name, array)
-    faiss.write_index(index.faiss_index, str(directory / "chunks.faiss"))
+        if not (directory / name).exists():  # a build's own vectors are written there as it embeds
+            np.save(directory / name, np.asarray(array[:]))
+    index.engine.save(directory)
     index.chunk_lexical.save(directory / "bm25_chunks")
     index.sentence_lexical.save(directory / "bm25_sentences")
     # The manifest goes last: a build directory without one is incomplete.
@@ -211,13 +221,11 @@ def save_build(index: Index, directory: Path) -> None:
     _fsync_tree(directory)
 
 
-def _written_to(array, path: Path) -> bool:
-    return isinstance(array, FileArray) and path.exists() and os.path.samefile(array.path, path)
-
-
 def _fsync_tree(directory: Path) -> None:
     for path in directory.rglob("*"):
-        if path.is_file():
+        # Not lock files: closing a descriptor of a file this process holds
+        # a POSIX lock on releases the lock (an embedded engine's, Milvus Lite's).
+        if path.is_file() and not path.name.startswith("."):
             fd = os.open(path, os.O_RDONLY)
             try:
                 os.fsync(fd)
@@ -282,10 +290,24 @@ def _remove_old_builds(root: Path, keep: str) -> None:
     spare = complete[0] if complete else None
     for old in others:
         if old != spare:
+            _drop_engine(old)
             shutil.rmtree(old, ignore_errors=True)
     for link in root.glob(f".{CURRENT}.*"):
         if link.is_symlink():
             link.unlink(missing_ok=True)
+
+
+def _drop_engine(build: Path) -> None:
+    """What an engine holds for ``build`` outside it (a server's collections)."""
+    from . import remote
+
+    if (build / remote.RECORD).exists():
+        remote.drop(build)
+
+
+def saved_vectors(build: Path):
+    """(chunk vectors, sentence vectors) from a build's own files, whatever its engine."""
+    return open_rows(build / CHUNK_VECTORS), open_rows(build / SENTENCE_VECTORS)
 
 
 def check_model(manifest: Manifest, model_id: str, root: Path) -> None:
@@ -300,10 +322,9 @@ def check_model(manifest: Manifest, model_id: str, root: Path) -> None:
 def load(root: Path, model_id: str | None = None) -> Index:
     """Load the current build under ``root`` (the exact inverse of ``publish``).
 
-    With ``model_id``, refuse an index embedded by another model.
+    With ``model_id``, refuse an index embedded by another model. An
+    engine other than FAISS is not contacted until a question needs it.
     """
-    import faiss
-
     root = Path(root)
     build = current_build(root)
     if build is None:
@@ -321,36 +342,40 @@ def load(root: Path, model_id: str | None = None) -> Index:
         documents = DocumentStore.load(build)
         with np.load(build / "spans.npz") as npz:
             tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
-        # Large ones read by rows, not mapped: a question's few rows are all it holds.
-        chunk_vectors = open_rows(build / CHUNK_VECTORS)
-        sentence_vectors = open_rows(build / SENTENCE_VECTORS)
-        faiss_index = faiss.read_index(str(build / "chunks.faiss"))
-        vectors.set_nprobe(faiss_index, manifest.faiss_nprobe)
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))
         sentence_lexical = LexicalIndex.load(build / "bm25_sentences", len(tables.sent_start))
+        engine = _open_engine(manifest, build, chunk_lexical)
+    except IndexStateError:
+        raise
     except Exception as exc:  # numpy, faiss, json and bm25s each raise their own types
         raise IndexCorruptError(
             f"the index in {build} is damaged ({type(exc).__name__}: {exc}); "
             f"rebuild with: askdoc index --index {root} --rebuild"
         ) from exc
-    _check_consistent(manifest, documents, tables, chunk_vectors, sentence_vectors, faiss_index, build, root)
-    return Index(
-        manifest=manifest, documents=documents, tables=tables, chunk_vectors=chunk_vectors,
-        sentence_vectors=sentence_vectors, faiss_index=faiss_index, chunk_lexical=chunk_lexical,
-        sentence_lexical=sentence_lexical, path=build,
-    )
+    _check_consistent(manifest, documents, tables, engine, build, root)
+    return Index(manifest=manifest, documents=documents, tables=tables, engine=engine, chunk_lexical=chunk_lexical,
+                 sentence_lexical=sentence_lexical, path=build)
 
 
-def _check_consistent(manifest, documents, tables, chunk_vectors, sentence_vectors, faiss_index, build, root) -> None:
+def _open_engine(manifest: Manifest, build: Path, chunk_lexical: LexicalIndex) -> Engine:
+    if manifest.settings.store != "faiss":
+        from .remote import engine_class
+
+        return engine_class(manifest.settings.store).open(build, chunk_lexical, manifest.chunks, manifest.sentences,
+                                                          manifest.dimension)
+    # Large vector files are read by rows, not mapped: a question's few rows are all it holds.
+    return FaissEngine.load(build, manifest.faiss_nprobe, *saved_vectors(build), chunk_lexical)
+
+
+def _check_consistent(manifest, documents, tables, engine: Engine, build, root) -> None:
     problems = []
     if len(documents) != len(manifest.documents):
         problems.append("document count")
-    if len(tables.chunk_first) != manifest.chunks or chunk_vectors.shape[0] != manifest.chunks:
+    if len(tables.chunk_first) != manifest.chunks:
         problems.append("chunk count")
-    if len(tables.sent_start) != manifest.sentences or sentence_vectors.shape[0] != manifest.sentences:
+    if len(tables.sent_start) != manifest.sentences:
         problems.append("sentence count")
-    if faiss_index.ntotal != manifest.chunks or faiss_index.d != manifest.dimension:
-        problems.append("FAISS index size")
+    problems += [p for p in engine.problems(manifest.chunks, manifest.sentences, manifest.dimension) if p not in problems]
     if problems:
         raise IndexCorruptError(
             f"the index in {build} is inconsistent ({', '.join(problems)}); "

@@ -45,10 +45,13 @@ def test_parse_refuses_what_is_not_a_scope(value):
         Scope.parse(value)
 
 
-@pytest.fixture(params=["exact", "approximate"])
+@pytest.fixture(params=["exact", "approximate", "milvus", "qdrant"])
 def assistant(request, write_docs, fake_embedder, tmp_path):
+    """Scoped search on FAISS (exact and IVF) and on each vector engine."""
+    kind = request.param
     build_index(write_docs(DOCS), tmp_path / "index", fake_embedder, ChunkConfig(size=60, overlap=0),
-                vector_index=request.param)
+                vector_index=kind if kind in ("exact", "approximate") else None,
+                store=kind if kind in ("milvus", "qdrant") else None)
     return Assistant.load(tmp_path / "index", embedder=fake_embedder)
 
 

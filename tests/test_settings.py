@@ -92,3 +92,25 @@ def test_explicit_choices_override_and_the_rest_is_kept(write_docs, tmp_path):
     build_index(docs, tmp_path / "index", HashEmbedder())
     settings = store.read_manifest(tmp_path / "index").settings
     assert (settings.chunk_size, settings.chunk_overlap, settings.vector_index) == (300, 20, "exact")
+
+
+@pytest.mark.parametrize("recorded, store, uri, expected", [
+    (("faiss", ""), None, None, ("faiss", "")),
+    (("milvus", "http://milvus:19530"), None, None, ("milvus", "http://milvus:19530")),
+    (("milvus", "http://milvus:19530"), "qdrant", None, ("qdrant", "")),  # a new engine is not the old one's server
+    (("qdrant", ""), None, "http://qdrant:6333", ("qdrant", "http://qdrant:6333")),
+    (("qdrant", "http://qdrant:6333"), None, "", ("qdrant", "")),
+])
+def test_the_engine_is_kept_unless_asked_for(recorded, store, uri, expected):
+    from index.settings import BuildSettings
+
+    previous = BuildSettings("m", store=recorded[0], store_uri=recorded[1])
+    settings = BuildSettings.resolve(previous, "m", store=store, store_uri=uri)
+    assert (settings.store, settings.store_uri) == expected
+
+
+def test_an_unknown_engine_fails_before_any_work():
+    from index.settings import BuildSettings
+
+    with pytest.raises(ValueError, match="faiss, milvus, qdrant"):
+        BuildSettings.resolve(None, "m", store="elastic")

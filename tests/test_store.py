@@ -30,7 +30,7 @@ def test_load_is_the_inverse_of_publish(built, tmp_path, fake_embedder):
     assert second.tables == first.tables
     assert np.array_equal(second.chunk_vectors, first.chunk_vectors)
     assert np.array_equal(second.sentence_vectors, first.sentence_vectors)
-    assert second.faiss_index.ntotal == first.faiss_index.ntotal
+    assert second.engine.faiss_index.ntotal == first.engine.faiss_index.ntotal
     query = ["alpha", "iota"]
     assert np.array_equal(second.chunk_lexical.scores(query), first.chunk_lexical.scores(query))
 

@@ -64,4 +64,4 @@ def test_approximate_settings_survive_save_and_load(write_docs, tmp_path, monkey
     loaded = store.load(root)
     import faiss
 
-    assert faiss.extract_index_ivf(loaded.faiss_index).nprobe == manifest.faiss_nprobe
+    assert faiss.extract_index_ivf(loaded.engine.faiss_index).nprobe == manifest.faiss_nprobe

@@ -60,7 +60,7 @@ def dense_document_first(assistant: Assistant, cases) -> float | None:
         return None
     index = assistant.index
     vectors = assistant.embedder.encode([c.question for c in sourced])
-    _, top = index.faiss_index.search(np.asarray(vectors, dtype=np.float32), 1)
+    _, top = index.engine.faiss_index.search(np.asarray(vectors, dtype=np.float32), 1)
     docs = index.tables.chunk_doc[top[:, 0]]
     return sum(index.doc_ids[d] == c.source for d, c in zip(docs, sourced)) / len(sourced)
 

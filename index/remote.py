@@ -1,0 +1,370 @@
+"""What the engines that hold a build in collections share (Milvus,
+Qdrant): the record naming a build's collections, the rows they upload,
+and vectors read back by row number.
+
+A build's two collections, written whole before its manifest is, so what
+``current`` names is always complete:
+
+- ``<name>_chunks``: one entity per chunk row, its dense vector, its BM25
+  term weights as a sparse vector (the weights askdoc's own index holds, so
+  a sparse dot product with the question's term counts is its BM25 score),
+  and ``doc``, ``first``, ``last``;
+- ``<name>_sentences``: one per sentence row, its dense vector, and ``doc``,
+  ``start``, ``end``, ``text``: what a quote needs.
+
+A refresh re-embeds only changed documents (the others' vectors are copied
+from the build's files) and uploads a new pair; the old pair is dropped
+with its build. ``engine.json`` is written before the first upload, so the
+collections of a build killed halfway are found and dropped too.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import logging
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .engines import Engine
+from .errors import AskdocError, IndexCorruptError, StoreError
+
+log = logging.getLogger(__name__)
+
+RECORD = "engine.json"
+BATCH = 1000
+
+
+@dataclass(frozen=True)
+class Record:
+    """Which engine, where, and the collections' common name."""
+
+    kind: str
+    uri: str
+    collection: str
+
+    @property
+    def chunks(self) -> str:
+        return f"{self.collection}_chunks"
+
+    @property
+    def sentences(self) -> str:
+        return f"{self.collection}_sentences"
+
+    @classmethod
+    def new(cls, kind: str, uri: str, build: Path) -> "Record":
+        """A fresh name (unique on a server shared by many indexes), written into ``build``."""
+        record = cls(kind, uri, f"askdoc_{uuid.uuid4().hex[:16]}")
+        (Path(build) / RECORD).write_text(json.dumps(record.__dict__), encoding="utf-8")
+        return record
+
+    @classmethod
+    def read(cls, build: Path) -> "Record":
+        try:
+            return cls(**json.loads((Path(build) / RECORD).read_text(encoding="utf-8")))
+        except (OSError, ValueError, TypeError) as exc:
+            raise IndexCorruptError(f"{Path(build) / RECORD} is unreadable ({exc}); "
+                                    f"rebuild with: askdoc index --rebuild") from exc
+
+
+@dataclass(frozen=True)
+class ChunkRows:
+    rows: np.ndarray
+    dense: np.ndarray
+    sparse: list[tuple[list[int], list[float]]]  # (term ids, BM25 weights) per row
+    doc: np.ndarray
+    first: np.ndarray
+    last: np.ndarray
+
+
+@dataclass(frozen=True)
+class SentenceRows:
+    rows: np.ndarray
+    dense: np.ndarray
+    doc: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    text: list[str]
+
+
+def chunk_batches(tables, chunk_vectors, chunk_lexical, size: int = BATCH) -> Iterator[ChunkRows]:
+    """Everything an engine holds of the chunks, ``size`` rows at a time."""
+    weights = chunk_lexical.by_row()
+    chunk_doc = tables.sent_doc[tables.chunk_first]
+    for begin in range(0, len(tables.chunk_first), size):
+        rows = np.arange(begin, min(begin + size, len(tables.chunk_first)))
+        sparse = [(weights.indices[weights.indptr[r] : weights.indptr[r + 1]].tolist(),
+                   weights.data[weights.indptr[r] : weights.indptr[r + 1]].tolist()) for r in rows.tolist()]
+        yield ChunkRows(rows, np.asarray(chunk_vectors[begin : rows[-1] + 1], dtype=np.float32), sparse,
+                        chunk_doc[rows], tables.chunk_first[rows], tables.chunk_last[rows])
+
+
+def sentence_batches(tables, sentence_vectors, texts: Callable[[np.ndarray], list[str]],
+                     size: int = BATCH) -> Iterator[SentenceRows]:
+    """Everything an engine holds of the sentences, ``size`` rows at a time."""
+    for begin in range(0, len(tables.sent_start), size):
+        rows = np.arange(begin, min(begin + size, len(tables.sent_start)))
+        yield SentenceRows(rows, np.asarray(sentence_vectors[begin : rows[-1] + 1], dtype=np.float32),
+                           tables.sent_doc[rows], tables.sent_start[rows], tables.sent_end[rows], texts(rows))
+
+
+def query_terms(chunk_lexical, tokens: list[str]) -> tuple[list[int], list[float]]:
+    """A question's terms as a sparse vector: term ids and how often each is asked.
+
+    A chunk's score against it is the sum, over the question's tokens, of
+    the chunk's weight for that token: ``LexicalIndex.scores``, exactly.
+    """
+    counts: dict[int, float] = {}
+    for token in tokens:
+        term = chunk_lexical.term_id(token)
+        if term is not None:
+            counts[term] = counts.get(term, 0.0) + 1.0
+    return list(counts), list(counts.values())
+
+
+class VectorRows:
+    """A collection's dense vectors by row number: ``rows[np.array([4, 2])]``
+    is a (2, dim) array; ``fetch(ids)`` returns ``{id: vector}``."""
+
+    def __init__(self, fetch: Callable[[list[int]], dict[int, list[float]]], name: str, count: int,
+                 dimension: int) -> None:
+        self._fetch = fetch
+        self._name = name
+        self.shape = (count, dimension)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows) -> np.ndarray:
+        if isinstance(rows, slice):
+            rows = np.arange(*rows.indices(self.shape[0]))
+        scalar = np.ndim(rows) == 0
+        rows = np.atleast_1d(np.asarray(rows, dtype=np.int64))
+        wanted = list(dict.fromkeys(rows.tolist()))
+        found: dict[int, list[float]] = {}
+        for begin in range(0, len(wanted), BATCH):
+            found.update(self._fetch(wanted[begin : begin + BATCH]))
+        missing = [r for r in wanted if r not in found]
+        if missing:
+            raise IndexCorruptError(f"collection {self._name} lacks rows {missing[:5]}; "
+                                    f"rebuild with: askdoc index --rebuild")
+        out = np.array([found[r] for r in rows.tolist()], dtype=np.float32).reshape(len(rows), self.shape[1])
+        return out[0] if scalar else out
+
+
+_clients: dict[tuple[str, str], object] = {}  # one client per engine and place, per process
+_clients_lock = threading.Lock()
+
+
+class CollectionEngine(Engine):
+    """The store interface on an engine holding a build as two collections.
+
+    Subclasses connect (``_connect``), create and fill the collections
+    (``_create``, ``_put_chunks``, ``_put_sentences``), count, read vectors
+    and search; this class names the collections, connects on first use
+    (loading an index, or reusing its vectors on a refresh, never needs
+    the engine), checks the collections against the manifest once, and
+    turns the engine's own errors into ``StoreError``.
+    """
+
+    local_name = ""  # where the embedded engine keeps a build, inside the build directory
+
+    def __init__(self, build: Path, record: Record, chunk_lexical, chunks: int, sentences: int,
+                 dimension: int) -> None:
+        self.build = Path(build)
+        self.record = record
+        self.chunk_lexical = chunk_lexical
+        self.dimension = dimension
+        self._counts = {record.chunks: chunks, record.sentences: sentences}
+        self._checked = False
+        self.chunk_vectors = VectorRows(lambda ids: self._read(record.chunks, ids), record.chunks, chunks, dimension)
+        self.sentence_vectors = VectorRows(lambda ids: self._read(record.sentences, ids), record.sentences,
+                                           sentences, dimension)
+
+    # -- what an engine implements -----------------------------------------
+
+    def _connect(self, place: str):
+        raise NotImplementedError
+
+    @staticmethod
+    def _close(client, place: str, local: bool) -> None:
+        """Release a client (and an embedded engine's process, if it runs one)."""
+        client.close()
+
+    def _count(self, client, name: str) -> int | None:
+        """Entities in collection ``name``; None when there is no such collection."""
+        raise NotImplementedError
+
+    def _vectors(self, client, name: str, ids: list[int]) -> dict[int, list[float]]:
+        raise NotImplementedError
+
+    def _create(self, client) -> None:
+        raise NotImplementedError
+
+    def _put_chunks(self, client, batch: ChunkRows) -> None:
+        raise NotImplementedError
+
+    def _put_sentences(self, client, batch: SentenceRows) -> None:
+        raise NotImplementedError
+
+    def _drop_collections(self, client) -> None:
+        raise NotImplementedError
+
+    def _finish(self, client) -> None:
+        """Make what was uploaded durable before the build's manifest is written."""
+
+    # -- shared ------------------------------------------------------------
+
+    @property
+    def place(self) -> str:
+        """The server's URL, or the embedded engine's path inside the build."""
+        return self.record.uri or str((self.build / self.local_name).resolve())
+
+    @contextlib.contextmanager
+    def reaching(self) -> Iterator[None]:
+        """The engine's own errors (transport, server-side) as a ``StoreError``."""
+        try:
+            yield
+        except AskdocError:
+            raise
+        except Exception as exc:  # each client raises its own kinds
+            raise StoreError(f"the {self.kind} store at {self.place} failed ({type(exc).__name__}: {exc})") from exc
+
+    @property
+    def client(self):
+        key = (self.kind, self.place)
+        with _clients_lock:
+            client = _clients.get(key)
+            if client is None:
+                client = _clients[key] = self._connect(self.place)
+                gone = [k for k in _clients if "://" not in k[1] and not Path(k[1]).parent.exists()]
+                stale = [(k, _clients.pop(k)) for k in gone]
+            else:
+                stale = []
+        # Builds another process removed (a server swapped to newer ones
+        # since): their embedded engines' clients and processes end here.
+        for (kind, place), old in stale:
+            engine_class(kind)._close(old, place, local=True)
+        if not self._checked:
+            self._check(client)
+        return client
+
+    def _check(self, client) -> None:
+        for name, expected in self._counts.items():
+            with self.reaching():
+                held = self._count(client, name)
+            if held is None:
+                raise IndexCorruptError(f"the {self.kind} store at {self.place} has no collection {name}; "
+                                        f"rebuild with: askdoc index --rebuild")
+            if held != expected:
+                raise IndexCorruptError(f"the {self.kind} collection {name} holds {held} rows, the index {expected}; "
+                                        f"rebuild with: askdoc index --rebuild")
+        self._checked = True
+
+    def _read(self, name: str, ids: list[int]) -> dict[int, list[float]]:
+        client = self.client
+        with self.reaching():
+            return self._vectors(client, name, ids)
+
+    @classmethod
+    def create(cls, build: Path, uri: str, tables, texts: Callable[[np.ndarray], list[str]], chunk_vectors,
+               sentence_vectors, chunk_lexical, dimension: int,
+               progress: Callable[[int, int], None] | None = None) -> "CollectionEngine":
+        """Upload a build into a new pair of collections; ``texts(rows)`` gives sentences' texts."""
+        record = Record.new(cls.kind, uri, build)
+        chunks, sentences = len(tables.chunk_first), len(tables.sent_start)
+        engine = cls(build, record, chunk_lexical, chunks, sentences, dimension)
+        engine._checked = True  # nothing to check yet: it is being written
+        client, done = engine.client, 0
+        with engine.reaching():
+            engine._create(client)
+            for batch in chunk_batches(tables, chunk_vectors, chunk_lexical):
+                engine._put_chunks(client, batch)
+                done += len(batch.rows)
+                if progress:
+                    progress(done, chunks + sentences)
+            for batch in sentence_batches(tables, sentence_vectors, texts):
+                engine._put_sentences(client, batch)
+                done += len(batch.rows)
+                if progress:
+                    progress(done, chunks + sentences)
+            engine._finish(client)
+        engine._checked = False  # what a reader sees is checked again, once
+        return engine
+
+    @classmethod
+    def open(cls, build: Path, chunk_lexical, chunks: int, sentences: int, dimension: int) -> "CollectionEngine":
+        return cls(build, Record.read(build), chunk_lexical, chunks, sentences, dimension)
+
+    def save(self, build: Path) -> None:
+        """Nothing left to write: ``create`` uploaded everything and the record names it."""
+
+    def drop(self) -> None:
+        """Drop a server's collections; for the embedded engine, close its
+        client (its files go with the build directory). Failures are logged:
+        an unreachable server must not stop a refresh."""
+        key = (self.kind, self.place)
+        if self.record.uri:
+            try:
+                with _clients_lock:
+                    client = _clients.get(key) or _clients.setdefault(key, self._connect(self.place))
+                self._drop_collections(client)
+            except Exception as exc:  # noqa: BLE001 - any failure: keep going, say so
+                log.warning("could not drop %s collections %s_* at %s: %s", self.kind, self.record.collection,
+                            self.place, exc)
+            return
+        with _clients_lock:
+            client = _clients.pop(key, None)
+        if client is not None:
+            self._close(client, self.place, local=True)
+
+
+def drop(build: Path) -> None:
+    """Drop what a build's record names (see ``CollectionEngine.drop``)."""
+    try:
+        record = Record.read(build)
+    except IndexCorruptError:
+        return
+    engine_class(record.kind)(build, record, None, 0, 0, 0).drop()
+
+
+PACKAGES = {"milvus": ("pymilvus", "milvus_lite"), "qdrant": ("qdrant_client",)}
+
+
+def engine_class(kind: str) -> type[CollectionEngine]:
+    """The engine ``kind`` names; a ``StoreError`` saying what to install when its client is missing."""
+    import importlib.util
+
+    missing = [p for p in PACKAGES.get(kind, ()) if importlib.util.find_spec(p) is None]
+    if missing:
+        raise StoreError(f"--store {kind} needs {' and '.join(missing)}: pip install 'askdoc[{kind}]'")
+    if kind == "qdrant":
+        from .qdrant import QdrantEngine
+
+        return QdrantEngine
+    if kind == "milvus":
+        from .milvus import MilvusEngine
+
+        return MilvusEngine
+    raise ValueError(f"no collection engine {kind!r}")
+
+
+@atexit.register
+def close_all() -> None:
+    """Close every client this process opened, and stop the processes of
+    embedded engines: at exit, before the interpreter tears down the
+    modules their own finalizers need (and between tests)."""
+    with _clients_lock:
+        items = list(_clients.items())
+        _clients.clear()
+    for (kind, place), client in items:
+        try:
+            engine_class(kind)._close(client, place, local="://" not in place)
+        except Exception:  # noqa: BLE001 - closing anyway
+            pass
