@@ -95,8 +95,19 @@ class _Bar:
             self.bar = None
 
 
+def _store_uri(value: str | None) -> str | None:
+    """An engine server's URL, "" for the embedded engine, None when not given."""
+    if value is None or value == "":
+        return value
+    if not value.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{value!r} is not an http(s) URL (leave it empty for the embedded engine)",
+                                 param_hint="--store-uri")
+    return value.rstrip("/")
+
+
 def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
-           chunk_overlap: int | None, vector_index: str | None = None, ocr: bool | None = None, workers: int = 1):
+           chunk_overlap: int | None, vector_index: str | None = None, ocr: bool | None = None, workers: int = 1,
+           store: str | None = None, store_uri: str | None = None, device: str = "cpu"):
     """Run ``askdoc index``: what is not asked for keeps the index's settings
     (``BuildSettings.resolve``); an explicit --docs re-targets the index. A
     model other than the index's re-embeds everything (that is the point of
@@ -122,15 +133,17 @@ def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool,
         config = ChunkConfig(chunk_size or base.size, base.overlap if chunk_overlap is None else chunk_overlap)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    if device == "cuda" and workers > 1:
+        raise click.UsageError("--device cuda embeds in one process on the GPU; leave out --workers")
     bar = _Bar()
-    embedder = load_embedder(model)
+    embedder = load_embedder(model, device)
     if workers > 1:
         from index.workers import ProcessPoolEmbedder
 
         embedder = ProcessPoolEmbedder(embedder, model, workers)
     try:
         return build_index(folder, index_dir, embedder, config, rebuild=rebuild, progress=bar,
-                           vector_index=vector_index, ocr=ocr)
+                           vector_index=vector_index, ocr=ocr, store=store, store_uri=store_uri)
     finally:
         bar.close()
         if workers > 1:
@@ -151,8 +164,13 @@ def _open(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assis
     folder = docs_folder(index_dir, docs, manifest.settings if manifest else None, retarget=False)
     embedder = load_embedder(model)
     bar = _Bar()
+    # ASKDOC_STORE(_URI) choose the engine of an index built here; an existing index keeps its own.
+    store, store_uri = os.environ.get("ASKDOC_STORE") or None, os.environ.get("ASKDOC_STORE_URI")
+    if manifest and store and store != manifest.settings.store:
+        log.warning("ASKDOC_STORE=%s ignored: the index in %s uses %s; switch it with: askdoc index --store %s",
+                    store, index_dir, manifest.settings.store, store)
     try:
-        report = ensure_index(folder, index_dir, embedder, progress=bar)
+        report = ensure_index(folder, index_dir, embedder, progress=bar, store=store, store_uri=store_uri)
     finally:
         bar.close()
     if report is not None:
@@ -219,8 +237,21 @@ def cli(verbose: int) -> None:
 @click.option("--ocr/--no-ocr", default=None,
               help="Read PDF pages without a text layer (scans) by OCR with tesseract; seconds a page, once per file "
                    "[default: the index's setting, else off].")
+@click.option("--store", type=click.Choice(["faiss", "milvus", "qdrant"]), envvar="ASKDOC_STORE", show_envvar=True,
+              default=None,
+              help="Where the vectors are searched: FAISS files in the index, or Milvus / Qdrant collections "
+                   "(embedded in the index directory, or the server at --store-uri). Switching keeps every vector "
+                   "[default: the index's setting, else faiss].")
+@click.option("--store-uri", envvar="ASKDOC_STORE_URI", show_envvar=True, default=None, metavar="URL",
+              callback=lambda ctx, param, value: _store_uri(value),
+              help="The Milvus (http://HOST:19530) or Qdrant (http://HOST:6333) server or cluster; empty: the engine "
+                   "embedded in the index directory, one process at a time. Its key: ASKDOC_STORE_API_KEY.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), envvar="ASKDOC_DEVICE", show_envvar=True, default="cpu",
+              show_default=True,
+              help="Embed on a CUDA GPU (torch with CUDA): the same model, so questions still run on the CPU.")
 def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
-                  chunk_overlap: int | None, vector_index: str | None, workers: int, ocr: bool | None) -> None:
+                  chunk_overlap: int | None, vector_index: str | None, workers: int, ocr: bool | None,
+                  store: str | None, store_uri: str | None, device: str) -> None:
     """Build or refresh the index.
 
     Without --docs the index is refreshed from the folder it was built from
@@ -230,7 +261,8 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
     --vector-index, --ocr) keep the index's. The new index replaces the old one
     atomically, so an interrupted run leaves the previous index usable.
     """
-    report = _build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap, vector_index, ocr, workers)
+    report = _build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap, vector_index, ocr, workers,
+                    store, store_uri, device)
     click.echo(
         f"Indexed {report.documents} document(s) into {index_dir}: {report.chunks} chunks, {report.sentences} sentences "
         f"({report.embedded} embedded, {report.reused} unchanged, {report.removed} removed"

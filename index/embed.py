@@ -64,13 +64,14 @@ def encode_by_length(texts: Sequence[str], dimension: int, step: int, progress: 
 
 
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU, loaded lazily on first use."""
+    """A sentence-transformers model on the CPU (or a CUDA GPU), loaded lazily on first use."""
 
     encoder = "torch"
 
-    def __init__(self, model_id: str, load_from: str, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(self, model_id: str, load_from: str, batch_size: int = BATCH_SIZE, device: str = "cpu") -> None:
         self.model_id, self._load_from = model_id, load_from
         self.batch_size = batch_size
+        self.device = device
         self._model = None
         self._dimension: int | None = None
 
@@ -89,7 +90,7 @@ class SentenceTransformerEmbedder:
             hf_logging.set_verbosity_error()
 
             try:
-                self._model = SentenceTransformer(self._load_from, device="cpu")
+                self._model = SentenceTransformer(self._load_from, device=self.device)
             except Exception as exc:
                 raise ModelError(
                     f"cannot load embedding model {self.model_id!r}: {exc}. "

@@ -59,8 +59,16 @@ def _backend(model: str | None, suffix: str) -> tuple[bool, str | None]:
     return False, model
 
 
-def load_embedder(model: str | None = None) -> Embedder:
-    """The embedder for a model choice (None: the bundled default)."""
+def load_embedder(model: str | None = None, device: str = "cpu") -> Embedder:
+    """The embedder for a model choice (None: the bundled default).
+
+    ``device="cuda"`` embeds on a CUDA GPU with sentence-transformers (the
+    same model, so the same model id: questions still run on the CPU);
+    a ``ModelError`` when torch sees no GPU."""
+    if device == "cuda":
+        return _on_gpu(model)
+    if device != "cpu":
+        raise ModelError(f"device must be cpu or cuda, not {device!r}")
     int8, base = _backend(model, ONNX_INT8)
     if int8:
         model_id, load_from = resolve_model(base)
@@ -70,3 +78,20 @@ def load_embedder(model: str | None = None) -> Embedder:
     if torch or not (Path(load_from) / "tokenizer.json").exists():  # a model onnx cannot tokenize the same way
         return SentenceTransformerEmbedder(model_id, load_from)
     return OnnxEmbedder(model_id, load_from, fallback=lambda: SentenceTransformerEmbedder(model_id, load_from))
+
+
+def _on_gpu(model: str | None) -> Embedder:
+    int8, _ = _backend(model, ONNX_INT8)
+    if int8:
+        raise ModelError("--device cuda embeds with the fp32 model; the int8 graph runs on the CPU only")
+    _, base = _backend(model, TORCH)
+    model_id, load_from = resolve_model(base)
+    try:
+        import torch
+    except ImportError as exc:  # pragma: no cover - sentence-transformers needs torch
+        raise ModelError("--device cuda needs torch with CUDA") from exc
+    if not torch.cuda.is_available():
+        build = "a CPU-only build" if torch.version.cuda is None else f"CUDA {torch.version.cuda}, but no GPU visible"
+        raise ModelError(f"--device cuda: torch {torch.__version__} ({build}) sees no CUDA GPU on this machine; "
+                         f"leave --device out to embed on the CPU")
+    return SentenceTransformerEmbedder(model_id, load_from, device="cuda")

@@ -115,6 +115,53 @@ def test_vector_index_choice_is_kept_by_later_runs(tmp_path, default_docs_copy):
     assert (manifest.vector_index, manifest.faiss_index, len(manifest.documents)) == ("exact", "Flat", 2)
 
 
+@pytest.mark.parametrize("kind", ["milvus", "qdrant"])
+def test_an_index_on_an_engine_answers_as_on_faiss(kind, tmp_path, default_index):
+    from index import store
+
+    index = tmp_path / kind
+    built = askdoc("index", "--docs", str(DEFAULT_DOCS), "--index", str(index), "--store", kind)
+    assert built.returncode == 0, built.stderr
+    assert store.read_manifest(index).settings.store == kind
+    question = "What did Singh tell Dong Jun?"
+    on_engine = askdoc("ask", "--index", str(index), "--json", question)
+    on_faiss = askdoc("ask", "--index", str(default_index), "--json", question)
+    assert on_engine.returncode == 0, on_engine.stderr
+    assert json.loads(on_engine.stdout)["citations"] == json.loads(on_faiss.stdout)["citations"]
+
+
+def test_the_engine_of_a_new_index_comes_from_the_environment(tmp_path, default_docs_copy):
+    from index import store
+
+    index = tmp_path / "idx"
+    result = askdoc("ask", "--docs", str(default_docs_copy), "--index", str(index), "Who met Singh?",
+                    env={"ASKDOC_STORE": "qdrant"})
+    assert result.returncode == 0, result.stderr
+    assert store.read_manifest(index).settings.store == "qdrant"
+
+
+@pytest.mark.parametrize("uri", ["ftp://milvus", "milvus:19530"])
+def test_a_store_uri_that_is_no_url_is_a_usage_error(uri, tmp_path):
+    result = askdoc("index", "--docs", str(DEFAULT_DOCS), "--index", str(tmp_path / "idx"), "--store", "milvus",
+                    "--store-uri", uri)
+    assert result.returncode == 2 and "--store-uri" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "idx").exists()
+
+
+def test_embedding_on_a_gpu_this_machine_lacks_is_a_clear_error(tmp_path):
+    """This machine's torch is a CPU build: --device cuda says so and touches nothing."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA GPU is present")
+    result = askdoc("index", "--docs", str(DEFAULT_DOCS), "--index", str(tmp_path / "idx"), "--device", "cuda")
+    assert result.returncode == 1 and "sees no CUDA GPU" in result.stderr and "Traceback" not in result.stderr
+    both = askdoc("index", "--docs", str(DEFAULT_DOCS), "--index", str(tmp_path / "idx"), "--device", "cuda",
+                  "--workers", "2")
+    assert both.returncode == 2 and "--workers" in both.stderr
+    assert not (tmp_path / "idx").exists()
+
+
 def test_index_for_another_model_is_a_clear_error(default_index):
     result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "hello", env={"ASKDOC_MODEL": "someone/else"})
     assert result.returncode == 2

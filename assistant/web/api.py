@@ -17,7 +17,7 @@ from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from index.errors import AskdocError
+from index.errors import AskdocError, IndexStateError
 
 from ..answer import Answer, Citation
 from ..engine import MAX_QUESTION_CHARS
@@ -117,6 +117,12 @@ def validation_message(errors: list[dict]) -> str:
     return "; ".join(parts)
 
 
+def status_of(exc: AskdocError) -> int:
+    """A bad question is the asker's error (422); an index or store that
+    cannot answer right now (a vector engine down) is the server's (503)."""
+    return 503 if isinstance(exc, IndexStateError) else 422
+
+
 def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["askdoc"])
     if library is not None:
@@ -126,7 +132,7 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
         try:
             return await engine.answer(request.question, [t.model_dump() for t in request.history], request.scope)
         except AskdocError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+            raise HTTPException(status_code=status_of(exc), detail=str(exc)) from exc
 
     @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, summary="Ask a question",
                  description="The same JSON as `askdoc ask --json`: the answer, whether it abstained, and its citations.")
@@ -145,7 +151,7 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
             events = await primed(engine.answer_events(request.question, [t.model_dump() for t in request.history],
                                                        request.scope))
         except AskdocError as exc:
-            raise HTTPException(status_code=422, detail=str(exc)) from exc
+            raise HTTPException(status_code=status_of(exc), detail=str(exc)) from exc
         return StreamingResponse(streamed_events(events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 

@@ -23,7 +23,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.errors import AskdocError
+from index.errors import AskdocError, IndexStateError
 
 from ..answer import Answer
 from . import Engine
@@ -99,7 +99,7 @@ def create_chat_router(engine: Engine) -> APIRouter:
         try:
             events = await primed(engine.answer_events(question, history))
         except AskdocError as exc:
-            return _error(400, str(exc))
+            return _error(503 if isinstance(exc, IndexStateError) else 400, str(exc))
         if not request.stream:
             answer = [value async for event, value in events if event == "answer"][-1]
             content = answer.text + sources_text(answer)
