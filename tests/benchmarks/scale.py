@@ -1,7 +1,7 @@
 """askdoc at 10k, 100k and 1M chunks: build time, answer latency, memory,
 disk, and the approximate index's recall (issue 5, scale).
 
-    .venv/bin/python -m tests.benchmarks.scale [--sizes 10000 100000 1000000]
+    .venv/bin/python -m tests.benchmarks.scale [--sizes 10000 100000 1000000] [--stores faiss milvus qdrant]
 
 Text: real sentences (the XQuAD articles) shuffled into synthetic documents
 of about 100 chunks each, so segmentation, chunking, BM25 and the stores do
@@ -13,8 +13,12 @@ text's own meaning; chunk vectors are pooled from them as in any build); the rea
 extrapolated from its measured rate. Questions are real XQuAD questions
 embedded by the real model, answered by the real engine.
 
-Each build and each serving run is a fresh subprocess, so peak memory is its
-own. Prints one table and writes tests/benchmarks/results/scale.json.
+With ``--stores``, each size is built and served on each engine (FAISS
+files, or Milvus Lite / Qdrant local collections: ``askdoc index --store``);
+an engine's recall@10 is its own top 10 against exact search over the same
+vectors. Each build and each serving run is a fresh subprocess, so peak
+memory is its own (an embedded Milvus runs in a process of its own: its
+memory is added from /proc). Prints one table and writes tests/benchmarks/results/scale.json.
 """
 
 from __future__ import annotations
@@ -94,22 +98,29 @@ class MixtureEmbedder:
         return out.astype(np.float32)
 
 
-def child_build(docs: Path, index: Path) -> None:
+def child_build(docs: Path, index: Path, store: str) -> None:
     from index.build import build_index
     from index.models import DEFAULT_MODEL
 
     pool = np.load(POOL)["sentences"]
     began = time.perf_counter()
-    report = build_index(docs, index, MixtureEmbedder(pool, DEFAULT_MODEL))
+    report = build_index(docs, index, MixtureEmbedder(pool, DEFAULT_MODEL), store=store)
     print(json.dumps({"seconds": time.perf_counter() - began, "chunks": report.chunks, "sentences": report.sentences,
-                      "documents": report.documents, "build_peak_rss_mb": peak_rss_mb()}))
+                      "documents": report.documents, "build_peak_rss_mb": peak_rss_mb() + engine_process_mb()}))
+
+
+def engine_process_mb() -> float:
+    """Resident memory of an embedded engine's own process (Milvus Lite's), 0 without one."""
+    import psutil
+
+    return sum(child.memory_info().rss for child in psutil.Process().children(recursive=True)) / 1e6
 
 
 def child_serve(index: Path, questions_file: Path) -> None:
     import psutil
 
     from assistant.engine import Assistant
-    from index import vectors
+    from index import store, vectors
     from index.models import load_embedder
 
     me = psutil.Process()
@@ -121,7 +132,10 @@ def child_serve(index: Path, questions_file: Path) -> None:
     load_seconds = time.perf_counter() - began
     rss_loaded = me.memory_info().rss
     questions = json.loads(questions_file.read_text())
-    for q in questions[:10]:
+    began = time.perf_counter()
+    assistant.ask(questions[0])  # an engine is connected to (and checked) by the first question
+    first_answer_seconds = time.perf_counter() - began
+    for q in questions[1:10]:
         assistant.ask(q)
     ask_times, search_times = [], []
     query_vectors = embedder.encode(questions)
@@ -130,20 +144,25 @@ def child_serve(index: Path, questions_file: Path) -> None:
         assistant.ask(q)
         ask_times.append(time.perf_counter() - began)
         began = time.perf_counter()
-        assistant.index.faiss_index.search(v[None, :], 10)
+        assistant.index.engine.nearest_chunks(v, 10)
         search_times.append(time.perf_counter() - began)
-    rss_serving = me.memory_info().rss  # before the exact search below reads every vector
+    rss_serving = me.memory_info().rss + 1e6 * engine_process_mb()  # before the exact search below reads every vector
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
     anon_mb, file_mb = (int(status[k].split()[0]) / 1e3 for k in ("RssAnon", "RssFile"))
     ix = assistant.index
-    truth = vectors.exact_neighbours(ix.chunk_vectors, query_vectors, 10)
-    _, found = ix.faiss_index.search(query_vectors, 10)
-    rescored = vectors.search_rescored(ix.faiss_index, ix.chunk_vectors, query_vectors, 10)
+    chunk_vectors, _ = store.saved_vectors(ix.path)
+    truth = vectors.exact_neighbours(chunk_vectors, query_vectors, 10)
+    if ix.engine.kind == "faiss":
+        _, found = ix.engine.faiss_index.search(query_vectors, 10)
+        rescored = vectors.search_rescored(ix.engine.faiss_index, chunk_vectors, query_vectors, 10)
+    else:  # an engine's own top 10 is what askdoc gets from it
+        found = rescored = np.array([ix.engine.nearest_chunks(v, 10) for v in query_vectors])
     print(json.dumps({
-        "load_seconds": load_seconds, "rss_model_mb": rss_model / 1e6, "rss_loaded_mb": rss_loaded / 1e6,
+        "store": ix.engine.kind,
+        "load_seconds": load_seconds, "first_answer_seconds": first_answer_seconds, "rss_model_mb": rss_model / 1e6, "rss_loaded_mb": rss_loaded / 1e6,
         "rss_end_mb": rss_serving / 1e6, "rss_end_anon_mb": anon_mb, "rss_end_mapped_files_mb": file_mb, "ask_p50_ms": 1000 * statistics.median(ask_times),
-        "ask_p95_ms": 1000 * percentile(ask_times, 0.95), "faiss_p50_ms": 1000 * statistics.median(search_times),
-        "faiss_index": ix.manifest.faiss_index, "nprobe": ix.manifest.faiss_nprobe,
+        "ask_p95_ms": 1000 * percentile(ask_times, 0.95), "search_p50_ms": 1000 * statistics.median(search_times),
+        "faiss_index": ix.manifest.faiss_index or ix.engine.kind, "nprobe": ix.manifest.faiss_nprobe,
         "build_recall_at_10": ix.manifest.faiss_recall_at_10,
         "question_recall_at_10": vectors.recall_at_k(truth, found, 10),
         "question_recall_at_10_rescored": vectors.recall_at_k(truth, rescored, 10),
@@ -166,11 +185,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--questions", type=int, default=200)
-    parser.add_argument("--child-build", nargs=2, type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--stores", nargs="+", default=["faiss"], choices=["faiss", "milvus", "qdrant"])
+    parser.add_argument("--child-build", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--child-serve", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_build:
-        return child_build(*args.child_build)
+        return child_build(Path(args.child_build[0]), Path(args.child_build[1]), args.child_build[2])
     if args.child_serve:
         return child_serve(*args.child_serve)
 
@@ -192,36 +212,39 @@ def main() -> None:
         embedder.encode(texts)
         model_rate = len(texts) / (time.perf_counter() - began)
 
+        import shutil
+
         for size in args.sizes:
-            docs, index = work / f"docs-{size}", work / f"index-{size}"
+            docs = work / f"docs-{size}"
             began = time.perf_counter()
             text_bytes = write_corpus(sentences, size, docs)
             print(f"{size}: wrote {text_bytes / 1e6:.0f} MB in {time.perf_counter() - began:.0f}s", file=sys.stderr)
-            build = run_child("--child-build", str(docs), str(index))
-            print(f"{size}: built in {build['seconds']:.0f}s", file=sys.stderr)
-            serve = run_child("--child-serve", str(index), str(work / "questions.json"))
-            texts_embedded = build["sentences"] + build["documents"]  # every sentence and title
-            rows.append({
-                "target_chunks": size, "text_mb": text_bytes / 1e6, **build,
-                "real_model_embed_seconds_extrapolated": texts_embedded / model_rate,
-                "disk_mb": disk_mb(index), **serve,
-            })
-            import shutil
-
+            for engine in args.stores:
+                index = work / f"index-{size}-{engine}"
+                build = run_child("--child-build", str(docs), str(index), engine)
+                print(f"{size} on {engine}: built in {build['seconds']:.0f}s", file=sys.stderr)
+                serve = run_child("--child-serve", str(index), str(work / "questions.json"))
+                texts_embedded = build["sentences"] + build["documents"]  # every sentence and title
+                rows.append({
+                    "target_chunks": size, "text_mb": text_bytes / 1e6, **build,
+                    "real_model_embed_seconds_extrapolated": texts_embedded / model_rate,
+                    "disk_mb": disk_mb(index), **serve,
+                })
+                shutil.rmtree(index)
             shutil.rmtree(docs)
-            shutil.rmtree(index)
     print("| chunks | sentences | text | build (w/o model) | + real model, extrapolated | build peak RSS | disk | "
-          "load | ask p50 / p95 | FAISS p50 | index (nprobe) | recall@10: probes at build / questions, raw / as askdoc searches | "
+          "load + first answer | ask p50 / p95 | search p50 | index (nprobe) | recall@10: probes at build / questions, raw / as askdoc searches | "
           "serving RSS |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['chunks']:,} | {r['sentences']:,} | {r['text_mb']:.0f} MB | {r['seconds']:.0f} s | "
               f"{r['real_model_embed_seconds_extrapolated'] / 60:.0f} min | {r['build_peak_rss_mb']:,.0f} MB | "
-              f"{r['disk_mb']:,.0f} MB | {r['load_seconds']:.1f} s | {r['ask_p50_ms']:.0f} / {r['ask_p95_ms']:.0f} ms | "
-              f"{r['faiss_p50_ms']:.2f} ms | {r['faiss_index']} ({r['nprobe']}) | "
+              f"{r['disk_mb']:,.0f} MB | {r['load_seconds']:.1f} + {r['first_answer_seconds']:.1f} s | {r['ask_p50_ms']:.0f} / {r['ask_p95_ms']:.0f} ms | "
+              f"{r['search_p50_ms']:.2f} ms | {r['faiss_index']} ({r['nprobe']}) | "
               f"{r['build_recall_at_10']:.3f} / {r['question_recall_at_10']:.3f} / "
               f"{r['question_recall_at_10_rescored']:.3f} | {r['rss_end_mb']:,.0f} MB |")
-    write_result(RESULTS / "scale.json", {"model_texts_per_second": model_rate, "rows": rows})
+    name = "scale.json" if args.stores == ["faiss"] else f"scale-{'-'.join(args.stores)}.json"
+    write_result(RESULTS / name, {"model_texts_per_second": model_rate, "rows": rows})
 
 
 if __name__ == "__main__":
