@@ -49,7 +49,7 @@ class IndexLockedError(IndexStateError):
 
 
 class StoreError(IndexStateError):
-    """The engine holding the index's vectors (a Qdrant server) cannot be used right now."""
+    """The engine holding the index's vectors (Milvus, Qdrant) cannot be used right now."""
 
 
 class QuestionError(AskdocError):

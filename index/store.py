@@ -302,7 +302,10 @@ def _drop_engine(build: Path) -> None:
     from . import remote
 
     if (build / remote.RECORD).exists():
-        remote.drop(build)
+        try:
+            remote.drop(build)
+        except IndexStateError as exc:  # the engine's client is gone: the build is removed all the same
+            log.warning("could not drop the engine collections of %s: %s", build.name, exc)
 
 
 def saved_vectors(build: Path):
