@@ -191,7 +191,7 @@ def build_index(
     (``BuildSettings.resolve``). ``files`` is the folder's listing when the
     caller already walked it. ``ocr`` (read scanned PDF pages by OCR) also
     keeps the recorded value when None, and so do ``store`` (``faiss``, the
-    default, or ``qdrant``) and ``store_uri`` (empty: the engine embedded in
+    default, ``milvus`` or ``qdrant``: see ``engines``) and ``store_uri`` (empty: the engine embedded in
     the index directory; else a server's URL).
     """
     vectors.choose_kind(0, vector_index or "auto")  # a bad value fails before any work
@@ -390,6 +390,6 @@ def ensure_index(docs_dir: Path | None, root: Path, embedder: Embedder,
     else:
         log.info("docs changed (%d added, %d changed, %d removed): refreshing the index",
                  len(state.added), len(state.changed), len(state.removed))
-    if state.missing:
-        return build_index(docs_dir, root, embedder, progress=progress, files=files, store=store, store_uri=store_uri)
-    return build_index(docs_dir, root, embedder, progress=progress, files=files)
+    new = state.missing
+    return build_index(docs_dir, root, embedder, progress=progress, files=files,
+                       store=store if new else None, store_uri=store_uri if new else None)
