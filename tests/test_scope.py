@@ -12,6 +12,7 @@ from assistant.scope import Scope
 from index.build import build_index
 from index.chunking import ChunkConfig
 from index.errors import QuestionError
+from tests.support import HashEmbedder
 
 # Each folder holds a document on the same topic, so an unscoped search
 # could cite any of them.
@@ -45,14 +46,18 @@ def test_parse_refuses_what_is_not_a_scope(value):
         Scope.parse(value)
 
 
-@pytest.fixture(params=["exact", "approximate", "milvus", "qdrant"])
-def assistant(request, write_docs, fake_embedder, tmp_path):
-    """Scoped search on FAISS (exact and IVF) and on each vector engine."""
+@pytest.fixture(scope="module", params=["exact", "approximate", "milvus", "qdrant"])
+def assistant(request, tmp_path_factory):
+    """Scoped search on FAISS (exact and IVF) and on each vector engine: one index each, only read."""
     kind = request.param
-    build_index(write_docs(DOCS), tmp_path / "index", fake_embedder, ChunkConfig(size=60, overlap=0),
+    base = tmp_path_factory.mktemp(f"scope-{kind}")
+    for name, text in DOCS.items():
+        (base / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / "docs" / name).write_text(text, encoding="utf-8")
+    build_index(base / "docs", base / "index", HashEmbedder(), ChunkConfig(size=60, overlap=0),
                 vector_index=kind if kind in ("exact", "approximate") else None,
                 store=kind if kind in ("milvus", "qdrant") else None)
-    return Assistant.load(tmp_path / "index", embedder=fake_embedder)
+    return Assistant.load(base / "index", embedder=HashEmbedder())
 
 
 @pytest.mark.parametrize("scope, allowed", [
