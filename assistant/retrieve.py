@@ -89,7 +89,7 @@ class Retriever:
         self.embedder = embedder
         self.weights = weights
         self.terms = TermResolver(index.sentence_lexical, index.sentence_texts)
-        self.scopes = ScopeChunks(index.doc_ids, lambda: index.tables.sent_doc[index.tables.chunk_first])
+        self.scopes = ScopeChunks(index.doc_ids, lambda: index.tables.chunk_doc)
 
     def idf(self, token: str) -> float:
         n = self.index.sentence_count

@@ -96,7 +96,7 @@ class SentenceRows:
 def chunk_batches(tables, chunk_vectors, chunk_lexical, size: int = BATCH) -> Iterator[ChunkRows]:
     """Everything an engine holds of the chunks, ``size`` rows at a time."""
     weights = chunk_lexical.by_row()
-    chunk_doc = tables.sent_doc[tables.chunk_first]
+    chunk_doc = tables.chunk_doc
     for begin in range(0, len(tables.chunk_first), size):
         rows = np.arange(begin, min(begin + size, len(tables.chunk_first)))
         sparse = [(weights.indices[weights.indptr[r] : weights.indptr[r + 1]].tolist(),
