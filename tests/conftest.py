@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, XQUAD, HashEmbedder, xquad_questions
+from tests.support import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, XQUAD, HashEmbedder, write_files, xquad_questions
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -78,19 +78,7 @@ def xquad(tmp_path_factory, real_embedder):
 def write_docs(tmp_path):
     """Write {relative path: str | bytes} into a fresh docs folder; return it."""
 
-    def write(files: dict[str, str | bytes]) -> Path:
-        docs = tmp_path / "docs"
-        docs.mkdir(exist_ok=True)
-        for name, content in files.items():
-            path = docs / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if isinstance(content, bytes):
-                path.write_bytes(content)
-            else:
-                path.write_text(content, encoding="utf-8")
-        return docs
-
-    return write
+    return lambda files: write_files(tmp_path / "docs", files)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from index.build import build_index
 from index.chunking import ChunkConfig
 from index.engines import Restriction
 from index.errors import IndexCorruptError, StoreError
-from tests.support import HashEmbedder
+from tests.support import HashEmbedder, write_files
 
 ENGINES = ["milvus", "qdrant"]
 WORDS = ("harbour ferry timetable storm bridge council budget school library tram museum river festival "
@@ -50,9 +50,7 @@ def _engines_closed():
 def pair(request, tmp_path_factory):
     """(FAISS index, engine index) of one docs folder."""
     base = tmp_path_factory.mktemp(request.param)
-    for name, text in corpus().items():
-        (base / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
-        (base / "docs" / name).write_text(text, encoding="utf-8")
+    write_files(base / "docs", corpus())
     embedder = HashEmbedder()
     build_index(base / "docs", base / "faiss", embedder, CHUNKING, vector_index="exact")
     build_index(base / "docs", base / request.param, embedder, CHUNKING, store=request.param)

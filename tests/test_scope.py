@@ -12,7 +12,7 @@ from assistant.scope import Scope
 from index.build import build_index
 from index.chunking import ChunkConfig
 from index.errors import QuestionError
-from tests.support import HashEmbedder
+from tests.support import HashEmbedder, write_files
 
 # Each folder holds a document on the same topic, so an unscoped search
 # could cite any of them.
@@ -51,10 +51,7 @@ def assistant(request, tmp_path_factory):
     """Scoped search on FAISS (exact and IVF) and on each vector engine: one index each, only read."""
     kind = request.param
     base = tmp_path_factory.mktemp(f"scope-{kind}")
-    for name, text in DOCS.items():
-        (base / "docs" / name).parent.mkdir(parents=True, exist_ok=True)
-        (base / "docs" / name).write_text(text, encoding="utf-8")
-    build_index(base / "docs", base / "index", HashEmbedder(), ChunkConfig(size=60, overlap=0),
+    build_index(write_files(base / "docs", DOCS), base / "index", HashEmbedder(), ChunkConfig(size=60, overlap=0),
                 vector_index=kind if kind in ("exact", "approximate") else None,
                 store=kind if kind in ("milvus", "qdrant") else None)
     return Assistant.load(base / "index", embedder=HashEmbedder())

@@ -17,6 +17,19 @@ SQUAD2 = SHARED / "eval" / "squad2-dev" / "dev-v2.0.json"
 DEFAULT_DOCS = ROOT / "docs"
 
 
+def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
+    """Write {relative path: str | bytes} into ``folder`` (made if missing); return it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return folder
+
+
 def article_part(title: str) -> str:
     """Which half of a data set an article belongs to, fixed by its title:
     ``fit`` (may be looked at while tuning) or ``held-out`` (only reported).
