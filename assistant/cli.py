@@ -186,9 +186,35 @@ def llm_options(command):
     command = click.option("--llm-model", envvar="ASKDOC_LLM_MODEL", show_envvar=True, default="",
                            help="The model name the LLM server expects (Ollama: llama3.2, ...).")(command)
     return click.option("--llm-url", envvar="ASKDOC_LLM_URL", show_envvar=True, default=None, metavar="URL",
+                        callback=lambda ctx, param, value: _llm_url(value),
                         help="An OpenAI-compatible server (http://localhost:11434/v1) whose LLM writes the answers "
                              "from the excerpts; only sentences checked against the excerpt they cite are shown, "
                              "quotes otherwise. Off by default. Its key: ASKDOC_LLM_API_KEY.")(command)
+
+
+def _proxies(value: str) -> tuple[str, ...]:
+    from .web.guard import parse_proxies
+
+    try:
+        return parse_proxies(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from None
+
+
+def _llm_url(url: str | None) -> str | None:
+    """--llm-url checked before anything loads: http(s), and no credentials."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return None
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter("not an http(s) URL", param_hint="--llm-url")
+    parts = urlsplit(url)
+    if parts.username is not None or parts.password is not None:
+        # A URL is logged and shown in errors; a key is not. Never echo it back.
+        raise click.BadParameter("the URL holds credentials (user:password@): give the server's key in "
+                                 "ASKDOC_LLM_API_KEY instead, and the URL without them", param_hint="--llm-url")
+    return url
 
 
 def _llm_config(url: str | None, model: str, timeout: float):
@@ -196,8 +222,6 @@ def _llm_config(url: str | None, model: str, timeout: float):
         return None
     from .generate import LLMConfig
 
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="--llm-url")
     return LLMConfig(url, model, os.environ.get("ASKDOC_LLM_API_KEY") or None, timeout)
 
 
@@ -283,9 +307,15 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
               help="Comma-separated origins (https://intranet.example.com) whose pages may use the API and the "
                    "widget, and frame the app. Default: the server's own origin only. '*' allows any.")
 @click.option("--api-token", envvar="ASKDOC_API_TOKEN", show_envvar=True, default=None,
-              help="Require 'Authorization: Bearer TOKEN' on /api/* (the widget sends it from data-token).")
+              help="Require this token on everything but static files: 'Authorization: Bearer TOKEN' from scripts "
+                   "and the widget (data-token); the chat page asks for it once and keeps a session cookie.")
 @click.option("--rate-limit", envvar="ASKDOC_RATE_LIMIT", show_envvar=True, default=30, show_default=True,
-              type=click.IntRange(min=0), help="Questions per client per minute on the API (0: no limit).")
+              type=click.IntRange(min=0),
+              help="Questions (and votes) per client per minute, from the API, /v1 and the chat page (0: no limit).")
+@click.option("--forwarded-allow-ips", envvar="ASKDOC_FORWARDED_ALLOW_IPS", show_envvar=True, default="",
+              metavar="IPS", callback=lambda ctx, param, value: _proxies(value),
+              help="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/-Proto/-Host "
+                   "headers are believed ('*': any). Default: none, so every client is its TCP address.")
 @click.option("--root-path", envvar="ASKDOC_ROOT_PATH", show_envvar=True, default="",
               help="URL prefix when served behind a reverse proxy, e.g. /askdoc.")
 @click.option("--admin-token", envvar="ASKDOC_ADMIN_TOKEN", show_envvar=True, default=None,
@@ -297,7 +327,8 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
               help="Serve the API, the widget and the source views only: no chat page, and no Gradio in memory.")
 @llm_options
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
-                  api_token: str | None, rate_limit: int, root_path: str, admin_token: str | None,
+                  api_token: str | None, rate_limit: int, forwarded_allow_ips: tuple[str, ...], root_path: str,
+                  admin_token: str | None,
                   max_upload_mb: int, no_ui: bool, llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
 
@@ -312,7 +343,7 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     serve(assistant, Settings(
         index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
-        admin_token=admin_token or None, max_upload_mb=max_upload_mb,
+        admin_token=admin_token or None, max_upload_mb=max_upload_mb, forwarded_allow_ips=forwarded_allow_ips,
         llm=_llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui,
     ))
 

@@ -233,6 +233,8 @@ def _office_text(path: Path, suffix: str, raw: bytes
     from . import office
 
     try:
+        if suffix in office.PACKAGE_SUFFIXES:
+            office.check_package(path)  # before any parser unpacks it
         if suffix == ".docx":
             text, title, headings = office.docx_text(path)
             return text, title, (), headings
@@ -242,6 +244,8 @@ def _office_text(path: Path, suffix: str, raw: bytes
             text, title, headings = office.odt_text(path)
             return text, title, (), headings
         return (*office.eml_text(raw), (), ())
+    except office.PackageTooLarge:
+        raise
     except Exception as exc:  # each library raises its own types for a broken file
         raise ValueError(f"unreadable {OFFICE_KINDS[suffix]} ({type(exc).__name__})") from exc
 

@@ -12,9 +12,60 @@ from __future__ import annotations
 
 import email
 import email.policy
+import os
+import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 OFFICE_SUFFIXES = {".docx", ".pptx", ".odt", ".eml"}
+PACKAGE_SUFFIXES = {".docx", ".pptx", ".odt"}  # zip packages of XML parts
+# A 400 KB file can unpack to gigabytes: past these a package is not opened.
+MAX_UNPACKED_MB = 200
+MAX_MEMBERS = 10_000
+
+
+def package_limits() -> tuple[int, int]:
+    """(unpacked bytes, members) a package may have: ``ASKDOC_MAX_UNPACKED_MB``
+    and ``ASKDOC_MAX_PACKAGE_MEMBERS``, else 200 MB and 10,000."""
+    def number(name: str, default: int) -> int:
+        value = os.environ.get(name, "")
+        return int(value) if value.isdigit() and int(value) > 0 else default
+
+    return number("ASKDOC_MAX_UNPACKED_MB", MAX_UNPACKED_MB) * 2**20, number("ASKDOC_MAX_PACKAGE_MEMBERS", MAX_MEMBERS)
+
+
+class PackageTooLarge(ValueError):
+    """A package past ``package_limits()``: its message names the limit."""
+
+
+def check_package(source: Path | BinaryIO) -> None:
+    """``PackageTooLarge`` for a zip package that unpacks past
+    ``package_limits()`` (``zipfile.BadZipFile`` for no zip at all); read
+    from its directory alone, before anything is unpacked. (Members cannot
+    unpack past the sizes the directory declares: Python's zip reader stops
+    there.)
+
+    >>> import io
+    >>> packed = io.BytesIO()
+    >>> with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as z:
+    ...     for part in ("[Content_Types].xml", "word/document.xml", "word/styles.xml"):
+    ...         z.writestr(part, "<w/>" * 100)
+    >>> check_package(packed)
+    >>> os.environ["ASKDOC_MAX_PACKAGE_MEMBERS"] = "2"
+    >>> check_package(packed)
+    Traceback (most recent call last):
+    index.office.PackageTooLarge: it holds 3 parts, more than 2 (ASKDOC_MAX_PACKAGE_MEMBERS)
+    >>> del os.environ["ASKDOC_MAX_PACKAGE_MEMBERS"]
+    """
+    max_bytes, max_members = package_limits()
+    with zipfile.ZipFile(source) as package:
+        members = package.infolist()
+    if len(members) > max_members:
+        raise PackageTooLarge(f"it holds {len(members):,} parts, more than {max_members:,} (ASKDOC_MAX_PACKAGE_MEMBERS)")
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > max_bytes:
+        raise PackageTooLarge(f"it unpacks to {unpacked / 2**20:,.0f} MB, more than {max_bytes // 2**20:,} MB "
+                         "(ASKDOC_MAX_UNPACKED_MB)")
 
 
 def _join(blocks: list[str]) -> str:

@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget, free_port
+from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget, free_port, sign_in
 from tests.test_ui import PAYLOADS
 
 pytestmark = pytest.mark.slow
@@ -19,7 +19,9 @@ HOST_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Intranet<
 <style>body {{ font-family: Georgia, serif; }} button {{ background: hotpink !important; }}</style></head>
 <body><h1>Intranet page</h1><button id="host-button">host button</button>
 <script src="{askdoc}/embed.js" data-title="Ask the docs" data-position="bottom-left" data-color="#0b5fff"
-        data-greeting="Hello from askdoc" data-open="{open}" {extra}></script></body></html>"""
+        data-greeting="Hello from askdoc" data-open="{open}" data-token="{token}" {extra}></script></body></html>"""
+# The server asks for a token: the widget sends it from data-token, the chat page signs in.
+TOKEN = "widget-token"
 
 
 class StaticSite:
@@ -60,12 +62,12 @@ def sites(tmp_path_factory, real_embedder):
     # The askdoc URL is needed in the pages, the pages' origins in askdoc's flags.
     askdoc_port = free_port()
     askdoc_url = f"http://127.0.0.1:{askdoc_port}"
-    allowed = StaticSite(allowed_dir, HOST_PAGE.format(askdoc=askdoc_url, open="false", extra=""))
-    refused = StaticSite(refused_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra=""))
-    opened = StaticSite(open_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra=""))
-    scoped = StaticSite(scoped_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra='data-scope="hr/"'))
+    allowed = StaticSite(allowed_dir, HOST_PAGE.format(askdoc=askdoc_url, open="false", extra="", token=TOKEN))
+    refused = StaticSite(refused_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra="", token=TOKEN))
+    opened = StaticSite(open_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra="", token=TOKEN))
+    scoped = StaticSite(scoped_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra='data-scope="hr/"', token=TOKEN))
     server = Server(docs, base / "index", "--allowed-origins", f"{allowed.url},{opened.url},{scoped.url}",
-                    port=askdoc_port).wait()
+                    "--api-token", TOKEN, port=askdoc_port).wait("/embed.js")
     yield {"askdoc": server, "allowed": allowed, "refused": refused, "open": opened, "scoped": scoped}
     server.stop()
     for site in (allowed, refused, opened, scoped):
@@ -114,9 +116,13 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
     href = details.locator("a.open-source").get_attribute("href")
     assert href.startswith(sites["askdoc"].url + "/source?doc=admm-plus-2024-singh.txt")
     page.screenshot(path=str(tmp_path / "widget.png"))
-    # The source link opens the main app's source view.
+    # The source link opens the main app's source view: this server asks a browser for its token first.
     view = page.context.new_page()
     view.goto(href)
+    view.locator("#askdoc-token").fill(TOKEN)
+    view.get_by_role("button", name="Sign in").click()
+    view.locator("mark.sentence").first.wait_for()
+    assert view.url.split("#")[0] == href.split("#")[0]
     assert view.locator("mark.sentence").all_inner_texts() == marks
     view.close()
     # A follow-up uses the conversation.
@@ -190,6 +196,9 @@ def test_embed_example_page_works(browser, sites):
     askdoc = sites["askdoc"]
     w = PageWatch(browser, askdoc.url)
     page = w.page
+    # The example page's widget has no data-token: on askdoc's own origin it rides the signed-in session.
+    sign_in(page, askdoc.url, TOKEN)
+    w.errors.clear()  # the sign-in prompt's 401
     page.goto(askdoc.url + "/embed-example")
     page.locator("#askdoc-widget .launcher").click()
     ask_widget(page, "Which Lao minister did Singh meet?")

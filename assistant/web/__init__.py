@@ -1,6 +1,7 @@
 """askdoc's web front ends: the Gradio chat (``ui``), the JSON API (``api``),
 the widget and the source view, served as one app (``server``) behind one
-guard (``guard``: origins, token, rate limit, body size, root path).
+guard (``guard``: the route table of ``access``, origins, token and sign-in
+(``signin``), admin token, rate limit, body size, proxies, root path).
 
 They depend on the engine only through ``Engine``: whatever answers
 questions asynchronously and shows the index it answers from

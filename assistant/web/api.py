@@ -168,7 +168,8 @@ def _document_routes(router: APIRouter, library: "Library") -> None:
     from .documents import ADMIN_HEADER, BadUpload, Conflict, NotAllowed, TooLarge
 
     def refused(exc: Exception) -> HTTPException:
-        status = {NotAllowed: 403, Conflict: 409, TooLarge: 413}.get(type(exc), 422)
+        status = 403 if isinstance(exc, NotAllowed) else 409 if isinstance(exc, Conflict) else \
+            413 if isinstance(exc, TooLarge) else 422
         return HTTPException(status_code=status, detail=str(exc))
 
     @router.get("/documents", summary="The indexed documents, the skipped files and the refresh in progress")
@@ -181,14 +182,15 @@ def _document_routes(router: APIRouter, library: "Library") -> None:
                              "The index refreshes in the background: `GET /api/documents` shows its progress.")
     async def add_documents(file: list[UploadFile] = File(...), folder: str = Form(""), replace: bool = Form(False),
                             admin: str | None = Header(None, alias=ADMIN_HEADER)) -> dict:
-        added = []
-        for upload in file:
-            data = await upload.read(library.max_upload_bytes + 1)
-            try:
-                added.append(library.add(admin, upload.filename or "", data, folder, replace))
-            except (NotAllowed, BadUpload, Conflict) as exc:
-                detail = f"{upload.filename}: {exc}" if not isinstance(exc, NotAllowed) else str(exc)
-                raise refused(type(exc)(detail)) from exc
+        # Each file arrived in a temporary file (the guard counted its bytes):
+        # none is read into memory whole, and all are stored or none.
+        try:
+            added = library.add_many(admin, [(upload.filename or "", upload.file) for upload in file], folder, replace)
+        except (NotAllowed, BadUpload, Conflict) as exc:
+            raise refused(exc) from exc
+        finally:
+            for upload in file:
+                await upload.close()
         return {"added": added, "refresh": library.listing()["refresh"]}
 
     @router.delete("/documents/{doc_id:path}", summary="Delete a document (admin token)")

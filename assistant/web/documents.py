@@ -21,15 +21,18 @@ import logging
 import os
 import re
 import secrets
+import shutil
 import threading
 import time
 import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from index.errors import AskdocError
 from index.loaders import HTML_SUFFIXES, OFFICE_KINDS, PDF_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
+from index.office import PACKAGE_SUFFIXES, PackageTooLarge, check_package
 
 from .live import LiveAssistant
 
@@ -37,6 +40,9 @@ log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 50 * 2**20
 ADMIN_HEADER = "X-Askdoc-Admin"
+MAX_NAME_BYTES = 255  # one path part, as most file systems allow
+MAX_FOLDER_DEPTH = 16
+MAX_PATH_BYTES = 1024
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")
 
 _KINDS = {**{s: "text" for s in TEXT_SUFFIXES}, **{s: "HTML" for s in HTML_SUFFIXES}, ".pdf": "PDF", **OFFICE_KINDS}
@@ -71,50 +77,95 @@ class Refresh:
 
 
 def safe_name(name: str) -> str:
-    """A file name that cannot leave its folder or hide.
+    """A file name that cannot leave its folder or hide, at most 255 bytes
+    (the file system's limit) and keeping its suffix when shortened.
 
     >>> safe_name("../../etc/passwd"), safe_name("Leave policy (2024).docx"), safe_name("a/b\\\\c.txt")
     ('passwd', 'Leave policy (2024).docx', 'c.txt')
     >>> safe_name(".env"), safe_name("rm -rf $HOME;.md")
     ('env', 'rm -rf _HOME_.md')
+    >>> long = safe_name("é" * 300 + ".pdf"); long.endswith(".pdf"), len(long.encode()) <= MAX_NAME_BYTES
+    (True, True)
     """
     base = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rsplit("/", 1)[-1]
     base = _UNSAFE.sub("_", base).strip(" .")
-    return base[:200]
+    if len(base.encode()) <= MAX_NAME_BYTES:
+        return base
+    stem, dot, suffix = base.rpartition(".")
+    if not dot or len(suffix) > 16:
+        stem, suffix = base, ""
+    keep = MAX_NAME_BYTES - len(suffix.encode()) - (1 if suffix else 0)
+    stem = stem.encode()[:keep].decode("utf-8", "ignore").rstrip(" .")
+    return f"{stem}.{suffix}" if suffix else stem
 
 
 def safe_folder(folder: str) -> str:
-    """A relative folder ("hr/pay") made of safe names; "" for the top.
+    """A relative folder ("hr/pay") made of safe names; "" for the top;
+    ``BadUpload`` when it is deeper than ``MAX_FOLDER_DEPTH`` or longer
+    than ``MAX_PATH_BYTES``.
 
     >>> safe_folder("/hr/../pay/"), safe_folder(""), safe_folder("HR Team/2024")
     ('hr/pay', '', 'HR Team/2024')
     """
-    parts = [safe_name(p) for p in str(folder or "").replace("\\", "/").split("/")]
-    return "/".join(p for p in parts if p and p not in {".", ".."})
+    raw = [p for p in str(folder or "").replace("\\", "/").split("/") if p.strip(" .")]
+    if len(raw) > MAX_FOLDER_DEPTH:
+        raise BadUpload(f"the folder is {len(raw)} levels deep; at most {MAX_FOLDER_DEPTH} are allowed")
+    parts = [safe_name(p) for p in raw]
+    joined = "/".join(p for p in parts if p and p not in {".", ".."})
+    if len(joined.encode()) > MAX_PATH_BYTES:
+        raise BadUpload(f"the folder name is {len(joined.encode()):,} bytes long; at most {MAX_PATH_BYTES:,} are allowed")
+    return joined
 
 
-def check_content(suffix: str, data: bytes) -> None:
-    """``BadUpload`` unless ``data`` is what a ``suffix`` file holds."""
+def _head(data: bytes | BinaryIO, size: int = 65536) -> bytes:
+    if isinstance(data, bytes):
+        return data[:size]
+    data.seek(0)
+    head = data.read(size)
+    data.seek(0)
+    return head
+
+
+def _size(data: bytes | BinaryIO) -> int:
+    if isinstance(data, bytes):
+        return len(data)
+    data.seek(0, os.SEEK_END)
+    size = data.tell()
+    data.seek(0)
+    return size
+
+
+def check_content(suffix: str, data: bytes | BinaryIO) -> None:
+    """``BadUpload`` unless ``data`` (bytes or a file) is what a ``suffix``
+    file holds; an office package also within its unpacked-size limits."""
     if suffix not in SUPPORTED_SUFFIXES:
         raise BadUpload(f"{suffix or 'files without an extension'} cannot be indexed "
                         f"(supported: {', '.join(sorted(SUPPORTED_SUFFIXES))})")
-    if not data:
+    head = _head(data)
+    if not head:
         raise BadUpload("the file is empty")
     if suffix in PDF_SUFFIXES:
-        if not data[:1024].lstrip().startswith(b"%PDF-"):
+        if not head[:1024].lstrip().startswith(b"%PDF-"):
             raise BadUpload("the file is not a PDF")
         return
-    if suffix in {".docx", ".pptx", ".odt"}:
+    if suffix in PACKAGE_SUFFIXES:
+        package = io.BytesIO(data) if isinstance(data, bytes) else data
         try:
-            names = set(zipfile.ZipFile(io.BytesIO(data)).namelist())
-        except zipfile.BadZipFile:
+            check_package(package)
+            names = set(zipfile.ZipFile(package).namelist())
+        except (zipfile.BadZipFile, OSError, EOFError):
             raise BadUpload(f"the file is not a {OFFICE_KINDS[suffix]}") from None
+        except PackageTooLarge as exc:
+            raise BadUpload(f"the {OFFICE_KINDS[suffix]} is not opened: {exc}") from None
+        finally:
+            if not isinstance(data, bytes):
+                data.seek(0)
         wanted = {".docx": "word/document.xml", ".pptx": "ppt/presentation.xml", ".odt": "content.xml"}[suffix]
         if wanted not in names:
             raise BadUpload(f"the file is not a {OFFICE_KINDS[suffix]}")
         return
     # Text, HTML and e-mail: text, not a binary renamed.
-    if b"\x00" in data[:65536]:
+    if b"\x00" in head:
         raise BadUpload("the file is binary, not text")
 
 
@@ -163,36 +214,81 @@ class Library:
         if not token or not secrets.compare_digest(token.encode(), self.admin_token.encode()):
             raise NotAllowed(f"a valid admin token is required ({ADMIN_HEADER} header)")
 
-    def add(self, token: str | None, filename: str, data: bytes, folder: str = "", replace: bool = False) -> str:
-        """Write an uploaded file into the documents folder and refresh; its id."""
+    def add(self, token: str | None, filename: str, data: bytes | BinaryIO, folder: str = "",
+            replace: bool = False) -> str:
+        """Write one uploaded file into the documents folder and refresh; its id."""
+        return self.add_many(token, [(filename, data)], folder, replace)[0]
+
+    def add_many(self, token: str | None, files: list[tuple[str, bytes | BinaryIO]], folder: str = "",
+                 replace: bool = False) -> list[str]:
+        """Write uploaded files (name, bytes or a file) into the documents
+        folder, all of them or, when any is refused, none; then refresh once.
+        Their ids."""
         self.authorize(token)
+        if not files:
+            raise BadUpload("no file was sent")
+        into = safe_folder(folder)
+        planned: list[tuple[str, Path, bytes | BinaryIO]] = []
+        for filename, data in files:
+            try:
+                planned.append(self._plan(filename, data, into, replace, [p[0] for p in planned]))
+            except AskdocError as exc:
+                raise type(exc)(f"{filename}: {exc}") from None
+        written: list[Path] = []
+        try:
+            for doc_id, target, data in planned:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                partial = target.with_name(f".askdoc-{secrets.token_hex(8)}.upload")
+                with open(partial, "wb") as out:
+                    if isinstance(data, bytes):
+                        out.write(data)
+                    else:
+                        data.seek(0)
+                        shutil.copyfileobj(data, out, 2**20)
+                written.append(partial)
+        except OSError as exc:
+            for partial in written:
+                partial.unlink(missing_ok=True)
+            raise BadUpload(f"the file cannot be written: {exc.strerror or exc}") from None
+        # The folder never holds half a file, nor some files of a request without the others.
+        for (doc_id, target, _), partial in zip(planned, written):
+            os.replace(partial, target)
+            log.info("added %s to %s", doc_id, self.docs_dir)
+        self.start_refresh()
+        return [doc_id for doc_id, _, _ in planned]
+
+    def _plan(self, filename: str, data: bytes | BinaryIO, folder: str, replace: bool,
+              taken: list[str]) -> tuple[str, Path, bytes | BinaryIO]:
+        """Where one upload goes, once its name, size and content are checked."""
         name = safe_name(filename)
         suffix = PurePosixPath(name).suffix.lower()
         if not PurePosixPath(name).stem:
             raise BadUpload(f"{filename!r} is not a usable file name")
-        if len(data) > self.max_upload_bytes:
+        if _size(data) > self.max_upload_bytes:
             raise TooLarge(f"the file is larger than {self.max_upload_bytes // 2**20} MB")
         check_content(suffix, data)
-        doc_id = "/".join(p for p in (safe_folder(folder), name) if p)
+        doc_id = "/".join(p for p in (folder, name) if p)
+        if doc_id in taken:
+            raise BadUpload("the request holds two files of this name")
         target = self._inside(doc_id)
+        for parent in reversed(target.parents):
+            if parent.exists() and not parent.is_dir():
+                raise Conflict(f"{parent.relative_to(self.docs_dir.resolve())} is a file, not a folder")
+        if target.is_dir():
+            raise Conflict(f"{doc_id} is a folder")
         if target.exists() and not replace:
             raise Conflict(f"{doc_id} already exists; replace it on purpose with replace=true")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.{os.getpid()}.upload")
-        partial.write_bytes(data)
-        os.replace(partial, target)  # the folder never holds half a file
-        log.info("added %s (%d bytes) to %s", doc_id, len(data), self.docs_dir)
-        self.start_refresh()
-        return doc_id
+        return doc_id, target, data
 
     def remove(self, token: str | None, doc_id: str) -> None:
-        """Delete a document's file (indexed or skipped) and refresh."""
+        """Delete a document's file (one the listing shows: indexed or
+        skipped) and refresh."""
         self.authorize(token)
         manifest = self.engine.index.manifest
         known = {e.id for e in manifest.documents} | {e.id for e in manifest.skipped}
-        target = self._inside(doc_id)
-        if doc_id not in known and not target.is_file():
+        if doc_id not in known:
             raise KeyError(doc_id)
+        target = self._inside(doc_id)
         target.unlink(missing_ok=True)
         log.info("deleted %s from %s", doc_id, self.docs_dir)
         self.start_refresh()

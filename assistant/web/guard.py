@@ -1,18 +1,28 @@
-"""Request guards for the HTTP server, as one ASGI middleware.
+"""The one guard in front of the whole server, as an ASGI middleware: every
+request passes it before FastAPI or the mounted Gradio app sees it.
 
 In order, for every request:
 
-1. A ``--root-path`` prefix becomes the ASGI ``root_path`` (and is added
-   to the path where a proxy stripped it), so the app answers behind a proxy
+1. A ``--root-path`` prefix becomes the ASGI ``root_path`` (and is added to
+   the path where a proxy stripped it), so the app answers behind a proxy
    that keeps the prefix and behind one that strips it.
-2. On ``/api/*`` and ``/v1/*`` (the OpenAI-compatible routes): the caller's origin must be the server's own or one of
-   ``--allowed-origins`` (403 otherwise); a configured ``--api-token`` must
-   come as ``Authorization: Bearer …`` (401); a client may ask at most
-   ``--rate-limit`` questions a minute (429 with ``Retry-After``); a body may
-   hold at most 64 KB (422), an upload to ``/api/documents`` at most
-   ``--max-upload-mb`` (413).
-3. HTML pages get ``Content-Security-Policy: frame-ancestors`` with the same
-   origins, so only allowed sites can frame the app.
+2. The client is the TCP peer, unless the peer is one of
+   ``--forwarded-allow-ips``: then ``X-Forwarded-For``/``-Proto``/``-Host``
+   say who and where (uvicorn's meaning). From anyone else those headers are
+   removed, so no one rotates an address past the rate limit.
+3. The route table (``access.ROUTES``) decides: a path it does not name is
+   404; static files pass; everything that answers, returns document text
+   or bytes, lists documents, writes feedback or accepts files needs, in
+   order: an allowed origin (403), the API token as ``Authorization:
+   Bearer`` or the chat page's session cookie (401; a browser asking for a
+   page gets the sign-in form), the admin token for writes (403), at most
+   ``--rate-limit`` questions and votes a minute per client (429 with
+   ``Retry-After``), and a body of at most 64 KB, or ``--max-upload-mb`` for
+   an upload, counted as the bytes arrive (413).
+4. Wrong tokens are throttled: past ``Policy.failed_attempts`` a minute, a
+   client that sends any token is answered 429 until the minute is over.
+5. HTML pages get ``Content-Security-Policy: frame-ancestors`` with the
+   allowed origins, so only allowed sites can frame the app.
 
 Refusals carry CORS headers for the asking origin: the body says only why it
 was refused, and a widget on that page can show the reason to its reader.
@@ -20,6 +30,7 @@ was refused, and a widget on that page can show the reason to its reader.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import secrets
 import threading
@@ -27,20 +38,26 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
+from .access import Access, access_of, is_routed
+from .signin import SIGNIN_PATH, cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
+
 MAX_BODY_BYTES = 64 * 1024
-UPLOAD_PATH = "/api/documents"  # the one route whose body may be a file (up to Policy.max_upload_bytes)
-ASK_PATHS = ("/api/ask", "/api/ask/stream", "/v1/chat/completions")
-OPEN_API_PATHS = ("/api/docs", "/api/openapi.json")
+ADMIN_HEADER = b"x-askdoc-admin"
+MULTIPART_SLACK = 64 * 1024  # an upload's multipart framing beside its file
 
 
 @dataclass(frozen=True)
 class Policy:
     allowed_origins: tuple[str, ...] = ()
     api_token: str | None = None
-    rate_limit: int = 30  # questions per client per minute; 0 turns the limit off
+    admin_token: str | None = None
+    rate_limit: int = 30  # questions and votes per client per minute; 0 turns the limit off
     root_path: str = ""
     max_body_bytes: int = MAX_BODY_BYTES
     max_upload_bytes: int = 50 * 2**20
+    trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-* headers count; "*" any
+    failed_attempts: int = 10  # wrong tokens per client per minute before 429
+    limited_events: frozenset[int] = frozenset()  # Gradio functions that answer or write (rate-limited)
 
     def allows_any_origin(self) -> bool:
         return "*" in self.allowed_origins
@@ -53,6 +70,23 @@ def parse_origins(value: str | None) -> tuple[str, ...]:
     ('http://a.example:8080', 'https://b.example')
     """
     return tuple(o.strip().rstrip("/") for o in (value or "").split(",") if o.strip())
+
+
+def parse_proxies(value: str | None) -> tuple[str, ...]:
+    """``--forwarded-allow-ips``: comma-separated addresses, networks or ``*``;
+    a ``ValueError`` names an entry that is none of them.
+
+    >>> parse_proxies("127.0.0.1, 10.0.0.0/8"), parse_proxies(""), parse_proxies("*")
+    (('127.0.0.1', '10.0.0.0/8'), (), ('*',))
+    """
+    entries = tuple(p.strip() for p in (value or "").split(",") if p.strip())
+    for entry in entries:
+        if entry != "*":
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return entries
 
 
 def normalize_root_path(value: str | None) -> str:
@@ -74,13 +108,16 @@ class RateLimiter:
         self._events: dict[str, deque] = {}
         self._lock = threading.Lock()
 
-    def check(self, client: str, now: float | None = None) -> float:
-        """0 when allowed (and counted), else seconds until the next slot.
+    def check(self, client: str, now: float | None = None, count: bool = True) -> float:
+        """0 when allowed (and counted, unless ``count`` is false), else
+        seconds until the next slot.
 
         >>> limiter = RateLimiter(2)
         >>> limiter.check("a", 0.0), limiter.check("a", 1.0), limiter.check("a", 2.0)
         (0.0, 0.0, 58.0)
         >>> limiter.check("b", 2.0), limiter.check("a", 60.5)
+        (0.0, 0.0)
+        >>> limiter.check("c", 0.0, count=False), limiter.check("c", 0.0, count=False)
         (0.0, 0.0)
         """
         if self.limit <= 0:
@@ -92,11 +129,47 @@ class RateLimiter:
                 events.popleft()
             if len(events) >= self.limit:
                 return max(0.0, events[0] + self.window - now)
-            events.append(now)
+            if count:
+                events.append(now)
             if len(self._events) > 10_000:  # forget idle clients so memory stays bounded
                 for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
                     del self._events[key]
             return 0.0
+
+
+class TrustedProxies:
+    """The peers whose ``X-Forwarded-*`` headers are believed.
+
+    >>> proxies = TrustedProxies(("10.0.0.0/8",))
+    >>> proxies.trusts("10.1.2.3"), proxies.trusts("127.0.0.1"), proxies.client("10.0.0.1", "1.2.3.4, 10.0.0.9")
+    (True, False, '1.2.3.4')
+    >>> TrustedProxies(()).trusts("127.0.0.1"), TrustedProxies(("*",)).client("1.1.1.1", "5.5.5.5, 6.6.6.6")
+    (False, '6.6.6.6')
+    """
+
+    def __init__(self, entries: tuple[str, ...]) -> None:
+        self.any = "*" in entries
+        self.networks = [ipaddress.ip_network(e, strict=False) for e in entries if e != "*"]
+
+    def trusts(self, host: str) -> bool:
+        if self.any:
+            return True
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return False
+        return any(address in network for network in self.networks)
+
+    def client(self, peer: str, forwarded_for: str) -> str:
+        """The first address, from the right, that is not a trusted proxy
+        (uvicorn's reading of ``X-Forwarded-For``)."""
+        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+        if self.any:
+            return hops[-1] if hops else peer
+        for hop in reversed(hops):
+            if not self.trusts(hop):
+                return hop
+        return hops[0] if hops else peer
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -118,9 +191,13 @@ class Guard:
     app: object
     policy: Policy
     limiter: RateLimiter = field(init=False)
+    failures: RateLimiter = field(init=False)
+    proxies: TrustedProxies = field(init=False)
 
     def __post_init__(self) -> None:
         self.limiter = RateLimiter(self.policy.rate_limit)
+        self.failures = RateLimiter(self.policy.failed_attempts)
+        self.proxies = TrustedProxies(self.policy.trusted_proxies)
 
     def origin_allowed(self, origin: str | None, scope) -> bool:
         if origin is None:
@@ -137,14 +214,154 @@ class Guard:
         return " ".join(["frame-ancestors 'self'", *self.policy.allowed_origins])
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] == "websocket":  # nothing askdoc serves speaks it
+            return await send({"type": "websocket.close", "code": 1008})
+        if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        scope = self._with_prefix(scope)
+        scope = self._with_client(self._with_prefix(scope))
         path = scope["path"][len(self.policy.root_path):] or "/"
-        if scope["type"] == "http" and path.startswith(("/api/", "/v1/")) and path not in OPEN_API_PATHS \
-                and not path.startswith("/api/docs"):
-            return await self._guard_api(scope, receive, send, path)
-        return await self.app(scope, receive, self._with_frame_policy(send))
+        method = scope["method"]
+        origin = _header(scope, b"origin")
+        send = self._with_frame_policy(send)
+        if method == "OPTIONS":
+            if not is_routed(path):
+                return await self._refuse(send, 404, "not found", None)
+            # Preflights always pass, so the real request can be refused with
+            # a reason the asking page can read.
+            headers = [(b"content-length", b"0"), *self._cors_headers(origin)]
+            await send({"type": "http.response.start", "status": 204, "headers": headers})
+            return await send({"type": "http.response.body", "body": b""})
+        access = access_of(method, path)
+        if access is None:
+            return await self._refuse(send, 404, "not found", None)
+        if access is Access.PUBLIC:
+            return await self.app(scope, receive, send)
+        if not self.origin_allowed(origin, scope):
+            return await self._refuse(
+                send, 403, f"origin {origin} is not allowed to use this askdoc server "
+                           "(the administrator can add it with --allowed-origins)", origin)
+        if access is Access.SIGNIN:
+            return await self._signin(scope, receive, send, origin)
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        refusal = self._authenticate(scope, client, access)
+        if refusal is not None:
+            status, detail, extra = refusal
+            if status == 401 and method == "GET" and "text/html" in (_header(scope, b"accept") or ""):
+                target = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
+                return await self._html(send, 401, signin_page(self.policy.root_path, target))
+            return await self._refuse(send, status, detail, origin, extra)
+        if access is Access.ADMIN and method == "POST":
+            return await self._upload(scope, receive, send, origin)
+        length = _header(scope, b"content-length")
+        limit = self.policy.max_body_bytes
+        too_large = f"the request body is larger than {limit // 1024:,} KB"
+        if length is not None and length.isdigit() and int(length) > limit:
+            return await self._refuse(send, 422, too_large, origin)
+        body = await self._read_body(receive, limit)
+        if body is None:
+            return await self._refuse(send, 422, too_large, origin)
+        if access is Access.ASK or (access is Access.EVENT and self._limited_event(body)):
+            wait = self.limiter.check(client)
+            if wait:
+                seconds = max(1, int(wait + 0.999))
+                return await self._refuse(
+                    send, 429, f"too many questions: at most {self.policy.rate_limit} a minute; try again in {seconds} s",
+                    origin, [(b"retry-after", str(seconds).encode())])
+        await self.app(scope, self._replay(body, receive), self._with_cors(send, origin))
+
+    # -- who is asking ---------------------------------------------------
+
+    def _authenticate(self, scope, client: str, access: Access):
+        """None when the request may go on, else (status, detail, headers)."""
+        token = self.policy.api_token
+        bearer = self._bearer(scope)
+        cookie = cookie_of(scope.get("headers", ()))
+        admin = _header(scope, ADMIN_HEADER) if access is Access.ADMIN else None
+        presented = [c for c in (bearer, cookie, admin) if c is not None]
+        if presented:
+            wait = self.failures.check(client, count=False)
+            if wait:
+                return self._throttled(wait)
+        if token:
+            if bearer is None and cookie is None:
+                return 401, "a valid API token is required (Authorization: Bearer …)", [(b"www-authenticate", b"Bearer")]
+            good = (bearer is not None and secrets.compare_digest(bearer.encode(), token.encode())) or \
+                   (cookie is not None and secrets.compare_digest(cookie.encode(), session_value(token).encode()))
+            if not good:
+                self.failures.check(client)
+                return 401, "a valid API token is required (Authorization: Bearer …)", [(b"www-authenticate", b"Bearer")]
+        if access is Access.ADMIN:
+            if not self.policy.admin_token:
+                return 403, "this server's documents are read-only (start it with --admin-token to allow changes)", []
+            if admin is None or not secrets.compare_digest(admin.encode(), self.policy.admin_token.encode()):
+                if admin is not None:
+                    self.failures.check(client)
+                return 403, "a valid admin token is required (X-Askdoc-Admin header)", []
+        return None
+
+    def _throttled(self, wait: float):
+        seconds = max(1, int(wait + 0.999))
+        return (429, f"too many wrong tokens from this address; try again in {seconds} s",
+                [(b"retry-after", str(seconds).encode())])
+
+    @staticmethod
+    def _bearer(scope) -> str | None:
+        given = _header(scope, b"authorization")
+        if given is None:
+            return None
+        scheme, _, token = given.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" else ""
+
+    def _limited_event(self, body: bytes) -> bool:
+        """Whether a Gradio event calls a function that answers or writes."""
+        try:
+            fn_index = json.loads(body).get("fn_index")
+        except (ValueError, AttributeError):
+            return True  # Gradio refuses it anyway; count it
+        return fn_index in self.policy.limited_events
+
+    async def _signin(self, scope, receive, send, origin: str | None):
+        root = self.policy.root_path
+        query = form_fields(scope.get("query_string", b""))
+        if scope["method"] == "GET" or not self.policy.api_token:
+            if not self.policy.api_token:
+                return await self._redirect(send, local_target(query.get("next"), root))
+            return await self._html(send, 200, signin_page(root, local_target(query.get("next"), root)))
+        body = await self._read_body(receive, self.policy.max_body_bytes)
+        if body is None:
+            return await self._refuse(send, 422, "the sign-in form is too large", origin)
+        fields = form_fields(body)
+        target = local_target(fields.get("next"), root)
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        wait = self.failures.check(client, count=False)
+        if wait:
+            status, detail, extra = self._throttled(wait)
+            return await self._html(send, status, signin_page(root, target, detail), extra)
+        given = fields.get("token", "")
+        if not secrets.compare_digest(given.encode(), self.policy.api_token.encode()):
+            self.failures.check(client)
+            return await self._html(send, 401, signin_page(root, target, "That token is not right."))
+        secure = scope.get("scheme") == "https"
+        await self._redirect(send, target, [(b"set-cookie", set_cookie(self.policy.api_token, root, secure))])
+
+    def _with_client(self, scope):
+        """The real client and scheme behind a trusted proxy; the forwarding
+        headers of anyone else dropped."""
+        headers = scope.get("headers", [])
+        forwarding = {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded", b"x-real-ip"}
+        peer = scope["client"][0] if scope.get("client") else ""
+        if not self.proxies.trusts(peer):
+            if any(key in forwarding for key, _ in headers):
+                scope = {**scope, "headers": [(k, v) for k, v in headers if k not in forwarding]}
+            return scope
+        scope = dict(scope)
+        forwarded_for = _header(scope, b"x-forwarded-for")
+        if forwarded_for:
+            scope["client"] = (self.proxies.client(peer, forwarded_for), 0)
+        proto = _header(scope, b"x-forwarded-proto")
+        if proto:
+            scope["scheme"] = proto.split(",")[-1].strip().lower()
+        return scope
 
     def _with_prefix(self, scope):
         """ASGI wants ``path`` to include ``root_path``: add the prefix where a
@@ -160,6 +377,8 @@ class Guard:
                 scope["raw_path"] = prefix.encode() + scope["raw_path"]
         scope["root_path"] = prefix
         return scope
+
+    # -- answers ---------------------------------------------------------
 
     def _with_frame_policy(self, send):
         policy = self.frame_ancestors().encode()
@@ -183,6 +402,18 @@ class Guard:
 
         return wrapped
 
+    def _with_cors(self, send, origin: str | None):
+        cors = self._cors_headers(origin)
+        if not cors:
+            return send
+
+        async def wrapped(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *cors]}
+            await send(message)
+
+        return wrapped
+
     def _cors_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
         if origin is None:
             return []
@@ -201,57 +432,59 @@ class Guard:
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _guard_api(self, scope, receive, send, path: str):
-        origin = _header(scope, b"origin")
-        if scope["method"] == "OPTIONS":
-            # Preflights always pass, so the real request can be refused with
-            # a reason the asking page can read.
-            headers = [(b"content-length", b"0"), *self._cors_headers(origin)]
-            await send({"type": "http.response.start", "status": 204, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
-            return
-        if not self.origin_allowed(origin, scope):
-            return await self._refuse(
-                send, 403, f"origin {origin} is not allowed to use this askdoc server "
-                           "(the administrator can add it with --allowed-origins)", origin)
-        if self.policy.api_token:
-            given = _header(scope, b"authorization") or ""
-            scheme, _, token = given.partition(" ")
-            if scheme.lower() != "bearer" or not secrets.compare_digest(token.strip().encode(), self.policy.api_token.encode()):
-                return await self._refuse(send, 401, "a valid API token is required (Authorization: Bearer …)", origin,
-                                          [(b"www-authenticate", b"Bearer")])
-        if path in ASK_PATHS and scope["method"] == "POST":
-            client = (scope.get("client") or ("unknown", 0))[0]
-            wait = self.limiter.check(client)
-            if wait:
-                seconds = max(1, int(wait + 0.999))
-                return await self._refuse(
-                    send, 429, f"too many questions: at most {self.policy.rate_limit} a minute; try again in {seconds} s",
-                    origin, [(b"retry-after", str(seconds).encode())])
-        length = _header(scope, b"content-length")
-        limit = self.policy.max_body_bytes
-        if path == UPLOAD_PATH and scope["method"] == "POST":
-            limit = self.policy.max_upload_bytes + 64 * 1024  # the file and its multipart framing
-        too_large = f"the request body is larger than {limit // 1024:,} KB"
-        status = 413 if path == UPLOAD_PATH else 422
-        if length is not None and length.isdigit() and int(length) > limit:
-            return await self._refuse(send, status, too_large, origin)
-        body = await self._read_body(receive, limit)
-        if body is None:
-            return await self._refuse(send, status, too_large, origin)
-        cors = self._cors_headers(origin) if origin else []
+    @staticmethod
+    async def _html(send, status: int, page: bytes, extra=()) -> None:
+        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode()),
+                   (b"cache-control", b"no-store"), *extra]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": page})
 
-        async def send_with_cors(message):
-            if message["type"] == "http.response.start" and cors:
-                message = {**message, "headers": [*message.get("headers", []), *cors]}
+    @staticmethod
+    async def _redirect(send, target: str, extra=()) -> None:
+        headers = [(b"location", target.encode("latin-1", "replace")), (b"content-length", b"0"), *extra]
+        await send({"type": "http.response.start", "status": 303, "headers": headers})
+        await send({"type": "http.response.body", "body": b""})
+
+    # -- bodies ----------------------------------------------------------
+
+    async def _upload(self, scope, receive, send, origin: str | None):
+        """An upload, counted as it arrives: past the limit the app is told
+        the client left (it stops reading), and the client gets a 413."""
+        limit = self.policy.max_upload_bytes + MULTIPART_SLACK
+        too_large = f"the upload is larger than {self.policy.max_upload_bytes // 2**20} MB"
+        length = _header(scope, b"content-length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            return await self._refuse(send, 413, too_large, origin)
+        seen, overflow, started = 0, False, False
+
+        async def counted():
+            nonlocal seen, overflow
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    overflow = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def held(message):
+            nonlocal started
+            if overflow:
+                return  # the app's own reply to a cut body is replaced by the 413 below
+            started = True
             await send(message)
 
-        await self.app(scope, self._replay(body, receive), send_with_cors)
+        try:
+            await self.app(scope, counted, self._with_cors(held, origin))
+        except Exception:
+            if not overflow:
+                raise
+        if overflow and not started:
+            await self._refuse(send, 413, too_large, origin)
 
     async def _read_body(self, receive, limit: int) -> bytes | None:
-        """The whole body (at most ``limit`` bytes: 64 KB but for an upload),
-        or None past it; a chunked body has no Content-Length to check in
-        advance."""
+        """The whole body (at most ``limit`` bytes), or None past it; a
+        chunked body has no Content-Length to check in advance."""
         chunks, seen = [], 0
         while True:
             message = await receive()

@@ -1,14 +1,12 @@
 """The web app's Documents tab: the indexed documents and the skipped files,
 and, with the admin token, upload (drag and drop) and delete, with the
-background refresh's progress (``documents.Library`` does the work)."""
+background refresh's progress (``documents.Library`` does the work, behind
+``/api/documents``)."""
 
 from __future__ import annotations
 
 import html
 import logging
-from pathlib import Path
-
-from index.errors import AskdocError
 
 from .documents import Library
 
@@ -50,74 +48,71 @@ def refresh_text(refresh: dict) -> str:
 
 
 def documents_html(listing: dict) -> str:
-    """The table of documents and skipped files (every value escaped)."""
+    """The table of documents and skipped files (every value escaped); with
+    ``editable``, a Delete button on each row."""
     e = html.escape
+
+    def delete(doc_id: str) -> str:
+        if not listing.get("editable"):
+            return ""
+        return (f"<button type='button' class='askdoc-delete' data-doc='{e(doc_id, quote=True)}' "
+                f"aria-label='Delete {e(doc_id, quote=True)}'>Delete</button>")
+
     rows = "".join(
         f"<tr><td>{e(d['id'])}</td><td>{e(d['type'])}</td><td>{d['pages'] if d['pages'] is not None else ''}</td>"
-        f"<td>{size_text(d['size'])}</td><td>{e(d['indexed_at'].replace('T', ' ')[:16])}</td></tr>"
+        f"<td>{size_text(d['size'])}</td><td>{e(d['indexed_at'].replace('T', ' ')[:16])}</td>"
+        f"<td>{delete(d['id'])}</td></tr>"
         for d in listing["documents"][:SHOWN]
     )
     more = len(listing["documents"]) - SHOWN
-    more_row = f"<tr><td colspan='5'>… and {more:,} more (GET /api/documents lists all)</td></tr>" if more > 0 else ""
-    skipped = "".join(f"<li><b>{e(s['id'])}</b>: {e(s['reason'])}</li>" for s in listing["skipped"])
+    more_row = f"<tr><td colspan='6'>… and {more:,} more (GET /api/documents lists all)</td></tr>" if more > 0 else ""
+    skipped = "".join(f"<li><b>{e(s['id'])}</b>: {e(s['reason'])} {delete(s['id'])}</li>" for s in listing["skipped"])
     return (
         f"<p id='askdoc-refresh' data-state='{e(listing['refresh']['state'])}'>{e(refresh_text(listing['refresh']))}</p>"
         f"<table class='askdoc-documents'><thead><tr><th>document</th><th>type</th><th>pages</th><th>size</th>"
-        f"<th>indexed (UTC)</th></tr></thead><tbody>{rows}{more_row}</tbody></table>"
+        f"<th>indexed (UTC)</th><th><span class='askdoc-sr'>actions</span></th></tr></thead>"
+        f"<tbody>{rows}{more_row}</tbody></table>"
         + (f"<p>Skipped ({len(listing['skipped'])}):</p><ul class='askdoc-skipped'>{skipped}</ul>" if skipped else "")
     )
 
 
-def documents_tab(library: Library) -> None:
-    """The tab's components and events, inside the caller's ``gr.Blocks``."""
+# The administrator's form. It talks to /api/documents itself (documents.js),
+# with the token in the X-Askdoc-Admin header: the guard checks it before a
+# byte of the upload is read, and no file ever passes through Gradio.
+ADMIN_FORM = """
+<div class="askdoc-admin">
+  <label for="askdoc-admin-token-input">Admin token</label>
+  <input id="askdoc-admin-token-input" type="password" autocomplete="off">
+  <label id="askdoc-upload" class="askdoc-drop">Add documents: drop files here or click to choose
+    <input type="file" multiple>
+    <span class="askdoc-chosen" aria-live="polite"></span>
+  </label>
+  <label for="askdoc-folder-input">Into folder (optional)</label>
+  <input id="askdoc-folder-input" type="text" placeholder="hr/">
+  <label class="askdoc-inline"><input id="askdoc-replace" type="checkbox"> Replace files of the same name</label>
+  <button type="button" id="askdoc-add">Add</button>
+  <p id="askdoc-admin-message" role="status"></p>
+</div>
+"""
+
+
+def documents_tab(library: Library):
+    """The tab's components and events, inside the caller's ``gr.Blocks``;
+    returns the listing function and the components it updates."""
     import gradio as gr
 
     def show():
         listing = library.listing()
-        running = listing["refresh"]["state"] == "running"
-        return documents_html(listing), gr.update(choices=[d["id"] for d in listing["documents"]]
-                                                  + [s["id"] for s in listing["skipped"]]), gr.Timer(active=running)
+        return documents_html(listing), gr.Timer(active=listing["refresh"]["state"] == "running")
 
     table = gr.HTML(documents_html(library.listing()), elem_id="askdoc-documents")
     timer = gr.Timer(1.0, active=False)
-    with gr.Group(visible=library.editable):
-        token = gr.Textbox(label="Admin token", type="password", elem_id="askdoc-admin-token")
-        with gr.Row():
-            files = gr.File(label="Add documents (drop files here)", file_count="multiple", elem_id="askdoc-upload")
-            with gr.Column():
-                folder = gr.Textbox(label="Into folder (optional)", placeholder="hr/", elem_id="askdoc-folder")
-                replace = gr.Checkbox(label="Replace files of the same name", value=False)
-                upload = gr.Button("Add", variant="primary", elem_id="askdoc-add")
-        with gr.Row():
-            chosen = gr.Dropdown(label="Delete a document", choices=[], elem_id="askdoc-delete-choice")
-            delete = gr.Button("Delete", variant="stop", elem_id="askdoc-delete")
-        message = gr.Markdown(elem_id="askdoc-admin-message")
-    if not library.editable:
+    # documents.js clicks this after a change, so the table follows the refresh.
+    reload = gr.Button("Reload the list", visible="hidden", elem_id="askdoc-documents-reload")
+    if library.editable:
+        gr.HTML(ADMIN_FORM, elem_id="askdoc-admin-form")
+    else:
         gr.Markdown("Read-only: start the server with `--admin-token` to add and delete documents here.")
-
-    def add(secret: str, paths: list[str] | None, into: str, overwrite: bool):
-        added, problems = [], []
-        for path in paths or []:
-            try:
-                added.append(library.add(secret, Path(path).name, Path(path).read_bytes(), into, overwrite))
-            except AskdocError as exc:
-                problems.append(f"{Path(path).name}: {exc}")
-        text = "; ".join(([f"Added {', '.join(added)}; the index is refreshing."] if added else []) + problems)
-        return (text or "Choose files first.", None, *show())
-
-    def remove(secret: str, doc_id: str | None):
-        if not doc_id:
-            return ("Choose a document first.", *show())
-        try:
-            library.remove(secret, doc_id)
-            text = f"Deleted {doc_id}; the index is refreshing."
-        except KeyError:
-            text = f"No document {doc_id}."
-        except AskdocError as exc:
-            text = str(exc)
-        return (text, *show())
-
-    upload.click(add, [token, files, folder, replace], [message, files, table, chosen, timer], api_visibility="private")
-    delete.click(remove, [token, chosen], [message, table, chosen, timer], api_visibility="private")
-    timer.tick(show, None, [table, chosen, timer], api_visibility="private")
-    return show, [table, chosen, timer]
+    timer.tick(show, None, [table, timer], api_visibility="private")
+    reload.click(show, None, [table, timer], api_visibility="private")
+    return show, [table, timer]

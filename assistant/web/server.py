@@ -1,7 +1,8 @@
 """One server process: a FastAPI app with the JSON API at ``/api``, the
 widget (``/embed.js``, ``/embed-example``), the source view, and the Gradio
-UI mounted at ``/``; ``guard.Guard`` wraps it all (origins, token, rate
-limit, body size, root path).
+UI mounted at ``/``; ``guard.Guard`` wraps it all: no request reaches a
+route that ``access.ROUTES`` does not name, and each gets the checks its
+kind of route needs (origins, token, admin token, rate limit, body size).
 
 The index loads once at start-up; ``live.LiveAssistant`` takes questions in
 turn and swaps in a rebuilt index without a restart. This module
@@ -39,7 +40,7 @@ from ..engine import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
 from .render import PDF_CSP, highlight_spans, pdf_page_html, source_page_html
-from .ui import CSS, HEAD, FeedbackLog, build_ui, load_examples, theme
+from .ui import CSS, HEAD, LIMITED_UI_FUNCTIONS, FeedbackLog, build_ui, load_examples, theme
 
 if TYPE_CHECKING:
     from ..generate import LLMConfig
@@ -62,14 +63,15 @@ class Settings:
     rate_limit: int = 30
     admin_token: str | None = None  # allows adding and deleting documents (the documents panel, /api/documents)
     max_upload_mb: int = 50
+    forwarded_allow_ips: tuple[str, ...] = ()  # proxies whose X-Forwarded-* headers count (guard.parse_proxies)
     llm: "LLMConfig | None" = None  # an OpenAI-compatible server that writes answers (checked) from the excerpts
     ui: bool = True  # the Gradio chat at / (off: API, widget and source views only, and no Gradio in memory)
 
     @property
     def policy(self) -> Policy:
         return Policy(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
-                      rate_limit=self.rate_limit, root_path=self.root_path,
-                      max_upload_bytes=self.max_upload_mb * 2**20)
+                      admin_token=self.admin_token or None, rate_limit=self.rate_limit, root_path=self.root_path,
+                      max_upload_bytes=self.max_upload_mb * 2**20, trusted_proxies=self.forwarded_allow_ips)
 
 
 def static_text(name: str) -> str:
@@ -174,14 +176,16 @@ def create_app(assistant: Assistant, settings: Settings):
         script_url = str(request.base_url).rstrip("/") + request.scope.get("root_path", "") + "/embed.js"
         return HTMLResponse(example.replace("__SCRIPT_URL__", script_url))
 
+    policy = settings.policy
     if settings.ui:
-        app = _with_ui(app, engine, library, settings)
+        app, limited = _with_ui(app, engine, library, settings)
+        policy = replace(policy, limited_events=limited)
     else:
         @app.get("/", response_class=HTMLResponse, include_in_schema=False)
         def no_ui():
             return HTMLResponse(NO_UI_PAGE)
     release_freed_memory()
-    return Guard(app, settings.policy)
+    return Guard(app, policy)
 
 
 NO_UI_PAGE = (
@@ -193,7 +197,8 @@ NO_UI_PAGE = (
 
 
 def _with_ui(app, engine: LiveAssistant, library: Library, settings: Settings):
-    """The Gradio chat mounted at ``/`` (Gradio is imported only here)."""
+    """The Gradio chat mounted at ``/`` (Gradio is imported only here), and
+    the indices of its functions that answer or write (rate-limited)."""
     import gradio as gr
 
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
@@ -202,11 +207,18 @@ def _with_ui(app, engine: LiveAssistant, library: Library, settings: Settings):
     # costs no thread: let as many run as one model batch holds, so that a
     # crowd of UI users is answered together rather than four at a time.
     demo.queue(default_concurrency_limit=engine.max_batch)
-    return gr.mount_gradio_app(
-        app, demo, path="/", theme=theme(), css=CSS, head=HEAD, footer_links=[],
+    # The page takes no files: Gradio's own file checks stay on anyway. It
+    # skips them while a mounted app "has not launched", so say it has, and
+    # keep the documents and the index out of what it may ever serve.
+    mounted = gr.mount_gradio_app(
+        app, demo, path="/", theme=theme(), css=CSS, head=HEAD + f"<script>{static_text('documents.js')}</script>",
+        footer_links=[],
         root_path=settings.root_path or None, ssr_mode=False, show_error=False,
-        max_file_size=settings.max_upload_mb * 2**20,
+        max_file_size=settings.max_upload_mb * 2**20, allowed_paths=[],
+        blocked_paths=[str(Path(p).resolve()) for p in (settings.docs_dir, settings.index_dir) if p],
     )
+    demo.has_launched = True
+    return mounted, frozenset(i for i, fn in demo.fns.items() if fn.name in LIMITED_UI_FUNCTIONS)
 
 
 def release_freed_memory() -> None:
@@ -244,4 +256,7 @@ def serve(assistant: Assistant, settings: Settings) -> None:
              url, len(assistant.index.documents), assistant.index.chunk_count)
     # Keep idle connections longer than a proxy or client pool would: a server
     # that closes first races the next request on that connection.
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_keep_alive=75)
+    # The guard reads X-Forwarded-* itself, from --forwarded-allow-ips only:
+    # uvicorn's own reading (which trusts 127.0.0.1 by default) stays off.
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", timeout_keep_alive=75,
+                proxy_headers=False, server_header=False)

@@ -29,6 +29,9 @@ from .render import answer_markdown, answer_markdown_parts, cards_html, escape_m
 log = logging.getLogger(__name__)
 
 EXAMPLES_FILE = ".examples"
+# The page's functions that answer or write: each call counts against the
+# per-client rate limit (the guard reads which function an event calls).
+LIMITED_UI_FUNCTIONS = frozenset({"respond", "on_vote"})
 
 CSS = """
 #askdoc-header { font-size: .9rem; color: var(--body-text-color-subdued); }
@@ -44,6 +47,18 @@ CSS = """
 .askdoc-card, .askdoc-sources-empty { text-align: left; }
 .askdoc-excerpt mark { background: #ffe066; color: inherit; padding: 0 .1em; }
 .askdoc-sources-empty { color: var(--body-text-color-subdued); font-size: .9rem; padding: .5rem 0; }
+.askdoc-admin { display: grid; gap: .35rem; max-width: 36rem; }
+.askdoc-admin label { font-weight: 600; }
+.askdoc-admin input[type=text], .askdoc-admin input[type=password] { padding: .4rem; border-radius: 6px;
+  border: 1px solid var(--border-color-primary); background: var(--input-background-fill); color: inherit; }
+.askdoc-drop { display: block; border: 2px dashed var(--border-color-primary); border-radius: 8px; padding: 1rem;
+  cursor: pointer; }
+.askdoc-drop input[type=file] { display: block; margin-top: .5rem; font-weight: normal; }
+.askdoc-admin .askdoc-inline { font-weight: normal; }
+#askdoc-add, .askdoc-delete { justify-self: start; padding: .35rem .9rem; border-radius: 6px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill); color: inherit; }
+#askdoc-add { background: var(--button-primary-background-fill); color: var(--button-primary-text-color); }
+.askdoc-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 #askdoc-viewer iframe { width: 100%; height: 60vh; border: 1px solid var(--border-color-primary); border-radius: 8px;
   background: #fff; }
 """
@@ -145,6 +160,16 @@ class FeedbackLog:
         return entry
 
 
+def messages_of(past: list[tuple[Turn, str]]) -> list[dict]:
+    """The chat as shown, from the server's turns and their rendered answers.
+
+    >>> messages_of([(Turn("Who?", Answer("Who?", "Singh. [1]", False)), "Singh. [1]")])
+    [{'role': 'user', 'content': 'Who?'}, {'role': 'assistant', 'content': 'Singh. [1]'}]
+    """
+    return [message for turn, shown in past for message in (
+        {"role": "user", "content": escape_markdown(turn.question)}, {"role": "assistant", "content": shown})]
+
+
 def reveal(answer: Answer) -> Iterator[str]:
     """Growing prefixes of the answer's Markdown, a sentence and its marker at a time.
 
@@ -174,7 +199,7 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
     import gradio as gr
 
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
-        turns = gr.State([])
+        turns = gr.State([])  # [(Turn, the answer as shown)]: server-side, per session
         asked = gr.Textbox(visible=False)  # the question being answered
         header = gr.Markdown(header_markdown(engine.index), elem_id="askdoc-header")
         with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
@@ -206,19 +231,19 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
                 show_documents, document_outputs = documents_tab(library)
             documents.select(show_documents, None, document_outputs, api_visibility="private")
 
-        async def respond(message: str, messages: list, past: list[Turn], limit: str | None = None):
-            # The chat on screen is the truth: "New conversation" empties it
-            # in the browser without a round trip, so drop the turns it no
-            # longer shows (every turn is one question and one answer).
-            past = past[: len(messages or []) // 2]
+        async def respond(message: str, past: list[tuple[Turn, str]], limit: str | None = None):
+            # The conversation lives here, in the session's server-side state:
+            # the page sends only the question (and the scope picker's choice,
+            # which the engine checks), never the history or the chat's content.
             message = (message or "").strip()
+            shown = messages_of(past)
             if not message:
-                yield messages, gr.update(), past
+                yield shown, gr.update(), past
                 return
-            shown = messages + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
+            shown = shown + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
             streamed: list[str] = []
             try:
-                async for event, value in engine.answer_events(message, history_of(past), limit or None):
+                async for event, value in engine.answer_events(message, history_of(t for t, _ in past), limit or None):
                     if event == "sentence":  # a generated sentence that passed its check
                         streamed.append(f"{escape_markdown(value.text)} {escape_markdown(value.markers)}")
                         shown[-1] = {"role": "assistant", "content": GENERATED_LABEL + " ".join(streamed)}
@@ -231,26 +256,31 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
                 if not isinstance(exc, AskdocError):
                     log.exception("answering %r failed", message)
                 text = str(exc) if isinstance(exc, AskdocError) else "Something went wrong; the error is in the server log."
-                messages = messages + [{"role": "user", "content": escape_markdown(message)},
-                                       {"role": "assistant", "content": escape_markdown(text)}]
-                # Every chat pair has its Turn, so a vote's message index finds its turn.
-                yield messages, cards_html(None), past + [Turn(message, Answer(message, text, abstained=True))]
+                # Every chat pair has its turn, so a vote's message index finds its turn.
+                past = past + [(Turn(message, Answer(message, text, abstained=True)), escape_markdown(text))]
+                yield messages_of(past), cards_html(None), past
                 return
             label = GENERATED_LABEL if answer.mode == "generated" else (
                 f"*{escape_markdown(answer.note[:1].upper() + answer.note[1:])}.*\n\n" if answer.note else "")
             for prefix in ([] if streamed else reveal(answer)):
                 shown[-1] = {"role": "assistant", "content": label + prefix}
                 yield shown, gr.update(), past
-            shown[-1] = {"role": "assistant", "content": label + answer_markdown(answer)}
+            past = past + [(Turn(message, answer), label + answer_markdown(answer))]
             # The turn number marks the sources as final (the streamed
             # prefixes above leave them alone): tests and scripts wait on it.
-            yield shown, f'<div data-turn="{len(past) + 1}">{cards_html(answer)}</div>', past + [Turn(message, answer)]
+            yield messages_of(past), f'<div data-turn="{len(past)}">{cards_html(answer)}</div>', past
 
-        def on_vote(past: list[Turn], data: gr.LikeData):
+        def forget():
+            return []
+
+        def on_vote(past: list[tuple[Turn, str]], data: gr.LikeData):
             index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-            turn_number = int(index) // 2
+            try:
+                turn_number = int(index) // 2
+            except (TypeError, ValueError):
+                return
             if 0 <= turn_number < len(past) and data.liked is not None:
-                feedback.record(past[turn_number], bool(data.liked))
+                feedback.record(past[turn_number][0], bool(data.liked))
 
         # Gradio finds the event-data parameter by its annotation, which
         # postponed annotations turn into a string it cannot resolve.
@@ -263,19 +293,23 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
         clear_js = f"() => {empty}"
 
         # The index may have been rebuilt since start-up: describe the live one.
-        demo.load(lambda: header_markdown(engine.index), None, header)
+        demo.load(lambda: header_markdown(engine.index), None, header, api_visibility="private")
         demo.load(lambda: gr.update(choices=scope_choices(engine.index.doc_ids),
-                                    visible=len(scope_choices(engine.index.doc_ids)) > 2), None, scope)
+                                    visible=len(scope_choices(engine.index.doc_ids)) > 2), None, scope,
+                  api_visibility="private")
         # Enter moves the question out of the box in the browser, so the
         # box is free at once: a next question typed while this answer
         # streams is never overwritten by the answer's updates.
         answering = question.submit(None, [question], [question, asked], js="(q) => ['', q]",
-                                    api_visibility="private").then(respond, [asked, chatbot, turns, scope], [chatbot, sources, turns])
-        chatbot.like(on_vote, [turns], None)
+                                    api_visibility="private").then(respond, [asked, turns, scope], [chatbot, sources, turns],
+                                                                   api_visibility="private")
+        chatbot.like(on_vote, [turns], None, api_visibility="private")
         # Clearing also cancels an answer still on its way, which would
-        # otherwise bring the old conversation back when it arrives.
-        new.click(None, [], [chatbot, sources], js=clear_js, api_visibility="private", cancels=[answering])
-        chatbot.clear(None, [], [chatbot, sources], js=clear_js, api_visibility="private", cancels=[answering])
+        # otherwise bring the old conversation back when it arrives; the
+        # server then forgets the turns.
+        for clear in (new.click, chatbot.clear):
+            clear(None, [], [chatbot, sources], js=clear_js, api_visibility="private",
+                  cancels=[answering]).then(forget, None, [turns], api_visibility="private")
     return demo
 
 

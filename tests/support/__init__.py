@@ -10,7 +10,8 @@ from __future__ import annotations
 from .bench import RESULTS, peak_rss_mb, percentile, write_result
 from .data import DATA, DEFAULT_DOCS, ROOT, SHARED, SQUAD2, XQUAD, article_part, make_pdf, make_scanned_pdf, news_questions, write_files, xquad_questions
 from .fakes import HashEmbedder
-from .servers import CHROMIUM, CHROMIUM_ARGS, PageWatch, Server, ask_widget, free_port, ui_round_trip
+from .servers import (CHROMIUM, CHROMIUM_ARGS, GradioSession, PageWatch, Server, ask_widget, free_port, route_table,
+                      sign_in, ui_round_trip)
 
 __all__ = [
     "CHROMIUM", "CHROMIUM_ARGS", "DATA", "DEFAULT_DOCS", "HashEmbedder", "PageWatch", "ask_widget", "RESULTS", "ROOT", "SHARED",

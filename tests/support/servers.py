@@ -118,3 +118,76 @@ def ui_round_trip(page, question: str) -> float:
     box.press("Enter")
     page.wait_for_function("!document.querySelector('#askdoc-sources').innerText.includes('appear here')", timeout=60_000)
     return time.perf_counter() - began
+
+
+def sign_in(page, url: str, token: str) -> None:
+    """Open the chat page of a server with an API token and sign in through
+    its token form, as a person would."""
+    page.goto(url + "/")
+    page.locator("#askdoc-token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator("#askdoc-question textarea").wait_for()
+
+
+def route_table(app) -> list[tuple[str, str, str]]:
+    """Every (method, path, module of its handler) the app behind the guard
+    serves: FastAPI's routes, included routers, mounted static folders, and
+    the mounted Gradio app's routes."""
+    found: list[tuple[str, str, str]] = []
+
+    def walk(routes, prefix: str = "") -> None:
+        for route in routes:
+            kind = type(route).__name__
+            if kind == "_IncludedRouter":  # FastAPI's lazily included routers
+                walk(route.effective_candidates(), prefix)
+            elif kind == "Mount":
+                if route.routes:
+                    walk(route.routes, prefix + route.path)
+                else:  # a static folder
+                    found.append(("GET", prefix + route.path + "/{path}", type(route.app).__module__))
+            else:
+                original = getattr(route, "original_route", route)
+                module = getattr(getattr(route, "endpoint", None), "__module__", "") or ""
+                for method in sorted(getattr(original, "methods", None) or {"GET"}):
+                    found.append((method, prefix + route.path, module))
+
+    walk(app.routes)
+    return found
+
+
+class GradioSession:
+    """The chat page's protocol, spoken directly: what an attacker's script
+    sends to ``/gradio_api/queue/join`` and reads back from ``queue/data``."""
+
+    def __init__(self, client, fns: dict[str, int]) -> None:
+        import secrets
+
+        self.client = client
+        self.fns = fns
+        self.session_hash = secrets.token_hex(6)
+
+    @staticmethod
+    def functions(config: dict) -> dict[str, int]:
+        """The page's functions by name (from ``/config``)."""
+        return {dep.get("api_name") or f"#{dep['id']}": dep["id"] for dep in config["dependencies"]}
+
+    def join(self, name: str, data: list, **extra):
+        body = {"data": data, "fn_index": self.fns[name], "session_hash": self.session_hash, "event_data": None,
+                "trigger_id": None, **extra}
+        return self.client.post("/gradio_api/queue/join", json=body)
+
+    def call(self, name: str, data: list, timeout: float = 60.0) -> dict:
+        """Join the queue and read the events until this call completes; the
+        last message (``process_completed``: ``success`` and ``output``)."""
+        import json
+
+        joined = self.join(name, data)
+        joined.raise_for_status()
+        with self.client.stream("GET", "/gradio_api/queue/data", params={"session_hash": self.session_hash},
+                                timeout=timeout) as events:
+            for line in events.iter_lines():
+                if line.startswith("data:"):
+                    message = json.loads(line[5:])
+                    if message.get("msg") == "process_completed":
+                        return message
+        raise AssertionError(f"{name} never completed")

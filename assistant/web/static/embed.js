@@ -226,7 +226,9 @@
     var details = {};
     try {
       var response = await fetch(base + "api/ask/stream", {
-        method: "POST", headers: headers, mode: "cors", credentials: "omit",
+        // Cookies only on askdoc's own origin (its example page, signed in):
+        // a host page's widget sends its data-token, never a session.
+        method: "POST", headers: headers, mode: "cors", credentials: "same-origin",
         body: JSON.stringify(scopes.length
           ? { question: question, history: history.slice(-20), scope: scopes }
           : { question: question, history: history.slice(-20) })
