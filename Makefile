@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 # DOCS unset: the folder the index was built from (docs/ for a new index).
-# Setting it re-targets the index on `make index` (see README).
+# Setting it re-targets the index on `make index` (see guide/command-line.md).
 DOCS   ?=
 INDEX  ?= .askdoc/index
 DOCS_FLAG = $(if $(DOCS),--docs $(DOCS))

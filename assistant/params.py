@@ -4,7 +4,7 @@ further sentence must score to join an answer, read from
 ``assistant/params.json``.
 
 ``tests/benchmarks/fit.py`` (``make fit``) writes that file from question
-sets with known answers, on a training split; README says which numbers
+sets with known answers, on a training split; guide/quality.md says which numbers
 are measured on which split. ``ASKDOC_PARAMS`` names another such file (a
 refit on your own questions, or a higher ``min_score`` to abstain more).
 The file is versioned: a file of another version is refused with a clear

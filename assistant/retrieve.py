@@ -50,7 +50,7 @@ FEATURES = ("dense", "context", "coverage", *(f"typed_{kind}" for kind in TYPES)
 class Weights:
     """How the signals combine. ``sentence`` weighs ``FEATURES``: fitted by
     ``tests/benchmarks/fit.py`` and read from ``assistant/params.json``; the
-    candidate counts and ``chunk_coverage`` are set by hand (see README)."""
+    candidate counts and ``chunk_coverage`` are set by hand (see guide/quality.md)."""
 
     sentence: tuple[tuple[str, float], ...] = field(default_factory=lambda: params.load().sentence_weights)
     chunk_coverage: float = 0.5

@@ -33,7 +33,7 @@ def pool_chunks(sentence_vectors: np.ndarray, first: np.ndarray, last: np.ndarra
     the chunk's length (exactly so for unrelated sentences), so the title
     weighs the same in short and long chunks. Measured against embedding the
     chunk's text with its title: the same answers on the project's question
-    set and within 0.3 points on XQuAD (README, "How chunks are embedded").
+    set and within 0.3 points on XQuAD (guide/how-it-works.md, "How chunks are embedded").
 
     >>> s = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]])
     >>> pool_chunks(s, np.array([0, 1]), np.array([1, 2]), np.zeros((2, 2))).astype(float).round(3).tolist()

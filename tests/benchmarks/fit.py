@@ -295,7 +295,7 @@ def main() -> None:
         else:
             fitted = dataclasses.replace(params.load(), min_score=round(hand_minimum, 4), fitted={
                 **about, "rule": "sentence weights and margin kept as they were (set by hand; the fitted ones "
-                                 "answered held-out questions less well, README: Quality); " + rule})
+                                 "answered held-out questions less well, guide/quality.md); " + rule})
         out = args.out or params.packaged()
         out.write_text(fitted.to_json(), encoding="utf-8")
         print(f"wrote {out}")
