@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from index.store import Index
+from index.storage.builds import Index
 
 from . import params
 from .excerpts import excerpt_bounds, opens_with_pronoun

@@ -113,11 +113,11 @@ def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool,
     model other than the index's re-embeds everything (that is the point of
     running ``index`` with a new model)."""
     from index.build import build_index
-    from index.chunking import ChunkConfig
+    from index.documents.chunking import ChunkConfig
     from index.errors import IndexCorruptError
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
     from index.settings import docs_folder
-    from index.store import read_manifest
+    from index.storage.builds import read_manifest
 
     try:
         manifest = read_manifest(index_dir)
@@ -138,7 +138,7 @@ def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool,
     bar = _Bar()
     embedder = load_embedder(model, device)
     if workers > 1:
-        from index.workers import ProcessPoolEmbedder
+        from index.embedding.workers import ProcessPoolEmbedder
 
         embedder = ProcessPoolEmbedder(embedder, model, workers)
     try:
@@ -154,9 +154,9 @@ def _open(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assis
     """Build or refresh the index from its own documents folder when needed,
     then load the assistant; also the folder (None: unknown)."""
     from index.build import ensure_index
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
     from index.settings import docs_folder
-    from index.store import read_manifest
+    from index.storage.builds import read_manifest
 
     from .engine import Assistant
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence, Union
 
-from index import store
-from index.embed import Embedder
-from index.models import load_embedder
+from index.storage import builds
+from index.embedding.base import Embedder
+from index.embedding.models import load_embedder
 from index.errors import QuestionError
 
 from .answer import Answer, AnswerConfig, compose
@@ -62,10 +62,10 @@ def clean_text(text: str) -> str:
 
 
 class Assistant:
-    def __init__(self, index: store.Index, embedder: Embedder, weights: Weights = Weights(),
+    def __init__(self, index: builds.Index, embedder: Embedder, weights: Weights = Weights(),
                  config: AnswerConfig = AnswerConfig()) -> None:
         if index.manifest.model_id != embedder.model_id:
-            store.check_model(index.manifest, embedder.model_id, index.path or Path("."))
+            builds.check_model(index.manifest, embedder.model_id, index.path or Path("."))
         self.index = index
         self.embedder = embedder
         self.retriever = Retriever(index, embedder, weights)
@@ -75,7 +75,7 @@ class Assistant:
     def load(cls, index_dir: str | Path, model: str | None = None, embedder: Embedder | None = None) -> "Assistant":
         """Open the index in ``index_dir`` with the model it must match."""
         embedder = embedder or load_embedder(model)
-        return cls(store.load(Path(index_dir), embedder.model_id), embedder)
+        return cls(builds.load(Path(index_dir), embedder.model_id), embedder)
 
     def ask(self, question: str, history: list[dict] | None = None, scope: ScopeLike = None) -> Answer:
         """Answer ``question``; ``history`` is earlier turns as

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from index.store import Index
+from index.storage.builds import Index
 
 from .lexicon import DEFINITE_DETERMINERS, REFERRING_OPENINGS, alternation
 

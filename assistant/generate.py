@@ -13,7 +13,7 @@ sentence of its reply is then checked on its own (``check``):
 - a negation ("not", "never", "no", "n't", "without") appears only when the
   cited excerpts hold one (a model must not turn "met" into "did not meet");
 - at least ``MIN_SUPPORT`` (80%) of its content words (stemmed, stopwords
-  aside: ``index.lexical.tokenize``) stand in the cited excerpts or the
+  aside: ``index.storage.lexical.tokenize``) stand in the cited excerpts or the
   question.
 
 A sentence that fails is dropped, never shown. When none passes, or the
@@ -32,8 +32,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import AsyncIterator, Iterable
 
-from index.lexical import tokenize
-from index.segment import split_sentences
+from index.storage.lexical import tokenize
+from index.documents.segment import split_sentences
 
 from .answer import Answer, Citation, Quote
 

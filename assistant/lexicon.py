@@ -1,7 +1,7 @@
 """Every English word list the engine uses, in one place, each with why it
 exists. They are general English (question words, month names, verbs of
 speech), never words of one question or one corpus. The indexing side's own
-lists (stopwords, irregular verbs) live in ``index.lexical``, which must not
+lists (stopwords, irregular verbs) live in ``index.storage.lexical``, which must not
 import the engine.
 """
 

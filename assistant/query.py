@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 
-from index.lexical import STOPWORDS, content_words, tokenize
+from index.storage.lexical import STOPWORDS, content_words, tokenize
 
 from .lexicon import (BROAD_VERBS, DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS, NUMBER_WORDS, ORDINAL_NOUNS,
                       PERSON_NOUNS, PLACE_NOUNS, PLACE_PREPOSITIONS, PRONOUNS, QUESTION_WORDS, REASON_MARKERS,

@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from index import vectors
-from index.engines import contains, top
-from index.embed import Embedder
-from index.lexical import tokenize
-from index.store import Index
+from index.engines import vectors
+from index.engines.base import contains, top
+from index.embedding.base import Embedder
+from index.storage.lexical import tokenize
+from index.storage.builds import Index
 
 from . import params
 from .lexicon import QUESTION_WORDS

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from index.engines import Restriction
+from index.engines.base import Restriction
 from index.errors import QuestionError
 
 MAX_ENTRIES = 1000  # a scope longer than this is a mistake, not a scope
@@ -104,7 +104,7 @@ class ScopeChunks:
         return set(folders_of(self._doc_ids))
 
     def restriction(self, scope: Scope) -> Restriction:
-        """The documents and chunks in ``scope`` (see ``index.engines.Restriction``);
+        """The documents and chunks in ``scope`` (see ``index.engines.base.Restriction``);
         a ``QuestionError`` naming any entry that is neither a document nor a
         folder of the index."""
         found = self._known.get(scope)

@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from index.lexical import LexicalIndex, tokenize
+from index.storage.lexical import LexicalIndex, tokenize
 
 from .lexicon import ACRONYM_FILLERS
 

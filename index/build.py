@@ -18,18 +18,19 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .chunking import ChunkConfig, chunk_spans
-from . import store, vectors
-from .embed import Embedder
-from .engines import FaissEngine
-from .errors import IndexLockedError, IndexMissingError, IndexStateError
-from .filearray import FileArray, FileArrayWriter
-from .lexical import chunk_and_sentence_indexes
-from .loaders import Document, Skipped, SourceFile, iter_files, load_folder
-from .pool import pool_chunks
-from .segment import split_sentences
-from .settings import BuildSettings
-from .store import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build, publish,
+from index.documents.chunking import ChunkConfig, chunk_spans
+from index.storage import builds
+from index.engines import vectors
+from index.embedding.base import Embedder
+from index.engines.base import FaissEngine
+from index.errors import IndexLockedError, IndexMissingError, IndexStateError
+from index.storage.filearray import FileArray, FileArrayWriter
+from index.storage.lexical import chunk_and_sentence_indexes
+from index.documents.loaders import Document, Skipped, SourceFile, iter_files, load_folder
+from index.embedding.pool import pool_chunks
+from index.documents.segment import split_sentences
+from index.settings import BuildSettings
+from index.storage.builds import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build, publish,
                     read_manifest)
 
 log = logging.getLogger(__name__)
@@ -265,10 +266,10 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     """
     dim = embedder.dimension
     n_chunks, n_sents = len(tables.chunk_first), len(tables.sent_start)
-    chunk_out = FileArrayWriter(build / store.CHUNK_VECTORS, n_chunks, dim)
-    sent_out = FileArrayWriter(build / store.SENTENCE_VECTORS, n_sents, dim)
+    chunk_out = FileArrayWriter(build / builds.CHUNK_VECTORS, n_chunks, dim)
+    sent_out = FileArrayWriter(build / builds.SENTENCE_VECTORS, n_sents, dim)
     # From the previous build's files, whatever its engine: a refresh never waits on a server.
-    old_chunk_vectors, old_sentence_vectors = store.saved_vectors(previous.path) if previous else (None, None)
+    old_chunk_vectors, old_sentence_vectors = builds.saved_vectors(previous.path) if previous else (None, None)
     for i, p in enumerate(parts):
         if p.reused_rows is not None:
             old_sents, old_chunks = p.reused_rows
@@ -324,7 +325,7 @@ def _assemble(build: Path, documents, tables: Tables, chunk_vectors: np.ndarray,
     chunk_lexical, sentence_lexical = chunk_and_sentence_indexes(
         sentence_texts, [doc.title for doc in documents], tables.chunk_first, tables.chunk_last, tables.chunk_doc)
     if settings.store != "faiss":
-        from .remote import engine_class
+        from index.engines.collection import engine_class
 
         def texts(rows: np.ndarray) -> list[str]:
             return [documents[d].text[s:e] for d, s, e in

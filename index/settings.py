@@ -15,9 +15,9 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .chunking import ChunkConfig
-from .engines import check_kind
-from .errors import DocsMismatchError
+from index.documents.chunking import ChunkConfig
+from index.engines.base import check_kind
+from index.errors import DocsMismatchError
 
 log = logging.getLogger(__name__)
 

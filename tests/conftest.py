@@ -19,7 +19,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 def real_embedder():
     """The bundled all-MiniLM-L6-v2 as askdoc runs it by default (an fp32
     ONNX graph: exported now if make install has not), loaded once."""
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
 
     embedder = load_embedder()
     embedder.ensure_graph()
@@ -31,7 +31,7 @@ def real_embedder():
 @pytest.fixture(scope="session")
 def torch_embedder():
     """The same model through sentence-transformers and torch: the reference."""
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
 
     embedder = load_embedder("torch")
     embedder.dimension

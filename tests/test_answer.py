@@ -8,7 +8,7 @@ import pytest
 from assistant.answer import NOT_FOUND, AnswerConfig, compose
 from assistant.engine import Assistant
 from assistant.evaluate import citations_exact
-from index import store
+from index.storage import builds
 from index.build import build_index
 from index.errors import QuestionError
 
@@ -80,7 +80,7 @@ def test_to_dict_matches_the_json_contract(small):
     assert set(data) == {"question", "answer", "abstained", "citations", "mode"}
     for c in data["citations"]:
         assert {"n", "source", "start", "end", "text", "score"} <= set(c)
-        assert store.load(small.index.path.parent).document(c["source"]).text[c["start"] : c["end"]] == c["text"]
+        assert builds.load(small.index.path.parent).document(c["source"]).text[c["start"] : c["end"]] == c["text"]
 
 
 TWINS = {

@@ -7,10 +7,10 @@ import time
 import numpy as np
 import pytest
 
-from index import store
+from index.storage import builds
 from index.build import build_index, build_lock, ensure_index, staleness
-from index.chunking import ChunkConfig
-from index.loaders import iter_files
+from index.documents.chunking import ChunkConfig
+from index.documents.loaders import iter_files
 from index.settings import BuildSettings
 from tests.support import HashEmbedder
 from index.errors import IndexLockedError, IndexMismatchError
@@ -48,7 +48,7 @@ def test_rebuild_embeds_only_changed_documents(write_docs, tmp_path):
     assert (second.embedded, second.reused, second.removed) == (2, 1, 1)
     assert not any("Apples" in t for t in embedder.texts)  # a.txt was not embedded again
 
-    index = store.load(root, embedder.model_id)
+    index = builds.load(root, embedder.model_id)
     assert [d.id for d in index.documents] == ["a.txt", "b.txt", "d.txt"]
     assert "Bananas are sweet." in [index.sentence_text(i) for i in range(index.sentence_count)]
     # Reused vectors equal freshly computed ones: nothing was shifted.
@@ -104,7 +104,7 @@ def test_ensure_index_keeps_custom_chunking(write_docs, tmp_path):
     build_index(docs, root, HashEmbedder(), ChunkConfig(120, 10))
     (docs / "g.txt").write_text("Grapes make wine.")
     ensure_index(docs, root, HashEmbedder())
-    manifest = store.read_manifest(root)
+    manifest = builds.read_manifest(root)
     assert manifest.settings.chunking == ChunkConfig(120, 10)
 
 
@@ -141,18 +141,18 @@ def test_an_index_in_an_older_format_is_rebuilt_by_ensure_index(write_docs, tmp_
     docs = write_docs(DOCS)
     root = tmp_path / "index"
     build_index(docs, root, HashEmbedder())
-    manifest_path = store.current_build(root) / "manifest.json"
-    manifest_path.write_text(manifest_path.read_text().replace(f'"format_version": {store.FORMAT_VERSION}',
+    manifest_path = builds.current_build(root) / "manifest.json"
+    manifest_path.write_text(manifest_path.read_text().replace(f'"format_version": {builds.FORMAT_VERSION}',
                                                                '"format_version": 1'))
     assert "format" in staleness(root, BuildSettings("fake/hash-embedder"), iter_files(docs)).settings
     report = ensure_index(docs, root, HashEmbedder())
     assert report is not None and report.embedded == 3  # nothing reused from a format it cannot read
-    assert store.load(root).manifest.format_version == store.FORMAT_VERSION
+    assert builds.load(root).manifest.format_version == builds.FORMAT_VERSION
 
 
 @pytest.mark.parametrize("rows", [[3, 0, 1, 2], [0, 1, 2, 3], [2], []])
 def test_row_writer_fills_rows_in_any_order(tmp_path, rows):
-    from index.filearray import FileArrayWriter
+    from index.storage.filearray import FileArrayWriter
 
     expected = np.zeros((4, 3), dtype=np.float32)
     writer = FileArrayWriter(tmp_path / "v.npy", 4, 3)
@@ -167,24 +167,24 @@ def test_reused_documents_keep_their_vectors(write_docs, tmp_path):
     docs = write_docs(DOCS)
     root = tmp_path / "index"
     build_index(docs, root, HashEmbedder())
-    before = store.load(root)
+    before = builds.load(root)
     (docs / "zz.txt").write_text("Zebras are striped.")
     build_index(docs, root, HashEmbedder())
-    after = store.load(root)
+    after = builds.load(root)
     assert after.chunk_count > before.chunk_count
     assert np.array_equal(np.asarray(after.chunk_vectors[: before.chunk_count]), np.asarray(before.chunk_vectors))
     assert np.array_equal(np.asarray(after.sentence_vectors[: before.sentence_count]), np.asarray(before.sentence_vectors))
 
 
 def test_the_model_reads_each_sentence_and_title_once_and_chunks_are_pooled(write_docs, tmp_path):
-    from index.pool import pool_chunks
+    from index.embedding.pool import pool_chunks
 
     long_text = " ".join(f"Sentence number {i} talks about topic {i % 7}." for i in range(60))
     docs = write_docs({"long.txt": long_text, **DOCS})
     root = tmp_path / "index"
     embedder = CountingEmbedder()
     build_index(docs, root, embedder, ChunkConfig(size=200, overlap=60))
-    index = store.load(root)
+    index = builds.load(root)
     assert index.chunk_count > 4  # overlapping chunks: their sentences were still embedded once
     sentences = [index.sentence_text(i) for i in range(index.sentence_count)]
     titles = [d.title for d in index.documents]

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.chunking import ChunkConfig, chunk_spans
-from index.segment import split_sentences
+from index.documents.chunking import ChunkConfig, chunk_spans
+from index.documents.segment import split_sentences
 
 TEXT = "\n".join(
     [f"Paragraph {p} sentence {i} says something fairly specific about topic {p}." for p in range(6) for i in range(4)]

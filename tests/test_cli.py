@@ -104,25 +104,25 @@ def test_user_mistakes_are_one_line_errors(args, message, code):
 
 
 def test_vector_index_choice_is_kept_by_later_runs(tmp_path, default_docs_copy):
-    from index import store
+    from index.storage import builds
 
     index = tmp_path / "idx"
     built = askdoc("index", "--docs", str(default_docs_copy), "--index", str(index), "--vector-index", "exact")
     assert built.returncode == 0, built.stderr
     (default_docs_copy / "extra.md").write_text("# Weather\n\nIt rained in Vientiane.\n")
     assert askdoc("index", "--docs", str(default_docs_copy), "--index", str(index)).returncode == 0
-    manifest = store.read_manifest(index)
+    manifest = builds.read_manifest(index)
     assert (manifest.vector_index, manifest.faiss_index, len(manifest.documents)) == ("exact", "Flat", 2)
 
 
 @pytest.mark.parametrize("kind", ["milvus", "qdrant"])
 def test_an_index_on_an_engine_answers_as_on_faiss(kind, tmp_path, default_index):
-    from index import store
+    from index.storage import builds
 
     index = tmp_path / kind
     built = askdoc("index", "--docs", str(DEFAULT_DOCS), "--index", str(index), "--store", kind)
     assert built.returncode == 0, built.stderr
-    assert store.read_manifest(index).settings.store == kind
+    assert builds.read_manifest(index).settings.store == kind
     question = "What did Singh tell Dong Jun?"
     on_engine = askdoc("ask", "--index", str(index), "--json", question)
     on_faiss = askdoc("ask", "--index", str(default_index), "--json", question)
@@ -131,13 +131,13 @@ def test_an_index_on_an_engine_answers_as_on_faiss(kind, tmp_path, default_index
 
 
 def test_the_engine_of_a_new_index_comes_from_the_environment(tmp_path, default_docs_copy):
-    from index import store
+    from index.storage import builds
 
     index = tmp_path / "idx"
     result = askdoc("ask", "--docs", str(default_docs_copy), "--index", str(index), "Who met Singh?",
                     env={"ASKDOC_STORE": "qdrant"})
     assert result.returncode == 0, result.stderr
-    assert store.read_manifest(index).settings.store == "qdrant"
+    assert builds.read_manifest(index).settings.store == "qdrant"
 
 
 @pytest.mark.parametrize("uri", ["ftp://milvus", "milvus:19530"])

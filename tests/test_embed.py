@@ -6,8 +6,8 @@ import pytest
 
 @pytest.mark.parametrize("first, last", [([0], [0]), ([0, 1], [2, 3]), ([3, 0], [3, 3]), ([], [])])
 def test_pool_chunks_matches_the_formula(first, last):
-    from index.embed import normalize_rows
-    from index.pool import pool_chunks
+    from index.embedding.base import normalize_rows
+    from index.embedding.pool import pool_chunks
 
     rng = np.random.default_rng(0)
     sentences = normalize_rows(rng.normal(size=(4, 5)))

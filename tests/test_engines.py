@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from assistant.engine import Assistant
-from index import remote, store
+from index.engines import collection
+from index.storage import builds
 from index.build import build_index
-from index.chunking import ChunkConfig
-from index.engines import Restriction
+from index.documents.chunking import ChunkConfig
+from index.engines.base import Restriction
 from index.errors import IndexCorruptError, StoreError
 from tests.support import HashEmbedder, write_files
 
@@ -43,7 +44,7 @@ def corpus(seed: int = 0, documents: int = 8) -> dict[str, str]:
 def _engines_closed():
     """Embedded engines' processes end with this module's tests, not the session."""
     yield
-    remote.close_all()
+    collection.close_all()
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -54,7 +55,7 @@ def pair(request, tmp_path_factory):
     embedder = HashEmbedder()
     build_index(base / "docs", base / "faiss", embedder, CHUNKING, vector_index="exact")
     build_index(base / "docs", base / request.param, embedder, CHUNKING, store=request.param)
-    return store.load(base / "faiss"), store.load(base / request.param), base / "docs"
+    return builds.load(base / "faiss"), builds.load(base / request.param), base / "docs"
 
 
 def queries(index, count: int = 12) -> list[int]:
@@ -65,7 +66,7 @@ def test_an_engine_index_records_its_engine_and_its_collections(pair):
     _, engine_index, _ = pair
     kind = engine_index.manifest.settings.store
     assert engine_index.engine.kind == kind
-    record = remote.Record.read(engine_index.path)
+    record = collection.Record.read(engine_index.path)
     assert record.kind == kind and record.uri == ""
     assert engine_index.manifest.faiss_index == "" and not (engine_index.path / "chunks.faiss").exists()
 
@@ -130,14 +131,14 @@ def test_a_refresh_uploads_new_collections_and_drops_old_ones(kind, write_docs, 
     docs = write_docs(files)
     root = tmp_path / "index"
     build_index(docs, root, fake_embedder, CHUNKING, store=kind)
-    first = store.load(root)
+    first = builds.load(root)
     (docs / "doc0.txt").write_text("The night ferry to the island leaves at 22:40 from pier nine.\n", encoding="utf-8")
     (docs / "city" / "doc1.txt").unlink()
     report = build_index(docs, root, fake_embedder, CHUNKING)  # no --store: the recorded engine stays
-    second = store.load(root)
+    second = builds.load(root)
     assert second.manifest.settings.store == kind
     assert (report.embedded, report.reused, report.removed) == (1, 3, 1)
-    assert remote.Record.read(second.path).collection != remote.Record.read(first.path).collection
+    assert collection.Record.read(second.path).collection != collection.Record.read(first.path).collection
     answer = Assistant(second, fake_embedder).ask("When does the night ferry leave?")
     assert answer.citations[0].source == "doc0.txt" and "22:40" in answer.citations[0].text
     reused = second.tables.document_rows(second.doc_ids.index("doc2.txt"))[1]
@@ -154,8 +155,8 @@ def test_a_build_killed_while_uploading_is_never_served(kind, write_docs, fake_e
     docs = write_docs(corpus(2, documents=4))
     root = tmp_path / "index"
     build_index(docs, root, fake_embedder, CHUNKING, store=kind)
-    live = store.current_build(root)
-    engine_class = remote.engine_class(kind)
+    live = builds.current_build(root)
+    engine_class = collection.engine_class(kind)
 
     def fail(self, client, batch):
         raise OSError("killed while uploading")
@@ -164,10 +165,10 @@ def test_a_build_killed_while_uploading_is_never_served(kind, write_docs, fake_e
     (docs / "doc0.txt").write_text("The airport cargo terminal opens in summer.\n", encoding="utf-8")
     with pytest.raises(StoreError, match="killed while uploading"):
         build_index(docs, root, fake_embedder, CHUNKING)
-    assert store.current_build(root) == live
+    assert builds.current_build(root) == live
     assert Assistant.load(root, embedder=fake_embedder).ask("What opens in summer?").citations
     half = [p for p in root.glob("build-*") if not (p / "manifest.json").exists()]
-    assert len(half) == 1 and (half[0] / remote.RECORD).exists()
+    assert len(half) == 1 and (half[0] / collection.RECORD).exists()
     monkeypatch.undo()
     build_index(docs, root, fake_embedder, CHUNKING)
     assert not half[0].exists()
@@ -182,27 +183,27 @@ def test_switching_engines_reuses_every_vector(kind, write_docs, fake_embedder, 
     build_index(docs, root, fake_embedder, CHUNKING)
     before = Assistant.load(root, embedder=fake_embedder).ask("Where does the tram cross the river?")
     report = build_index(docs, root, fake_embedder, CHUNKING, store=kind)
-    assert report.embedded == 0 and store.read_manifest(root).settings.store == kind
+    assert report.embedded == 0 and builds.read_manifest(root).settings.store == kind
     after = Assistant.load(root, embedder=fake_embedder).ask("Where does the tram cross the river?")
     assert [c.text for c in after.citations] == [c.text for c in before.citations]
     report = build_index(docs, root, fake_embedder, CHUNKING, store="faiss")
-    assert report.embedded == 0 and store.read_manifest(root).settings.store == "faiss"
+    assert report.embedded == 0 and builds.read_manifest(root).settings.store == "faiss"
 
 
 @pytest.mark.parametrize("kind", ENGINES)
 def test_a_missing_record_is_a_corrupt_index(kind, write_docs, fake_embedder, tmp_path):
     docs = write_docs(corpus(4, documents=2))
     build_index(docs, tmp_path / "index", fake_embedder, CHUNKING, store=kind)
-    (store.current_build(tmp_path / "index") / remote.RECORD).unlink()
+    (builds.current_build(tmp_path / "index") / collection.RECORD).unlink()
     with pytest.raises(IndexCorruptError, match="rebuild"):
-        store.load(tmp_path / "index")
+        builds.load(tmp_path / "index")
 
 
 HOLD = """
 import sys, time
 from pathlib import Path
-from index import store
-index = store.load(Path(sys.argv[1]))
+from index.storage import builds
+index = builds.load(Path(sys.argv[1]))
 index.engine.nearest_chunks(index.sentence_vectors[0], 1)
 print("holding", flush=True)
 time.sleep(60)
@@ -214,7 +215,7 @@ def test_an_embedded_store_open_in_another_process_is_a_clear_error(kind, write_
     docs = write_docs(corpus(5, documents=2))
     root = tmp_path / "index"
     build_index(docs, root, fake_embedder, CHUNKING, store=kind)
-    remote.drop(store.current_build(root))  # this process lets go of it, as a separate `askdoc index` would
+    collection.drop(builds.current_build(root))  # this process lets go of it, as a separate `askdoc index` would
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(root)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -234,10 +235,10 @@ def test_a_server_that_cannot_be_reached_is_a_clear_error_and_the_live_index_sta
     docs = write_docs(corpus(8, documents=2))
     root = tmp_path / "index"
     build_index(docs, root, fake_embedder, CHUNKING)
-    live = store.current_build(root)
+    live = builds.current_build(root)
     with pytest.raises(StoreError, match="127.0.0.1:9"):
         build_index(docs, root, fake_embedder, CHUNKING, store=kind, store_uri="http://127.0.0.1:9")
-    assert store.current_build(root) == live and store.read_manifest(root).settings.store == "faiss"
+    assert builds.current_build(root) == live and builds.read_manifest(root).settings.store == "faiss"
 
 
 def test_the_api_reports_an_unusable_store_as_unavailable():
@@ -252,7 +253,7 @@ def test_copying_an_index_keeps_it_answerable(kind, write_docs, fake_embedder, t
     """An embedded engine lives inside the index directory: the directory is the whole index."""
     docs = write_docs(corpus(6, documents=3))
     build_index(docs, tmp_path / "index", fake_embedder, CHUNKING, store=kind)
-    remote.drop(store.current_build(tmp_path / "index"))
+    collection.drop(builds.current_build(tmp_path / "index"))
     shutil.copytree(tmp_path / "index", tmp_path / "moved", symlinks=True)
     assert Assistant.load(tmp_path / "moved", embedder=fake_embedder).ask("What does the council budget?").citations
 
@@ -345,17 +346,17 @@ def test_a_milvus_server_holds_the_live_and_previous_builds_only(milvus_server, 
 
     docs = write_docs(corpus(7, documents=3))
     root = tmp_path / "index"
-    builds = []
+    records = []
     for round_ in range(3):
         (docs / "news.txt").write_text(f"Round {round_}: the harbour ferry now leaves at {8 + round_}:15.\n",
                                        encoding="utf-8")
         build_index(docs, root, fake_embedder, CHUNKING, store="milvus", store_uri=milvus_server)
-        builds.append(remote.Record.read(store.current_build(root)))
-    assert all(b.uri == milvus_server for b in builds)
+        records.append(collection.Record.read(builds.current_build(root)))
+    assert all(b.uri == milvus_server for b in records)
     assert not list(root.rglob("milvus.db"))  # nothing embedded: the server holds it
     held = set(MilvusClient(uri=milvus_server).list_collections())
-    assert {builds[1].chunks, builds[1].sentences, builds[2].chunks, builds[2].sentences} <= held
-    assert not held & {builds[0].chunks, builds[0].sentences}
+    assert {records[1].chunks, records[1].sentences, records[2].chunks, records[2].sentences} <= held
+    assert not held & {records[0].chunks, records[0].sentences}
     # A server serves several processes at once: a separate `askdoc ask` while this one holds a client.
     answer = Assistant.load(root, embedder=fake_embedder).ask("When does the ferry leave now?")
     assert "10:15" in answer.citations[0].text

@@ -7,7 +7,7 @@ import pytest
 
 from assistant.excerpts import context_before, excerpt_bounds, opens_with_pronoun, refers_back
 from index.build import build_index
-from index.store import load
+from index.storage.builds import load
 
 NEWS = (
     "Harbor Lights renewed\n\n"

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.filearray import FileArray
+from index.storage.filearray import FileArray
 
 
 @pytest.fixture

@@ -3,9 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index import filearray
-from index.filearray import FileArray
-from index.lexical import LexicalIndex, tokenize
+from index.storage import filearray
+from index.storage.filearray import FileArray
+from index.storage.lexical import LexicalIndex, tokenize
 
 TEXTS = [
     "Singh met Dong Jun in Vientiane.",

@@ -5,7 +5,7 @@ import time
 
 from assistant.engine import Assistant
 from assistant.web.live import LiveAssistant
-from index import store
+from index.storage import builds
 from index.build import build_index
 
 DOCS = {"a.txt": "Apples are red. Apples grow on trees in orchards."}
@@ -67,7 +67,7 @@ def test_a_broken_build_keeps_the_old_index(write_docs, fake_embedder, tmp_path)
     live = LiveAssistant(Assistant.load(root, embedder=fake_embedder), root)
     (docs / "b.txt").write_text("Bananas are yellow.")
     build_index(docs, root, fake_embedder)
-    (store.current_build(root) / "spans.npz").write_bytes(b"garbage")
+    (builds.current_build(root) / "spans.npz").write_bytes(b"garbage")
     assert not live.reload_if_changed()
     assert [d.id for d in live.index.documents] == ["a.txt"]
     assert not live.ask("Where do apples grow?").abstained

@@ -6,7 +6,7 @@ import pytest
 
 from tests.support import make_pdf
 from index.errors import DocumentsError
-from index.loaders import html_to_text, load_document, load_folder, title_from_name
+from index.documents.loaders import html_to_text, load_document, load_folder, title_from_name
 
 
 def test_loads_text_markdown_html_and_pdf_recursively(write_docs):
@@ -38,7 +38,7 @@ def test_unreadable_files_are_skipped_with_one_warning(write_docs, caplog):
         "image.png": b"\x89PNG",
         "broken.pdf": b"%PDF-1.4 not really",
     })
-    with caplog.at_level(logging.WARNING, logger="index.loaders"):
+    with caplog.at_level(logging.WARNING, logger="index.documents.loaders"):
         documents, skipped = load_folder(docs)
     assert [d.id for d in documents] == ["good.txt"]
     assert {s.path for s in skipped} == {"empty.txt", "binary.txt", "image.png", "broken.pdf"}

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from index import ocr
+from index.documents import ocr
 from index.build import build_index
-from index.loaders import load_document, load_folder
+from index.documents.loaders import load_document, load_folder
 from tests.support import make_pdf, make_scanned_pdf
 
 # CI (and make test) install tesseract: there a missing one fails the tests instead of skipping them.

@@ -12,7 +12,7 @@ import pytest
 from assistant.engine import Assistant
 from assistant.evaluate import citations_exact
 from index.build import build_index
-from index.loaders import load_document, load_folder
+from index.documents.loaders import load_document, load_folder
 
 
 def make_docx(path: Path) -> None:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.models import load_embedder
-from index.ort import OnnxEmbedder
+from index.embedding.models import load_embedder
+from index.embedding.onnx import OnnxEmbedder
 from tests.support import DEFAULT_DOCS
 
 
@@ -64,7 +64,7 @@ def test_vectors_are_close_to_the_original_model(onnx_embedder, torch_embedder):
 
 @pytest.mark.slow
 def test_the_export_is_made_once(onnx_embedder, int8_cache, monkeypatch):
-    from index.ort import cache_dir
+    from index.embedding.onnx import cache_dir
 
     monkeypatch.setenv("ASKDOC_CACHE", str(int8_cache))
     exported = list(cache_dir().rglob("model-int8.onnx"))
@@ -89,8 +89,8 @@ def test_an_index_remembers_its_backend(onnx_embedder, real_embedder, tmp_path):
 
 def _own_texts() -> list[str]:
     from assistant.evaluate import load_cases
-    from index.loaders import load_folder
-    from index.segment import split_sentences
+    from index.documents.loaders import load_folder
+    from index.documents.segment import split_sentences
     from tests.support import DATA
 
     docs, _ = load_folder(DEFAULT_DOCS)
@@ -109,14 +109,14 @@ def test_fp32_onnx_gives_torchs_vectors(real_embedder, torch_embedder):
 def test_an_index_built_by_one_encoder_answers_with_the_other_identically(real_embedder, torch_embedder, tmp_path):
     from assistant.engine import Assistant
     from assistant.evaluate import load_cases
-    from index import store
+    from index.storage import builds
     from index.build import build_index
     from tests.support import DATA
 
     build_index(DEFAULT_DOCS, tmp_path / "torch", torch_embedder)
     build_index(DEFAULT_DOCS, tmp_path / "onnx", real_embedder)
-    assert store.read_manifest(tmp_path / "torch").encoder == "torch"
-    assert store.read_manifest(tmp_path / "onnx").encoder == "onnx-fp32"
+    assert builds.read_manifest(tmp_path / "torch").encoder == "torch"
+    assert builds.read_manifest(tmp_path / "onnx").encoder == "onnx-fp32"
     questions = [c.question for c in load_cases(DATA / "admm_questions.jsonl")]
     reference = Assistant.load(tmp_path / "torch", embedder=torch_embedder)
     for index, embedder in (("torch", real_embedder), ("onnx", torch_embedder), ("onnx", real_embedder)):

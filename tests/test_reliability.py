@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from assistant.engine import Assistant
 from assistant.web.server import Settings, create_app
 from tests.support import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
-from index import store
+from index.storage import builds
 from index.build import build_index, build_lock
 
 GOOD = "Apples are red. Apples grow on trees in orchards.\n"
@@ -54,7 +54,7 @@ def test_every_kind_of_bad_file_is_skipped_by_name(write_docs, tmp_path, fake_em
     warning = " ".join(r.getMessage() for r in caplog.records if r.levelno == logging.WARNING)
     for name in skipped:
         assert name in warning
-    index = store.load(tmp_path / "index")
+    index = builds.load(tmp_path / "index")
     assert "Crème brûlée" in index.document("latin1.txt").text
 
 
@@ -69,8 +69,8 @@ def test_a_50_mb_text_file_loads_and_chunks_in_bounded_memory(tmp_path):
     size = (docs / "big.txt").stat().st_size
     script = (
         "import resource, sys; from pathlib import Path\n"
-        "from index.loaders import load_folder; from index.segment import split_sentences; "
-        "from index.chunking import chunk_spans\n"
+        "from index.documents.loaders import load_folder; from index.documents.segment import split_sentences; "
+        "from index.documents.chunking import chunk_spans\n"
         "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
         f"docs, _ = load_folder(Path({str(docs)!r}))\n"
         "spans = split_sentences(docs[0].text); chunks = chunk_spans(spans)\n"
@@ -96,7 +96,7 @@ def test_a_damaged_index_is_a_clear_error_then_rebuilt(default_index, tmp_path, 
 
     root = tmp_path / "index"
     shutil.copytree(default_index, root, symlinks=True)
-    path = store.current_build(root) / victim
+    path = builds.current_build(root) / victim
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(root), "What did Singh tell Dong Jun?")
     assert result.returncode == 2
@@ -104,7 +104,7 @@ def test_a_damaged_index_is_a_clear_error_then_rebuilt(default_index, tmp_path, 
     assert len(result.stderr.strip().splitlines()) == 1
     repaired = askdoc("index", "--docs", str(DEFAULT_DOCS), "--index", str(root))
     assert repaired.returncode == 0, repaired.stderr
-    assert store.load(root).chunk_count > 0
+    assert builds.load(root).chunk_count > 0
 
 
 def test_a_second_build_waits_for_the_first(write_docs, tmp_path):
@@ -141,18 +141,18 @@ def test_killing_a_build_at_any_moment_keeps_the_previous_index(tmp_path):
     first = askdoc("index", "--docs", str(docs), "--index", str(root))
     full = time.monotonic() - began
     assert first.returncode == 0, first.stderr
-    before = store.read_manifest(root)
+    before = builds.read_manifest(root)
     for fraction in (0.15, 0.35, 0.55, 0.7, 0.8, 0.9, 0.95, 0.99):
         process = subprocess.Popen([sys.executable, "-m", "assistant", "index", "--rebuild", "--docs", str(docs),
                                     "--index", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         time.sleep(full * fraction)
         process.send_signal(signal.SIGKILL)
         process.wait()
-        index = store.load(root)  # whole: the previous build or the one that just finished
+        index = builds.load(root)  # whole: the previous build or the one that just finished
         assert index.chunk_count > 0 and len(index.documents) == len(before.documents)
     final = askdoc("index", "--rebuild", "--docs", str(docs), "--index", str(root))
     assert final.returncode == 0, final.stderr
-    assert store.read_manifest(root).built_at >= before.built_at
+    assert builds.read_manifest(root).built_at >= before.built_at
     assert len(list(root.glob("build-*"))) <= 2  # half-written builds were cleaned up
 
 

@@ -9,8 +9,8 @@ import pytest
 from assistant.query import prepare
 from assistant.retrieve import FEATURES, Retriever, Weights
 from index.build import build_index
-from index.chunking import ChunkConfig
-from index.store import load
+from index.documents.chunking import ChunkConfig
+from index.storage.builds import load
 
 DOCS = {
     "river.txt": "The river Alder floods every spring. Farmers built levees in 1952. The levees failed in 1978.\n\n"

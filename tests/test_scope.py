@@ -10,7 +10,7 @@ import pytest
 from assistant.engine import Assistant
 from assistant.scope import Scope
 from index.build import build_index
-from index.chunking import ChunkConfig
+from index.documents.chunking import ChunkConfig
 from index.errors import QuestionError
 from tests.support import HashEmbedder, write_files
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.segment import split_long, split_sentences
+from index.documents.segment import split_long, split_sentences
 
 ARTICLE = (
     "Defence Minister Rajnath Singh met Dr. Dong Jun on Nov. 20, 2024. They talked for 2.5 hours.\n"

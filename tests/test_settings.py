@@ -7,17 +7,17 @@ import shutil
 
 import pytest
 
-from index import store
+from index.storage import builds
 from index.build import build_index, ensure_index
 from index.errors import DocsMismatchError
 from index.settings import DEFAULT_DOCS, BuildSettings, docs_folder
-from index.store import Manifest
+from index.storage.builds import Manifest
 from tests.support import HashEmbedder
 
 
 def test_manifest_round_trips_its_settings(write_docs, tmp_path):
     build_index(write_docs({"a.txt": "Apples are red."}), tmp_path / "index", HashEmbedder())
-    manifest = store.read_manifest(tmp_path / "index")
+    manifest = builds.read_manifest(tmp_path / "index")
     assert Manifest.from_json(manifest.to_json()) == manifest
     assert manifest.settings.docs_dir == str((tmp_path / "docs").resolve())
     assert manifest.settings.docs_dir_relative == "../docs"
@@ -25,14 +25,14 @@ def test_manifest_round_trips_its_settings(write_docs, tmp_path):
 
 def test_a_manifest_from_before_the_settings_were_grouped_still_loads(write_docs, tmp_path):
     build_index(write_docs({"a.txt": "Apples are red."}), tmp_path / "index", HashEmbedder())
-    path = store.current_build(tmp_path / "index") / "manifest.json"
+    path = builds.current_build(tmp_path / "index") / "manifest.json"
     import json
 
     data = json.loads(path.read_text())
     settings = data.pop("settings")
     data.update({k: settings[k] for k in ("model_id", "chunk_size", "chunk_overlap", "vector_index")})
     path.write_text(json.dumps(data))
-    old = store.load(tmp_path / "index").manifest
+    old = builds.load(tmp_path / "index").manifest
     assert old.settings == BuildSettings(settings["model_id"], settings["chunk_size"], settings["chunk_overlap"],
                                          settings["vector_index"])
     assert old.settings.own_docs(tmp_path / "index") is None
@@ -44,7 +44,7 @@ def test_a_moved_tree_finds_its_documents_by_the_relative_path(write_docs, tmp_p
     moved.mkdir()
     shutil.move(str(tmp_path / "docs"), moved / "docs")
     shutil.move(str(tmp_path / "index"), moved / "index")
-    settings = store.read_manifest(moved / "index").settings
+    settings = builds.read_manifest(moved / "index").settings
     assert settings.own_docs(moved / "index") == (moved / "docs").resolve()
 
 
@@ -76,21 +76,21 @@ def test_new_and_unrecorded_indexes(tmp_path):
 def test_an_index_without_a_recorded_folder_is_served_as_it_is(write_docs, tmp_path, caplog):
     docs = write_docs({"a.txt": "Apples are red."})
     build_index(docs, tmp_path / "index", HashEmbedder())
-    before = store.current_build(tmp_path / "index")
+    before = builds.current_build(tmp_path / "index")
     (docs / "b.txt").write_text("Bananas are yellow.")
     with caplog.at_level(logging.WARNING):
         assert ensure_index(None, tmp_path / "index", HashEmbedder()) is None
     assert "does not record its documents folder" in caplog.text
-    assert store.current_build(tmp_path / "index") == before
+    assert builds.current_build(tmp_path / "index") == before
 
 
 def test_explicit_choices_override_and_the_rest_is_kept(write_docs, tmp_path):
-    from index.chunking import ChunkConfig
+    from index.documents.chunking import ChunkConfig
 
     docs = write_docs({"a.txt": "Apples are red."})
     build_index(docs, tmp_path / "index", HashEmbedder(), ChunkConfig(300, 20), vector_index="exact")
     build_index(docs, tmp_path / "index", HashEmbedder())
-    settings = store.read_manifest(tmp_path / "index").settings
+    settings = builds.read_manifest(tmp_path / "index").settings
     assert (settings.chunk_size, settings.chunk_overlap, settings.vector_index) == (300, 20, "exact")
 
 

@@ -8,8 +8,8 @@ import pytest
 
 from assistant.terms import TermResolver, acronym_in, typo_limit
 from index.build import build_index
-from index.lexical import tokenize
-from index.store import load
+from index.storage.lexical import tokenize
+from index.storage.builds import load
 
 DOCS = {
     "talks.txt": "Rajnath Singh met the Malaysian minister in Vientiane. Later Singh spoke about Maastricht.\n",

@@ -3,7 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index import store, vectors
+from index.storage import builds
+
+from index.engines import vectors
 from index.build import build_index
 from tests.support import HashEmbedder
 
@@ -58,10 +60,10 @@ def test_approximate_settings_survive_save_and_load(write_docs, tmp_path, monkey
                        for i in range(40)})
     root = tmp_path / "index"
     build_index(docs, root, HashEmbedder(), vector_index="approximate")
-    manifest = store.read_manifest(root)
+    manifest = builds.read_manifest(root)
     assert manifest.vector_index == "approximate" and manifest.faiss_index.startswith("IVF")
     assert manifest.faiss_nprobe >= 1 and 0 < manifest.faiss_recall_at_10 <= 1
-    loaded = store.load(root)
+    loaded = builds.load(root)
     import faiss
 
     assert faiss.extract_index_ivf(loaded.engine.faiss_index).nprobe == manifest.faiss_nprobe

@@ -7,9 +7,9 @@ import numpy as np
 
 from assistant.engine import Assistant
 from index.build import build_index
-from index.models import load_embedder
-from index.store import load
-from index.workers import ProcessPoolEmbedder
+from index.embedding.models import load_embedder
+from index.storage.builds import load
+from index.embedding.workers import ProcessPoolEmbedder
 from tests.support import DEFAULT_DOCS
 
 

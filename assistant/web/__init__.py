@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, AsyncIterator, Protocol
 
 if TYPE_CHECKING:
-    from index.store import Index
+    from index.storage.builds import Index
 
     from ..answer import Answer
 

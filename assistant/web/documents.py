@@ -31,8 +31,8 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from index.errors import AskdocError
-from index.loaders import HTML_SUFFIXES, OFFICE_KINDS, PDF_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
-from index.office import PACKAGE_SUFFIXES, PackageTooLarge, check_package
+from index.documents.loaders import HTML_SUFFIXES, OFFICE_KINDS, PDF_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
+from index.documents.office import PACKAGE_SUFFIXES, PackageTooLarge, check_package
 
 from .live import LiveAssistant
 

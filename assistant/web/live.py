@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import AsyncIterator
 from pathlib import Path
 
-from index import store
+from index.storage import builds
 from index.errors import AskdocError
 
 from ..answer import Answer
@@ -46,7 +46,7 @@ class LiveAssistant:
         self.index_dir = Path(index_dir) if index_dir else None
         self.poll_seconds = poll_seconds
         self.max_batch = max_batch
-        self._build = store.current_build(self.index_dir) if self.index_dir else None
+        self._build = builds.current_build(self.index_dir) if self.index_dir else None
         self.generator = None  # a generate.Generator when an LLM writes the answers
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
@@ -55,7 +55,7 @@ class LiveAssistant:
         self._worker.start()
 
     @property
-    def index(self) -> store.Index:
+    def index(self) -> builds.Index:
         return self.assistant.index
 
     def submit(self, question: str, history: list[dict] | None = None, scope=None) -> Future:
@@ -130,12 +130,12 @@ class LiveAssistant:
         """Load and swap in a newly published build; True when it did."""
         if self.index_dir is None:
             return False
-        build = store.current_build(self.index_dir)
+        build = builds.current_build(self.index_dir)
         if build is None or build == self._build:
             return False
         old = self.assistant
         try:
-            fresh = Assistant(store.load(self.index_dir, old.embedder.model_id), old.embedder, old.retriever.weights,
+            fresh = Assistant(builds.load(self.index_dir, old.embedder.model_id), old.embedder, old.retriever.weights,
                               old.config)
         except AskdocError as exc:
             log.warning("a new index was published in %s but cannot be loaded (%s); still serving the previous one",

@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from index.build import build_index
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
     from tests.benchmarks.perf import embedded_texts
     from tests.support import RESULTS, XQUAD, HashEmbedder, write_result, xquad_questions
 

@@ -79,7 +79,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ["HF_HUB_OFFLINE"] = "1"
     from assistant.evaluate import load_cases
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
 
     embedder = load_embedder()
     rows = []

@@ -46,7 +46,7 @@ from assistant.evaluate import Case, load_cases
 from assistant.query import named_terms
 from assistant.retrieve import FEATURES
 from index.build import build_index
-from index.models import load_embedder
+from index.embedding.models import load_embedder
 from tests.support import RESULTS, ROOT, SQUAD2, XQUAD, news_questions, write_result, xquad_questions
 
 MAX_ANSWERABLE_ABSTAINED = 0.01

@@ -26,7 +26,7 @@ from assistant.engine import Assistant
 from assistant.evaluate import _contains, citations_exact, load_cases
 from assistant.generate import CONTEXT_EXCERPTS, Generator, LLMConfig, check
 from index.build import build_index
-from index.models import load_embedder
+from index.embedding.models import load_embedder
 from tests.support import RESULTS, ROOT, XQUAD, free_port, write_result, xquad_questions
 from tests.support.llm import LlamaServer
 

@@ -65,9 +65,9 @@ def main() -> None:
     if not BENCH_PYTHON.exists():
         raise SystemExit(f"{BENCH_PYTHON} is missing: run `make bench-langchain`, which creates it")
 
-    from index import store
+    from index.storage import builds
     from tests.support import RESULTS, XQUAD, write_result, xquad_questions
-    from index.models import bundled_model_path
+    from index.embedding.models import bundled_model_path
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,7 +84,7 @@ def main() -> None:
                                        "--index", str(index)])
             langchain_seconds, out = timed([str(BENCH_PYTHON), __file__, "--child", str(docs),
                                             str(work / f"{name}-langchain"), bundled_model_path()])
-            manifest = store.read_manifest(index)
+            manifest = builds.read_manifest(index)
             rows.append({
                 "corpus": name, "documents": len(list(docs.iterdir())),
                 "megabytes": sum(p.stat().st_size for p in docs.iterdir()) / 1e6,

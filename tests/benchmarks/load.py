@@ -158,7 +158,7 @@ def main() -> None:
 
     from tests.support import DEFAULT_DOCS, Server
     from index.build import build_index
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
 
     with tempfile.TemporaryDirectory() as tmp:
         build_index(DEFAULT_DOCS, Path(tmp) / "index", load_embedder())

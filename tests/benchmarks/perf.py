@@ -58,10 +58,10 @@ def index_once(docs: Path, index: Path) -> tuple[float, int]:
 
 def embedded_texts(index_dir: Path) -> list[str]:
     """What `askdoc index` gives the model: every sentence and every title
-    (chunk vectors are pooled from those, see ``index.pool.pool_chunks``)."""
-    from index import store
+    (chunk vectors are pooled from those, see ``index.embedding.pool.pool_chunks``)."""
+    from index.storage import builds
 
-    ix = store.load(index_dir)
+    ix = builds.load(index_dir)
     titles = [d.title for d in ix.documents if d.title.strip()]
     return [ix.sentence_text(i) for i in range(ix.sentence_count)] + titles
 
@@ -116,8 +116,8 @@ def bare_onnx_seconds(texts: list[str], work: Path) -> tuple[float, float, float
     """As ``bare_encode_seconds``, for the bare ONNX process."""
     import json
 
-    from index.models import resolve_model
-    from index.ort import ensure_graph
+    from index.embedding.models import resolve_model
+    from index.embedding.onnx import ensure_graph
 
     folder = resolve_model(None)[1]
     texts_file = work / "texts.json"
@@ -203,9 +203,9 @@ def main() -> None:
             bare_seconds, load_seconds, encode_seconds = bare_encode_seconds(texts, work)
             onnx_seconds, onnx_load, onnx_encode = bare_onnx_seconds(texts, work)
             megabytes = sum(p.stat().st_size for p in docs.iterdir()) / 1e6
-            from index import store
+            from index.storage import builds
 
-            chunks = store.read_manifest(work / f"{name}-index").chunks
+            chunks = builds.read_manifest(work / f"{name}-index").chunks
             out[f"index_{name}"] = {
                 "documents": len(list(docs.iterdir())), "megabytes": megabytes, "chunks": chunks, "texts_embedded": len(texts),
                 "askdoc_index_seconds": seconds, "bare_process_seconds": bare_seconds,
@@ -220,7 +220,7 @@ def main() -> None:
 
         # 2: answer latency, against bare query embedding of the same questions.
         from assistant.engine import Assistant
-        from index.models import load_embedder
+        from index.embedding.models import load_embedder
 
         embedder = load_embedder()
         assistant = Assistant.load(work / "xquad-index", embedder=embedder)

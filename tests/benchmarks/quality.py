@@ -26,7 +26,7 @@ from pathlib import Path
 from assistant.engine import Assistant
 from assistant.evaluate import ROWS, load_cases, run, table
 from index.build import build_index
-from index.models import load_embedder
+from index.embedding.models import load_embedder
 from tests.support import RESULTS, ROOT, XQUAD, news_questions, write_result, xquad_questions
 from tests.support.data import wrapped_questions
 

@@ -47,8 +47,8 @@ POOL = RESULTS / "scale-pool.npz"
 def sentence_pool(work: Path) -> tuple[list[str], list[str]]:
     """(XQuAD sentences, XQuAD questions)."""
     from tests.support import xquad_questions
-    from index.loaders import load_folder
-    from index.segment import split_sentences
+    from index.documents.loaders import load_folder
+    from index.documents.segment import split_sentences
 
     cases = xquad_questions(XQUAD, work / "xquad")
     documents, _ = load_folder(work / "xquad")
@@ -100,7 +100,7 @@ class MixtureEmbedder:
 
 def child_build(docs: Path, index: Path, store: str) -> None:
     from index.build import build_index
-    from index.models import DEFAULT_MODEL
+    from index.embedding.models import DEFAULT_MODEL
 
     pool = np.load(POOL)["sentences"]
     began = time.perf_counter()
@@ -120,8 +120,9 @@ def child_serve(index: Path, questions_file: Path) -> None:
     import psutil
 
     from assistant.engine import Assistant
-    from index import store, vectors
-    from index.models import load_embedder
+    from index.storage import builds
+    from index.engines import vectors
+    from index.embedding.models import load_embedder
 
     me = psutil.Process()
     embedder = load_embedder()
@@ -150,7 +151,7 @@ def child_serve(index: Path, questions_file: Path) -> None:
     status = dict(line.split(":", 1) for line in Path("/proc/self/status").read_text().splitlines() if ":" in line)
     anon_mb, file_mb = (int(status[k].split()[0]) / 1e3 for k in ("RssAnon", "RssFile"))
     ix = assistant.index
-    chunk_vectors, _ = store.saved_vectors(ix.path)
+    chunk_vectors, _ = builds.saved_vectors(ix.path)
     truth = vectors.exact_neighbours(chunk_vectors, query_vectors, 10)
     if ix.engine.kind == "faiss":
         _, found = ix.engine.faiss_index.search(query_vectors, 10)
@@ -195,7 +196,7 @@ def main() -> None:
         return child_serve(*args.child_serve)
 
     os.environ["HF_HUB_OFFLINE"] = "1"
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -35,7 +35,7 @@ ROUNDS = 3
 def main() -> None:
     from assistant.engine import Assistant
     from index.build import build_index
-    from index.models import load_embedder
+    from index.embedding.models import load_embedder
     from playwright.sync_api import sync_playwright
 
     embedder = load_embedder()

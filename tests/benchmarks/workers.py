@@ -40,7 +40,7 @@ def main() -> None:
             seconds = time.perf_counter() - began
             if done.returncode:
                 raise SystemExit(done.stderr)
-            from index.store import load
+            from index.storage.builds import load
 
             index = load(work / "index")
             texts = index.sentence_count + len(index.documents)

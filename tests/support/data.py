@@ -82,7 +82,7 @@ def paragraphs_layout(article: dict):
 def news_layout(article: dict):
     """As news is laid out: the title as the first line, then every sentence
     as its own paragraph; an answer spanning two sentences no longer stands."""
-    from index.segment import split_sentences
+    from index.documents.segment import split_sentences
 
     lines, placed = [article["title"].replace("_", " ")], []
     for paragraph in article["paragraphs"]:

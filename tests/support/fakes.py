@@ -7,7 +7,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.embed import Progress, normalize_rows
+from index.embedding.base import Progress, normalize_rows
 
 
 class HashEmbedder:
@@ -24,7 +24,7 @@ class HashEmbedder:
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         import zlib
 
-        from index.lexical import tokenize
+        from index.storage.lexical import tokenize
 
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for row, text in enumerate(texts):

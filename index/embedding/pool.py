@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .embed import normalize_rows
+from index.embedding.base import normalize_rows
 
 
 def concat_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from .errors import ModelError
+from index.errors import ModelError
 
 log = logging.getLogger(__name__)
 

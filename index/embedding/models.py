@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .embed import Embedder, SentenceTransformerEmbedder
-from .errors import ModelError
-from .ort import OnnxEmbedder
+from index.embedding.base import Embedder, SentenceTransformerEmbedder
+from index.errors import ModelError
+from index.embedding.onnx import OnnxEmbedder
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
 ONNX_INT8 = "@onnx-int8"

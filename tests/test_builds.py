@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index import store
+from index.storage import builds
 from index.build import build_index
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 
@@ -21,10 +21,10 @@ def built(write_docs, fake_embedder, tmp_path):
 
 def test_load_is_the_inverse_of_publish(built, tmp_path, fake_embedder):
     _, root = built
-    first = store.load(root, fake_embedder.model_id)
+    first = builds.load(root, fake_embedder.model_id)
     other = tmp_path / "copy"
-    store.publish(first, other)
-    second = store.load(other, fake_embedder.model_id)
+    builds.publish(first, other)
+    second = builds.load(other, fake_embedder.model_id)
     assert second.manifest == first.manifest
     assert second.documents == first.documents
     assert second.tables == first.tables
@@ -37,15 +37,15 @@ def test_load_is_the_inverse_of_publish(built, tmp_path, fake_embedder):
 
 def test_manifest_round_trip(built):
     _, root = built
-    manifest = store.read_manifest(root)
-    assert store.Manifest.from_json(manifest.to_json()) == manifest
-    assert manifest.format_version == store.FORMAT_VERSION and manifest.askdoc_version
+    manifest = builds.read_manifest(root)
+    assert builds.Manifest.from_json(manifest.to_json()) == manifest
+    assert manifest.format_version == builds.FORMAT_VERSION and manifest.askdoc_version
     assert [d.id for d in manifest.documents] == ["one.txt", "two.md"]
 
 
 def test_every_chunk_and_sentence_points_into_its_document(built, fake_embedder):
     _, root = built
-    index = store.load(root, fake_embedder.model_id)
+    index = builds.load(root, fake_embedder.model_id)
     for i in range(index.sentence_count):
         text = index.sentence_text(i)
         assert text and text == text.strip()
@@ -56,13 +56,13 @@ def test_every_chunk_and_sentence_points_into_its_document(built, fake_embedder)
 
 def test_missing_index(tmp_path):
     with pytest.raises(IndexMissingError, match="askdoc index"):
-        store.load(tmp_path / "nothing")
+        builds.load(tmp_path / "nothing")
 
 
 def test_other_model_is_a_clear_error(built):
     _, root = built
     with pytest.raises(IndexMismatchError) as info:
-        store.load(root, "some/other-model")
+        builds.load(root, "some/other-model")
     message = str(info.value)
     assert "fake/hash-embedder" in message and "some/other-model" in message and "askdoc index" in message
 
@@ -71,23 +71,23 @@ def test_other_model_is_a_clear_error(built):
                                     "manifest.json"])
 def test_truncated_files_give_a_clear_error(built, victim):
     _, root = built
-    path = store.current_build(root) / victim
+    path = builds.current_build(root) / victim
     path.write_bytes(path.read_bytes()[: max(1, path.stat().st_size // 3)])
     with pytest.raises(IndexCorruptError, match="rebuild"):
-        store.load(root)
+        builds.load(root)
 
 
 def test_a_failed_save_leaves_the_previous_index(built, fake_embedder, monkeypatch):
     _, root = built
-    before = store.load(root, fake_embedder.model_id)
+    before = builds.load(root, fake_embedder.model_id)
 
     def crash(index, directory):
         directory.mkdir(parents=True)
         (directory / "documents.jsonl").write_text("partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(store, "save_build", crash)
+    monkeypatch.setattr(builds, "save_build", crash)
     with pytest.raises(OSError):
-        store.publish(before, root)
-    after = store.load(root, fake_embedder.model_id)
+        builds.publish(before, root)
+    after = builds.load(root, fake_embedder.model_id)
     assert after.manifest == before.manifest and after.path == before.path

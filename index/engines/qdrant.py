@@ -14,8 +14,8 @@ import os
 
 import numpy as np
 
-from .errors import StoreError
-from .remote import ChunkRows, CollectionEngine, SentenceRows, query_terms
+from index.errors import StoreError
+from index.engines.collection import ChunkRows, CollectionEngine, SentenceRows, query_terms
 
 DENSE, SPARSE = "dense", "bm25"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
-from .errors import DocumentsError
+from index.errors import DocumentsError
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ def _pdf_text(path: Path, sha256: str, ocr: bool) -> tuple[str, tuple[int, ...]]
         raise ValueError(f"unreadable PDF ({type(exc).__name__})") from exc
     blank = [i for i, text in enumerate(pages) if not text]
     if blank and ocr:
-        from . import ocr as reader_of_scans
+        from index.documents import ocr as reader_of_scans
 
         for i, text in reader_of_scans.read_pages(path, sha256, blank).items():
             pages[i] = normalize_newlines(text.replace("\f", "")).strip()
@@ -230,7 +230,7 @@ def dehyphenate(text: str) -> str:
 def _office_text(path: Path, suffix: str, raw: bytes
                  ) -> tuple[str, str, tuple[int, ...], tuple[tuple[int, int], ...]]:
     """(text, title, page starts, headings) of an office file."""
-    from . import office
+    from index.documents import office
 
     try:
         if suffix in office.PACKAGE_SUFFIXES:

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .embed import Embedder, Progress
+from index.embedding.base import Embedder, Progress
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _worker_embedder: Embedder | None = None
 def _start(model: str | None, threads: int) -> None:
     """Worker initializer: the model, loaded once per process."""
     global _worker_embedder
-    from .models import load_embedder
+    from index.embedding.models import load_embedder
 
     embedder = load_embedder(model)
     if hasattr(embedder, "threads"):

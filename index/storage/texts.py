@@ -28,7 +28,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 
-from .loaders import Document
+from index.documents.loaders import Document
 
 TEXTS = "texts.utf8"
 METADATA = "documents.jsonl"

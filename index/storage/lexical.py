@@ -15,8 +15,8 @@ from typing import Iterable
 
 import numpy as np
 
-from .filearray import open_rows
-from .pool import concat_ranges
+from index.storage.filearray import open_rows
+from index.embedding.pool import concat_ranges
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .segment import Span
+from index.documents.segment import Span
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def _fill(spans: list[Span], first: int, size: int) -> int:
 def chunk_spans(spans: list[Span], config: ChunkConfig = ChunkConfig()) -> list[tuple[int, int]]:
     """(first, last) sentence numbers of each chunk, inclusive.
 
-    >>> from index.segment import Span
+    >>> from index.documents.segment import Span
     >>> s = [Span(0, 100, 0), Span(101, 210, 0), Span(211, 230, 1, heading=True), Span(231, 330, 2)]
     >>> chunk_spans(s, ChunkConfig(size=1000, overlap=0))
     [(0, 3)]

@@ -32,8 +32,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .engines import Engine
-from .errors import AskdocError, IndexCorruptError, StoreError
+from index.engines.base import Engine
+from index.errors import AskdocError, IndexCorruptError, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -345,11 +345,11 @@ def engine_class(kind: str) -> type[CollectionEngine]:
     if missing:
         raise StoreError(f"--store {kind} needs {' and '.join(missing)}: pip install 'askdoc[{kind}]'")
     if kind == "qdrant":
-        from .qdrant import QdrantEngine
+        from index.engines.qdrant import QdrantEngine
 
         return QdrantEngine
     if kind == "milvus":
-        from .milvus import MilvusEngine
+        from index.engines.milvus import MilvusEngine
 
         return MilvusEngine
     raise ValueError(f"no collection engine {kind!r}")

@@ -54,7 +54,7 @@ def check_package(source: Path | BinaryIO) -> None:
     >>> os.environ["ASKDOC_MAX_PACKAGE_MEMBERS"] = "2"
     >>> check_package(packed)
     Traceback (most recent call last):
-    index.office.PackageTooLarge: it holds 3 parts, more than 2 (ASKDOC_MAX_PACKAGE_MEMBERS)
+    index.documents.office.PackageTooLarge: it holds 3 parts, more than 2 (ASKDOC_MAX_PACKAGE_MEMBERS)
     >>> del os.environ["ASKDOC_MAX_PACKAGE_MEMBERS"]
     """
     max_bytes, max_members = package_limits()
@@ -202,7 +202,7 @@ def _walk(node):
 def eml_text(raw: bytes) -> tuple[str, str]:
     """Subject, sender and date as the first lines, then the plain-text body
     (or the HTML one, as visible text); the subject is the title."""
-    from .loaders import html_to_text, normalize_newlines
+    from index.documents.loaders import html_to_text, normalize_newlines
 
     message = email.message_from_bytes(raw, policy=email.policy.default)
     subject = str(message.get("subject", "") or "").strip()

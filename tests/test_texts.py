@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
-from index import docstore
-from index.docstore import DocumentStore
-from index.loaders import Document
+from index.storage import texts
+from index.storage.texts import DocumentStore
+from index.documents.loaders import Document
 
 DOCS = [
     Document("a.txt", "Plain ASCII text.", "a", "1" * 64),
@@ -16,7 +16,7 @@ DOCS = [
 
 
 def test_load_is_the_inverse_of_save(tmp_path):
-    docstore.save(DOCS, tmp_path)
+    texts.save(DOCS, tmp_path)
     loaded = DocumentStore.load(tmp_path)
     assert list(loaded) == DOCS
     assert loaded == DOCS and loaded.ids == [d.id for d in DOCS]
@@ -24,7 +24,7 @@ def test_load_is_the_inverse_of_save(tmp_path):
 
 
 def test_text_is_read_only_when_asked_and_cached_within_budget(tmp_path):
-    docstore.save(DOCS, tmp_path)
+    texts.save(DOCS, tmp_path)
     loaded = DocumentStore.load(tmp_path, cache_chars=20)
     assert loaded._cache == {}
     assert loaded[1].text == DOCS[1].text and loaded[0].text == DOCS[0].text
@@ -33,13 +33,13 @@ def test_text_is_read_only_when_asked_and_cached_within_budget(tmp_path):
 
 
 def test_empty_corpus(tmp_path):
-    docstore.save([], tmp_path)
+    texts.save([], tmp_path)
     assert len(DocumentStore.load(tmp_path)) == 0
 
 
 def test_truncated_text_is_detected(tmp_path):
-    docstore.save(DOCS, tmp_path)
-    path = tmp_path / docstore.TEXTS
+    texts.save(DOCS, tmp_path)
+    path = tmp_path / texts.TEXTS
     path.write_bytes(path.read_bytes()[:10])
     with pytest.raises(ValueError, match="bytes"):
         DocumentStore.load(tmp_path)

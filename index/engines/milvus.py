@@ -18,8 +18,8 @@ import warnings
 
 import numpy as np
 
-from .errors import StoreError
-from .remote import ChunkRows, CollectionEngine, SentenceRows, query_terms
+from index.errors import StoreError
+from index.engines.collection import ChunkRows, CollectionEngine, SentenceRows, query_terms
 
 DENSE, SPARSE = "dense", "bm25"
 TEXT_BYTES = 65_535  # Milvus's longest VARCHAR; a longer sentence keeps its offsets and the start of its text

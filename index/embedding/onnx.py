@@ -6,7 +6,7 @@ a question costs one tokenizer call and one forward pass.
 The graph is exported once, locally, from the model's own weights, by
 torch (sentence-transformers stays the reference and the exporter), into
 ``~/.cache/askdoc/onnx/`` (``ASKDOC_CACHE`` moves it): by ``make install``
-(``python -m index.ort``) or the first ``askdoc index``, never while
+(``python -m index.embedding.onnx``) or the first ``askdoc index``, never while
 answering. A missing or damaged graph is exported again at index time with
 a one-line notice; a question that finds none is answered by torch, saying
 why. ``--model onnx-int8`` (``NAME@onnx-int8``) runs the graph with 8-bit
@@ -30,8 +30,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .embed import BATCH_SIZE, Progress, encode_by_length, normalize_rows
-from .errors import ModelError
+from index.embedding.base import BATCH_SIZE, Progress, encode_by_length, normalize_rows
+from index.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -249,8 +249,8 @@ def export(model_path: str, target: Path, precision: str = "fp32") -> None:
     os.replace(partial, target)
 
 
-if __name__ == "__main__":  # python -m index.ort: export the bundled model's graph (make install)
-    from .models import resolve_model
+if __name__ == "__main__":  # python -m index.embedding.onnx: export the bundled model's graph (make install)
+    from index.embedding.models import resolve_model
 
     logging.basicConfig(level=logging.INFO, format="askdoc: %(message)s")
     print(ensure_graph(resolve_model(None)[1]))

@@ -39,14 +39,16 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__, docstore
-from .docstore import DocumentStore
-from .engines import Engine, FaissEngine
-from .errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexStateError
-from .filearray import open_rows
-from .lexical import LexicalIndex
-from .loaders import Document
-from .settings import BuildSettings
+from index import __version__
+
+from index.storage import texts
+from index.storage.texts import DocumentStore
+from index.engines.base import Engine, FaissEngine
+from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexStateError
+from index.storage.filearray import open_rows
+from index.storage.lexical import LexicalIndex
+from index.documents.loaders import Document
+from index.settings import BuildSettings
 
 log = logging.getLogger(__name__)
 
@@ -208,7 +210,7 @@ def save_build(index: Index, directory: Path) -> None:
     left as they are.
     """
     directory.mkdir(parents=True, exist_ok=True)
-    docstore.save(index.documents, directory)
+    texts.save(index.documents, directory)
     np.savez(directory / "spans.npz", **{f: getattr(index.tables, f) for f in Tables.__dataclass_fields__})
     for name, array in ((CHUNK_VECTORS, index.chunk_vectors), (SENTENCE_VECTORS, index.sentence_vectors)):
         if not (directory / name).exists():  # a build's own vectors are written there as it embeds
@@ -299,11 +301,11 @@ def _remove_old_builds(root: Path, keep: str) -> None:
 
 def _drop_engine(build: Path) -> None:
     """What an engine holds for ``build`` outside it (a server's collections)."""
-    from . import remote
+    from index.engines import collection
 
-    if (build / remote.RECORD).exists():
+    if (build / collection.RECORD).exists():
         try:
-            remote.drop(build)
+            collection.drop(build)
         except IndexStateError as exc:  # the engine's client is gone: the build is removed all the same
             log.warning("could not drop the engine collections of %s: %s", build.name, exc)
 
@@ -362,7 +364,7 @@ def load(root: Path, model_id: str | None = None) -> Index:
 
 def _open_engine(manifest: Manifest, build: Path, chunk_lexical: LexicalIndex) -> Engine:
     if manifest.settings.store != "faiss":
-        from .remote import engine_class
+        from index.engines.collection import engine_class
 
         return engine_class(manifest.settings.store).open(build, chunk_lexical, manifest.chunks, manifest.sentences,
                                                           manifest.dimension)

@@ -16,9 +16,9 @@ text stay in the index directory whatever the engine; they are what
 askdoc's ranking reads, and they are small next to the vectors.
 
 ``FaissEngine`` searches a FAISS index and reads the vectors from the
-build's ``.npy`` files (the default); ``index.milvus.MilvusEngine`` and
-``index.qdrant.QdrantEngine`` keep vectors, BM25 weights and quotable spans
-in collections (``index.remote``), so a corpus can live on an engine that
+build's ``.npy`` files (the default); ``index.engines.milvus.MilvusEngine`` and
+``index.engines.qdrant.QdrantEngine`` keep vectors, BM25 weights and quotable spans
+in collections (``index.engines.collection``), so a corpus can live on an engine that
 shards and replicates it.
 """
 
@@ -32,7 +32,7 @@ from typing import Protocol
 
 import numpy as np
 
-from .lexical import LexicalIndex
+from index.storage.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class FaissEngine(Engine):
              chunk_lexical: LexicalIndex) -> "FaissEngine":
         import faiss
 
-        from . import vectors
+        from index.engines import vectors
 
         faiss_index = faiss.read_index(str(build / FAISS_FILE))
         vectors.set_nprobe(faiss_index, nprobe)
