@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[serve,test,onnx,milvus,qdrant]'
 	@# The bundled model as an ONNX graph, once: questions then never load torch.
-	$(BIN)/python -m index.embedding.onnx
+	$(BIN)/python -m index.embedding.models
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -22,7 +22,8 @@ from index.documents.chunking import ChunkConfig, chunk_spans
 from index.storage import builds
 from index.engines import vectors
 from index.embedding.base import Embedder
-from index.engines.base import FaissEngine
+from index.engines import factory
+from index.engines.base import Contents
 from index.errors import IndexLockedError, IndexMissingError, IndexStateError
 from index.storage.filearray import FileArray, FileArrayWriter
 from index.storage.lexical import chunk_and_sentence_indexes
@@ -221,8 +222,8 @@ def build_index(
         # Vectors go straight into the new build's files: a build never
         # holds the corpus's vectors in memory (several GB at a million chunks).
         build = new_build(root)
-        if fresh and hasattr(embedder, "ensure_graph"):
-            embedder.ensure_graph()  # an ONNX model is exported at index time, never while answering
+        if fresh:
+            embedder.prepare()  # an ONNX model is exported at index time, never while answering
         chunk_vectors, sentence_vectors = _write_vectors(build, documents, parts, tables, previous, embedder, progress)
         if progress:
             progress("building the search indexes", 0, 0)
@@ -231,7 +232,7 @@ def build_index(
         embedded = set(fresh)
         indexed = {doc.id: now if i in embedded else before.get(doc.id, now) for i, doc in enumerate(documents)}
         index = _assemble(build, documents, tables, chunk_vectors, sentence_vectors, skipped, files or [],
-                          embedder.dimension, settings, getattr(embedder, "encoder", ""), indexed, now, progress)
+                          embedder.dimension, settings, embedder.encoder, indexed, now, progress)
         path = publish(index, root, build)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
@@ -324,20 +325,14 @@ def _assemble(build: Path, documents, tables: Tables, chunk_vectors: np.ndarray,
     sentence_texts = (documents[d].text[s:e] for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end))
     chunk_lexical, sentence_lexical = chunk_and_sentence_indexes(
         sentence_texts, [doc.title for doc in documents], tables.chunk_first, tables.chunk_last, tables.chunk_doc)
-    if settings.store != "faiss":
-        from index.engines.collection import engine_class
+    def texts(rows: np.ndarray) -> list[str]:
+        return [documents[d].text[s:e] for d, s, e in
+                zip(tables.sent_doc[rows].tolist(), tables.sent_start[rows].tolist(), tables.sent_end[rows].tolist())]
 
-        def texts(rows: np.ndarray) -> list[str]:
-            return [documents[d].text[s:e] for d, s, e in
-                    zip(tables.sent_doc[rows].tolist(), tables.sent_start[rows].tolist(), tables.sent_end[rows].tolist())]
-
-        upload = (lambda done, total: progress(f"uploading to {settings.store}", done, total)) if progress else None
-        engine = engine_class(settings.store).create(build, settings.store_uri, tables, texts, chunk_vectors,
-                                                     sentence_vectors, chunk_lexical, dimension, upload)
-        info = vectors.VectorIndexInfo("engine", "", 0, 1.0)
-    else:
-        faiss_index, info = vectors.build(chunk_vectors, settings.vector_index)
-        engine = FaissEngine(faiss_index, chunk_vectors, sentence_vectors, chunk_lexical)
+    contents = Contents(tables, texts, chunk_vectors, sentence_vectors, chunk_lexical, dimension)
+    upload = (lambda done, total: progress(f"uploading to {settings.store}", done, total)) if progress else None
+    engine = factory.create(settings.store, build, settings.store_uri, contents, settings.vector_index, upload)
+    info = engine.vector_index
     stats = {f.id: (f.size, f.mtime_ns) for f in files}
 
     def entry(doc_id: str, sha: str, indexed_at: str = "", reason: str = "") -> DocumentEntry:

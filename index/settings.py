@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from index.documents.chunking import ChunkConfig
-from index.engines.base import check_kind
+from index.engines.factory import check_kind
 from index.errors import DocsMismatchError
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class BuildSettings:
     docs_dir: str = ""  # the documents folder, absolute; "" in indexes built before askdoc recorded it
     docs_dir_relative: str = ""  # the same folder relative to the index, when both live in one tree
     ocr: bool = False  # pages of PDFs without a text layer are read by OCR (tesseract)
-    store: str = "faiss"  # the engine that searches the vectors (engines.KINDS)
+    store: str = "faiss"  # the engine that searches the vectors (engines.factory.ENGINES)
     store_uri: str = ""  # where that engine runs: "" for embedded (inside the index), or a server's URL
 
     @property

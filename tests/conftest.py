@@ -22,7 +22,7 @@ def real_embedder():
     from index.embedding.models import load_embedder
 
     embedder = load_embedder()
-    embedder.ensure_graph()
+    embedder.prepare()
     embedder.dimension  # load now, so the first test does not pay for it
     assert embedder.encoder == "onnx-fp32"
     return embedder

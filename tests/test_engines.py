@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from assistant.engine import Assistant
-from index.engines import collection
+from index.engines import collection, factory
 from index.storage import builds
 from index.build import build_index
 from index.documents.chunking import ChunkConfig
@@ -66,7 +66,7 @@ def test_an_engine_index_records_its_engine_and_its_collections(pair):
     _, engine_index, _ = pair
     kind = engine_index.manifest.settings.store
     assert engine_index.engine.kind == kind
-    record = collection.Record.read(engine_index.path)
+    record = collection.Record.load(engine_index.path)
     assert record.kind == kind and record.uri == ""
     assert engine_index.manifest.faiss_index == "" and not (engine_index.path / "chunks.faiss").exists()
 
@@ -138,7 +138,7 @@ def test_a_refresh_uploads_new_collections_and_drops_old_ones(kind, write_docs, 
     second = builds.load(root)
     assert second.manifest.settings.store == kind
     assert (report.embedded, report.reused, report.removed) == (1, 3, 1)
-    assert collection.Record.read(second.path).collection != collection.Record.read(first.path).collection
+    assert collection.Record.load(second.path).collection != collection.Record.load(first.path).collection
     answer = Assistant(second, fake_embedder).ask("When does the night ferry leave?")
     assert answer.citations[0].source == "doc0.txt" and "22:40" in answer.citations[0].text
     reused = second.tables.document_rows(second.doc_ids.index("doc2.txt"))[1]
@@ -156,7 +156,7 @@ def test_a_build_killed_while_uploading_is_never_served(kind, write_docs, fake_e
     root = tmp_path / "index"
     build_index(docs, root, fake_embedder, CHUNKING, store=kind)
     live = builds.current_build(root)
-    engine_class = collection.engine_class(kind)
+    engine_class = factory.engine_class(kind)
 
     def fail(self, client, batch):
         raise OSError("killed while uploading")
@@ -215,7 +215,7 @@ def test_an_embedded_store_open_in_another_process_is_a_clear_error(kind, write_
     docs = write_docs(corpus(5, documents=2))
     root = tmp_path / "index"
     build_index(docs, root, fake_embedder, CHUNKING, store=kind)
-    collection.drop(builds.current_build(root))  # this process lets go of it, as a separate `askdoc index` would
+    factory.drop(builds.current_build(root))  # this process lets go of it, as a separate `askdoc index` would
     holder = subprocess.Popen([sys.executable, "-c", HOLD, str(root)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "holding"
@@ -253,7 +253,7 @@ def test_copying_an_index_keeps_it_answerable(kind, write_docs, fake_embedder, t
     """An embedded engine lives inside the index directory: the directory is the whole index."""
     docs = write_docs(corpus(6, documents=3))
     build_index(docs, tmp_path / "index", fake_embedder, CHUNKING, store=kind)
-    collection.drop(builds.current_build(tmp_path / "index"))
+    factory.drop(builds.current_build(tmp_path / "index"))
     shutil.copytree(tmp_path / "index", tmp_path / "moved", symlinks=True)
     assert Assistant.load(tmp_path / "moved", embedder=fake_embedder).ask("What does the council budget?").citations
 
@@ -351,7 +351,7 @@ def test_a_milvus_server_holds_the_live_and_previous_builds_only(milvus_server, 
         (docs / "news.txt").write_text(f"Round {round_}: the harbour ferry now leaves at {8 + round_}:15.\n",
                                        encoding="utf-8")
         build_index(docs, root, fake_embedder, CHUNKING, store="milvus", store_uri=milvus_server)
-        records.append(collection.Record.read(builds.current_build(root)))
+        records.append(collection.Record.load(builds.current_build(root)))
     assert all(b.uri == milvus_server for b in records)
     assert not list(root.rglob("milvus.db"))  # nothing embedded: the server holds it
     held = set(MilvusClient(uri=milvus_server).list_collections())

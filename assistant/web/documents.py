@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from index.errors import AskdocError
-from index.documents.loaders import HTML_SUFFIXES, OFFICE_KINDS, PDF_SUFFIXES, SUPPORTED_SUFFIXES, TEXT_SUFFIXES
+from index.documents.formats import FORMATS, SUPPORTED_SUFFIXES
 from index.documents.office import PACKAGE_SUFFIXES, PackageTooLarge, check_package
 
 from .live import LiveAssistant
@@ -44,8 +44,6 @@ MAX_NAME_BYTES = 255  # one path part, as most file systems allow
 MAX_FOLDER_DEPTH = 16
 MAX_PATH_BYTES = 1024
 _UNSAFE = re.compile(r"[^\w.\- ()+,]+")
-
-_KINDS = {**{s: "text" for s in TEXT_SUFFIXES}, **{s: "HTML" for s in HTML_SUFFIXES}, ".pdf": "PDF", **OFFICE_KINDS}
 
 
 class NotAllowed(AskdocError):
@@ -144,7 +142,8 @@ def check_content(suffix: str, data: bytes | BinaryIO) -> None:
     head = _head(data)
     if not head:
         raise BadUpload("the file is empty")
-    if suffix in PDF_SUFFIXES:
+    kind = FORMATS[suffix].kind
+    if suffix == ".pdf":
         if not head[:1024].lstrip().startswith(b"%PDF-"):
             raise BadUpload("the file is not a PDF")
         return
@@ -154,15 +153,15 @@ def check_content(suffix: str, data: bytes | BinaryIO) -> None:
             check_package(package)
             names = set(zipfile.ZipFile(package).namelist())
         except (zipfile.BadZipFile, OSError, EOFError):
-            raise BadUpload(f"the file is not a {OFFICE_KINDS[suffix]}") from None
+            raise BadUpload(f"the file is not a {kind}") from None
         except PackageTooLarge as exc:
-            raise BadUpload(f"the {OFFICE_KINDS[suffix]} is not opened: {exc}") from None
+            raise BadUpload(f"the {kind} is not opened: {exc}") from None
         finally:
             if not isinstance(data, bytes):
                 data.seek(0)
         wanted = {".docx": "word/document.xml", ".pptx": "ppt/presentation.xml", ".odt": "content.xml"}[suffix]
         if wanted not in names:
-            raise BadUpload(f"the file is not a {OFFICE_KINDS[suffix]}")
+            raise BadUpload(f"the file is not a {kind}")
         return
     # Text, HTML and e-mail: text, not a binary renamed.
     if b"\x00" in head:
@@ -195,11 +194,12 @@ class Library:
         for row, entry in enumerate(manifest.documents):
             suffix = PurePosixPath(entry.id).suffix.lower()
             pages = None
-            if suffix in PDF_SUFFIXES | {".pptx"}:  # from the metadata: a listing never reads document texts
+            if suffix in {".pdf", ".pptx"}:  # from the metadata: a listing never reads document texts
                 documents_ = index.documents
                 pages = documents_.page_count(row) if hasattr(documents_, "page_count") else \
                     len(documents_[row].page_starts)
-            documents.append({"id": entry.id, "type": _KINDS.get(suffix, suffix.lstrip(".")), "pages": pages,
+            kind = FORMATS[suffix].kind if suffix in FORMATS else suffix.lstrip(".")
+            documents.append({"id": entry.id, "type": kind, "pages": pages,
                               "size": entry.size, "indexed_at": entry.indexed_at or manifest.built_at})
         return {
             "documents": documents,

@@ -15,9 +15,11 @@ import email.policy
 import os
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
-OFFICE_SUFFIXES = {".docx", ".pptx", ".odt", ".eml"}
+from index.documents.source import Extracted, Source
+from index.documents.text import html_to_text, join_pages, normalize_newlines
+
 PACKAGE_SUFFIXES = {".docx", ".pptx", ".odt"}  # zip packages of XML parts
 # A 400 KB file can unpack to gigabytes: past these a package is not opened.
 MAX_UNPACKED_MB = 200
@@ -140,7 +142,7 @@ def pptx_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
     from pptx import Presentation
 
     deck = Presentation(str(path))
-    text, starts, title = "", [], deck.core_properties.title or ""
+    slides, title = [], deck.core_properties.title or ""
     for slide in deck.slides:
         blocks = []
         heading = slide.shapes.title
@@ -157,12 +159,9 @@ def pptx_text(path: Path) -> tuple[str, str, tuple[int, ...]]:
                     blocks.append(" | ".join(c.text.strip() for c in row.cells if c.text.strip()))
         if slide.has_notes_slide and slide.notes_slide.notes_text_frame is not None:
             blocks.append(slide.notes_slide.notes_text_frame.text)
-        body = _join(blocks)
-        if text:
-            text += "\n\n"
-        starts.append(len(text))
-        text += body
-    return text, title, tuple(starts)
+        slides.append(_join(blocks))
+    text, starts = join_pages(slides)
+    return text, title, starts
 
 
 def odt_text(path: Path) -> tuple[str, str, tuple[tuple[int, int], ...]]:
@@ -202,8 +201,6 @@ def _walk(node):
 def eml_text(raw: bytes) -> tuple[str, str]:
     """Subject, sender and date as the first lines, then the plain-text body
     (or the HTML one, as visible text); the subject is the title."""
-    from index.documents.loaders import html_to_text, normalize_newlines
-
     message = email.message_from_bytes(raw, policy=email.policy.default)
     subject = str(message.get("subject", "") or "").strip()
     header = [f"{name}: {message.get(name)}" for name in ("Subject", "From", "Date") if message.get(name)]
@@ -214,3 +211,45 @@ def eml_text(raw: bytes) -> tuple[str, str]:
         if part.get_content_type() == "text/html":
             body = html_to_text(body)[0]
     return _join(["\n".join(header), body]), subject
+
+
+def _reader(kind: str, extract: Callable[[Source], Extracted], package: bool = True) -> Callable[[Source], Extracted]:
+    """``extract`` with a broken file's library error as one reason; a
+    package is checked against its limits before any parser unpacks it."""
+    def read(source: Source) -> Extracted:
+        try:
+            if package:
+                check_package(source.path)
+            return extract(source)
+        except PackageTooLarge:
+            raise
+        except Exception as exc:  # each library raises its own types for a broken file
+            raise ValueError(f"unreadable {kind} ({type(exc).__name__})") from exc
+
+    return read
+
+
+def _docx(source: Source) -> Extracted:
+    text, title, headings = docx_text(source.path)
+    return Extracted(text, title, headings=headings)
+
+
+def _pptx(source: Source) -> Extracted:
+    text, title, starts = pptx_text(source.path)
+    return Extracted(text, title, page_starts=starts)
+
+
+def _odt(source: Source) -> Extracted:
+    text, title, headings = odt_text(source.path)
+    return Extracted(text, title, headings=headings)
+
+
+def _eml(source: Source) -> Extracted:
+    text, title = eml_text(source.raw)
+    return Extracted(text, title)
+
+
+read_docx = _reader("Word file", _docx)
+read_pptx = _reader("PowerPoint file", _pptx)
+read_odt = _reader("OpenDocument file", _odt)
+read_eml = _reader("e-mail", _eml, package=False)

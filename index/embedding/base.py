@@ -14,7 +14,6 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
-from index.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +24,46 @@ Progress = Callable[[int], None]
 
 
 class Embedder(Protocol):
+    """What builds and questions need of a model, every capability declared
+    (no caller probes for one):
+
+    - ``model_id`` and ``dimension``: what the index records;
+    - ``encoder``: what computes the vectors (``onnx-fp32``, ``torch``, ...;
+      ``""`` for a stand-in);
+    - ``encode``: unit rows for texts, reporting progress;
+    - ``prepare``: work done once at index time, never while answering
+      (exporting an ONNX graph); may do nothing;
+    - ``use_threads``: how many threads one process may use (a worker of a
+      pool gets its share); may do nothing.
+    """
+
     model_id: str
-    dimension: int
+
+    @property
+    def dimension(self) -> int: ...
+
+    @property
+    def encoder(self) -> str: ...
 
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+    def prepare(self) -> None: ...
+
+    def use_threads(self, threads: int) -> None: ...
+
+
+def quiet_offline_hub() -> None:
+    """Model libraries set up to never reach a model hub (the machine may be
+    offline, and a silent download would hide a misconfiguration) and to
+    print no progress bars or warnings of their own."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 def normalize_rows(matrix: np.ndarray) -> np.ndarray:
@@ -61,54 +96,3 @@ def encode_by_length(texts: Sequence[str], dimension: int, step: int, progress: 
         if progress:
             progress(len(ids))
     return out
-
-
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model on the CPU (or a CUDA GPU), loaded lazily on first use."""
-
-    encoder = "torch"
-
-    def __init__(self, model_id: str, load_from: str, batch_size: int = BATCH_SIZE, device: str = "cpu") -> None:
-        self.model_id, self._load_from = model_id, load_from
-        self.batch_size = batch_size
-        self.device = device
-        self._model = None
-        self._dimension: int | None = None
-
-    def _load(self):
-        if self._model is None:
-            # Never reach for a model hub: the machine may be offline, and a
-            # silent download would hide a misconfiguration.
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-            os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-            from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-            hf_logging.set_verbosity_error()
-
-            try:
-                self._model = SentenceTransformer(self._load_from, device=self.device)
-            except Exception as exc:
-                raise ModelError(
-                    f"cannot load embedding model {self.model_id!r}: {exc}. "
-                    "Pass a local model folder, or a name already in the Hugging Face cache."
-                ) from exc
-            self._dimension = int(self._model.get_embedding_dimension())
-        return self._model
-
-    @property
-    def dimension(self) -> int:
-        self._load()
-        assert self._dimension is not None
-        return self._dimension
-
-    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
-        model = self._load()
-        return encode_by_length(
-            texts, self.dimension, self.batch_size * 4, progress,
-            lambda batch: model.encode(batch, batch_size=self.batch_size, normalize_embeddings=True,
-                                       convert_to_numpy=True, show_progress_bar=False),
-        )

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from index.embedding.base import Embedder, SentenceTransformerEmbedder
+from index.embedding.base import Embedder
+from index.embedding.sbert import SentenceTransformerEmbedder
 from index.errors import ModelError
 from index.embedding.onnx import OnnxEmbedder
 
@@ -95,3 +96,12 @@ def _on_gpu(model: str | None) -> Embedder:
         raise ModelError(f"--device cuda: torch {torch.__version__} ({build}) sees no CUDA GPU on this machine; "
                          f"leave --device out to embed on the CPU")
     return SentenceTransformerEmbedder(model_id, load_from, device="cuda")
+
+
+if __name__ == "__main__":  # python -m index.embedding.models: export the bundled model's graph (make install)
+    import logging
+
+    from index.embedding.onnx import ensure_graph
+
+    logging.basicConfig(level=logging.INFO, format="askdoc: %(message)s")
+    print(ensure_graph(resolve_model(None)[1]))

@@ -6,7 +6,7 @@ a question costs one tokenizer call and one forward pass.
 The graph is exported once, locally, from the model's own weights, by
 torch (sentence-transformers stays the reference and the exporter), into
 ``~/.cache/askdoc/onnx/`` (``ASKDOC_CACHE`` moves it): by ``make install``
-(``python -m index.embedding.onnx``) or the first ``askdoc index``, never while
+(``python -m index.embedding.models``) or the first ``askdoc index``, never while
 answering. A missing or damaged graph is exported again at index time with
 a one-line notice; a question that finds none is answered by torch, saying
 why. ``--model onnx-int8`` (``NAME@onnx-int8``) runs the graph with 8-bit
@@ -30,7 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
-from index.embedding.base import BATCH_SIZE, Progress, encode_by_length, normalize_rows
+from index.embedding.base import BATCH_SIZE, Progress, encode_by_length, normalize_rows, quiet_offline_hub
 from index.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,10 @@ class OnnxEmbedder:
         self._load()
         return self._instead.dimension if self._instead is not None else self._dimension  # type: ignore[return-value]
 
-    def ensure_graph(self) -> None:
+    def use_threads(self, threads: int) -> None:
+        self.threads = threads
+
+    def prepare(self) -> None:
         """Export the graph now if it is missing or damaged, and load it (an
         index build calls this; a question never exports)."""
         if self._session is None and self._instead is None:
@@ -135,7 +138,7 @@ class OnnxEmbedder:
             self._give_up(f"onnxruntime or tokenizers is not installed ({exc})")
             return
         if self._fallback is None:
-            self.ensure_graph()
+            self.prepare()
             return
         path = graph_path(self._load_from, self.precision)
         if not path.exists():
@@ -199,14 +202,9 @@ def _max_seq_length(folder: Path) -> int:
 def export(model_path: str, target: Path, precision: str = "fp32") -> None:
     """Export the transformer at ``model_path`` to ONNX (and, for ``int8``,
     quantize its weights), writing ``target`` atomically: a crash leaves none."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    quiet_offline_hub()
     import torch
     from transformers import AutoModel, AutoTokenizer
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
 
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModel.from_pretrained(model_path).eval()
@@ -247,10 +245,3 @@ def export(model_path: str, target: Path, precision: str = "fp32") -> None:
         finally:
             root.setLevel(level)
     os.replace(partial, target)
-
-
-if __name__ == "__main__":  # python -m index.embedding.onnx: export the bundled model's graph (make install)
-    from index.embedding.models import resolve_model
-
-    logging.basicConfig(level=logging.INFO, format="askdoc: %(message)s")
-    print(ensure_graph(resolve_model(None)[1]))

@@ -38,8 +38,7 @@ def _start(model: str | None, threads: int) -> None:
     from index.embedding.models import load_embedder
 
     embedder = load_embedder(model)
-    if hasattr(embedder, "threads"):
-        embedder.threads = threads
+    embedder.use_threads(threads)
     _worker_embedder = embedder
 
 
@@ -75,12 +74,14 @@ class ProcessPoolEmbedder:
 
     @property
     def encoder(self) -> str:
-        return getattr(self.base, "encoder", "")
+        return self.base.encoder
 
-    def ensure_graph(self) -> None:
+    def prepare(self) -> None:
         """Export the graph in this process first: workers must find it made."""
-        if hasattr(self.base, "ensure_graph"):
-            self.base.ensure_graph()
+        self.base.prepare()
+
+    def use_threads(self, threads: int) -> None:
+        """Each worker gets its share of the cores (see ``_start``)."""
 
     def _started(self) -> ProcessPoolExecutor:
         if self._pool is None:

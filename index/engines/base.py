@@ -1,5 +1,5 @@
-"""Where a question's chunk searches run and its vectors are read: the store
-interface, and its default implementation, FAISS beside the tables.
+"""Where a question's chunk searches run and its vectors are read: the
+engine interface every engine implements (``factory`` names them all).
 
 A retriever asks an index's engine for four things and nothing else:
 
@@ -15,8 +15,11 @@ coverage of a question's candidates), the span tables and the documents'
 text stay in the index directory whatever the engine; they are what
 askdoc's ranking reads, and they are small next to the vectors.
 
-``FaissEngine`` searches a FAISS index and reads the vectors from the
-build's ``.npy`` files (the default); ``index.engines.milvus.MilvusEngine`` and
+An engine is made for a new build (``create``), made durable (``save``)
+and opened again (``load``, the inverse); ``drop`` removes what it holds
+outside the build directory. ``index.engines.faiss.FaissEngine`` searches a
+FAISS index and reads the vectors from the build's ``.npy`` files (the
+default); ``index.engines.milvus.MilvusEngine`` and
 ``index.engines.qdrant.QdrantEngine`` keep vectors, BM25 weights and quotable spans
 in collections (``index.engines.collection``), so a corpus can live on an engine that
 shards and replicates it.
@@ -28,16 +31,15 @@ import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Callable, Protocol
 
 import numpy as np
 
+from index.engines.vectors import VectorIndexInfo
 from index.storage.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
 
-KINDS = ("faiss", "milvus", "qdrant")
-FAISS_FILE = "chunks.faiss"
 
 
 class Rows(Protocol):
@@ -70,15 +72,18 @@ class Restriction:
         return cls(np.asarray(docs, dtype=np.int64), np.flatnonzero(held), np.packbits(held, bitorder="little"))
 
 
-def check_kind(kind: str) -> str:
-    """``kind`` when it names an engine, else a ``ValueError`` listing them.
+@dataclass(frozen=True, eq=False)
+class Contents:
+    """What a new build gives its engine to hold: the span tables, the
+    sentences' texts by row, the chunk and sentence vectors, the chunks'
+    BM25 index, and the vectors' dimension."""
 
-    >>> check_kind("qdrant")
-    'qdrant'
-    """
-    if kind not in KINDS:
-        raise ValueError(f"store must be one of {', '.join(KINDS)}, not {kind!r}")
-    return kind
+    tables: Any  # storage.builds.Tables
+    texts: Callable[[np.ndarray], list[str]]
+    chunk_vectors: np.ndarray
+    sentence_vectors: np.ndarray
+    chunk_lexical: LexicalIndex
+    dimension: int
 
 
 class Engine(ABC):
@@ -97,9 +102,25 @@ class Engine(ABC):
         """Rows of the (at most ``k``) chunks with the best positive BM25
         scores for ``tokens``, best first."""
 
+    vector_index: VectorIndexInfo = VectorIndexInfo("engine", "", 0, 1.0)  # how it searches, for the manifest
+
+    @classmethod
+    @abstractmethod
+    def create(cls, build: Path, uri: str, contents: Contents, vector_index: str = "auto",
+               progress: Callable[[int, int], None] | None = None) -> "Engine":
+        """A new engine holding ``contents`` for ``build`` (``uri``: where,
+        for an engine that lives outside the build directory)."""
+
     @abstractmethod
     def save(self, build: Path) -> None:
         """Make the engine's part of a build durable (called before the manifest is written)."""
+
+    @classmethod
+    @abstractmethod
+    def load(cls, build: Path, manifest: Any, chunk_lexical: LexicalIndex, saved: tuple[Rows, Rows]) -> "Engine":
+        """The engine of a saved build (the inverse of ``create`` then
+        ``save``): ``manifest`` its counts and settings, ``saved`` the
+        build's own chunk and sentence vector files."""
 
     def problems(self, chunks: int, sentences: int, dimension: int) -> list[str]:
         """What disagrees with the manifest's counts (empty: consistent)."""
@@ -107,74 +128,6 @@ class Engine(ABC):
 
     def drop(self) -> None:
         """Delete what the engine holds for this build (its build is being removed)."""
-
-
-class FaissEngine(Engine):
-    """FAISS over the chunk vectors; vectors and BM25 postings from the build's files."""
-
-    kind = "faiss"
-
-    def __init__(self, faiss_index, chunk_vectors: Rows, sentence_vectors: Rows, chunk_lexical: LexicalIndex) -> None:
-        self.faiss_index = faiss_index
-        self.chunk_vectors = chunk_vectors
-        self.sentence_vectors = sentence_vectors
-        self.chunk_lexical = chunk_lexical
-
-    def nearest_chunks(self, vector: np.ndarray, k: int, within: Restriction | None = None) -> np.ndarray:
-        """FAISS skips chunks outside ``within`` while it searches (an ID
-        selector), so a narrow scope still gets ``k`` candidates. An
-        approximate index probes more lists for a narrow scope, in
-        proportion, since its chunks are a small share of each list."""
-        query = np.asarray(vector, dtype=np.float32).reshape(1, -1)
-        if within is None:
-            found = self.faiss_index.search(query, k)[1][0]
-            return found[found >= 0]
-        import faiss
-
-        selector = faiss.IDSelectorBitmap(len(within.bitmap), faiss.swig_ptr(within.bitmap))
-        try:
-            ivf = faiss.extract_index_ivf(self.faiss_index)
-        except RuntimeError:  # exact search
-            params = faiss.SearchParameters(sel=selector)
-        else:
-            share = len(within.chunks) / max(1, self.faiss_index.ntotal)
-            nprobe = min(ivf.nlist, max(ivf.nprobe, int(np.ceil(ivf.nprobe / max(share, 1e-9)))))
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
-        found = self.faiss_index.search(query, k, params=params)[1][0]
-        return found[found >= 0]
-
-    def lexical_chunks(self, tokens: list[str], k: int, within: Restriction | None = None) -> np.ndarray:
-        scores = self.chunk_lexical.scores(tokens)
-        matching = np.flatnonzero(scores)  # usually far fewer than all chunks
-        if within is not None:
-            matching = matching[contains(within.chunks, matching)]
-        return matching[top(scores[matching], k)]
-
-    def save(self, build: Path) -> None:
-        import faiss
-
-        faiss.write_index(self.faiss_index, str(build / FAISS_FILE))
-
-    @classmethod
-    def load(cls, build: Path, nprobe: int, chunk_vectors: Rows, sentence_vectors: Rows,
-             chunk_lexical: LexicalIndex) -> "FaissEngine":
-        import faiss
-
-        from index.engines import vectors
-
-        faiss_index = faiss.read_index(str(build / FAISS_FILE))
-        vectors.set_nprobe(faiss_index, nprobe)
-        return cls(faiss_index, chunk_vectors, sentence_vectors, chunk_lexical)
-
-    def problems(self, chunks: int, sentences: int, dimension: int) -> list[str]:
-        found = []
-        if self.chunk_vectors.shape[0] != chunks:
-            found.append("chunk count")
-        if self.sentence_vectors.shape[0] != sentences:
-            found.append("sentence count")
-        if self.faiss_index.ntotal != chunks or self.faiss_index.d != dimension:
-            found.append("FAISS index size")
-        return found
 
 
 def contains(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:

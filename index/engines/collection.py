@@ -32,7 +32,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from index.engines.base import Engine
+from index.engines.base import Contents, Engine
 from index.errors import AskdocError, IndexCorruptError, StoreError
 
 log = logging.getLogger(__name__)
@@ -58,14 +58,20 @@ class Record:
         return f"{self.collection}_sentences"
 
     @classmethod
-    def new(cls, kind: str, uri: str, build: Path) -> "Record":
-        """A fresh name (unique on a server shared by many indexes), written into ``build``."""
-        record = cls(kind, uri, f"askdoc_{uuid.uuid4().hex[:16]}")
-        (Path(build) / RECORD).write_text(json.dumps(record.__dict__), encoding="utf-8")
-        return record
+    def fresh(cls, kind: str, uri: str) -> "Record":
+        """A record with a new name, unique on a server shared by many indexes.
+
+        >>> Record.fresh("milvus", "").collection.startswith("askdoc_")
+        True
+        """
+        return cls(kind, uri, f"askdoc_{uuid.uuid4().hex[:16]}")
+
+    def save(self, build: Path) -> None:
+        (Path(build) / RECORD).write_text(json.dumps(self.__dict__), encoding="utf-8")
 
     @classmethod
-    def read(cls, build: Path) -> "Record":
+    def load(cls, build: Path) -> "Record":
+        """The record ``save`` wrote into ``build``."""
         try:
             return cls(**json.loads((Path(build) / RECORD).read_text(encoding="utf-8")))
         except (OSError, ValueError, TypeError) as exc:
@@ -160,6 +166,9 @@ class VectorRows:
 
 _clients: dict[tuple[str, str], object] = {}  # one client per engine and place, per process
 _clients_lock = threading.Lock()
+
+
+_CLASSES: dict[str, type["CollectionEngine"]] = {}  # each engine's class by kind, as it is imported
 
 
 class CollectionEngine(Engine):
@@ -273,23 +282,25 @@ class CollectionEngine(Engine):
             return self._vectors(client, name, ids)
 
     @classmethod
-    def create(cls, build: Path, uri: str, tables, texts: Callable[[np.ndarray], list[str]], chunk_vectors,
-               sentence_vectors, chunk_lexical, dimension: int,
+    def create(cls, build: Path, uri: str, contents: Contents, vector_index: str = "auto",
                progress: Callable[[int, int], None] | None = None) -> "CollectionEngine":
-        """Upload a build into a new pair of collections; ``texts(rows)`` gives sentences' texts."""
-        record = Record.new(cls.kind, uri, build)
+        """Upload a build into a new pair of collections (its engine searches
+        exactly: ``vector_index`` means nothing to it)."""
+        tables = contents.tables
+        record = Record.fresh(cls.kind, uri)
+        record.save(build)  # before the first upload: a build killed halfway is still found and dropped
         chunks, sentences = len(tables.chunk_first), len(tables.sent_start)
-        engine = cls(build, record, chunk_lexical, chunks, sentences, dimension)
+        engine = cls(build, record, contents.chunk_lexical, chunks, sentences, contents.dimension)
         engine._checked = True  # nothing to check yet: it is being written
         client, done = engine.client, 0
         with engine.reaching():
             engine._create(client)
-            for batch in chunk_batches(tables, chunk_vectors, chunk_lexical):
+            for batch in chunk_batches(tables, contents.chunk_vectors, contents.chunk_lexical):
                 engine._put_chunks(client, batch)
                 done += len(batch.rows)
                 if progress:
                     progress(done, chunks + sentences)
-            for batch in sentence_batches(tables, sentence_vectors, texts):
+            for batch in sentence_batches(tables, contents.sentence_vectors, contents.texts):
                 engine._put_sentences(client, batch)
                 done += len(batch.rows)
                 if progress:
@@ -298,12 +309,17 @@ class CollectionEngine(Engine):
         engine._checked = False  # what a reader sees is checked again, once
         return engine
 
-    @classmethod
-    def open(cls, build: Path, chunk_lexical, chunks: int, sentences: int, dimension: int) -> "CollectionEngine":
-        return cls(build, Record.read(build), chunk_lexical, chunks, sentences, dimension)
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        _CLASSES[cls.kind] = cls
 
     def save(self, build: Path) -> None:
-        """Nothing left to write: ``create`` uploaded everything and the record names it."""
+        """Nothing left to write: ``create`` uploaded everything and saved the record that names it."""
+
+    @classmethod
+    def load(cls, build: Path, manifest, chunk_lexical, saved=None) -> "CollectionEngine":
+        """Connected on the first question, not here."""
+        return cls(build, Record.load(build), chunk_lexical, manifest.chunks, manifest.sentences, manifest.dimension)
 
     def drop(self) -> None:
         """Drop a server's collections; for the embedded engine, close its
@@ -325,36 +341,6 @@ class CollectionEngine(Engine):
             self._close(client, self.place, local=True)
 
 
-def drop(build: Path) -> None:
-    """Drop what a build's record names (see ``CollectionEngine.drop``)."""
-    try:
-        record = Record.read(build)
-    except IndexCorruptError:
-        return
-    engine_class(record.kind)(build, record, None, 0, 0, 0).drop()
-
-
-PACKAGES = {"milvus": ("pymilvus", "milvus_lite"), "qdrant": ("qdrant_client",)}
-
-
-def engine_class(kind: str) -> type[CollectionEngine]:
-    """The engine ``kind`` names; a ``StoreError`` saying what to install when its client is missing."""
-    import importlib.util
-
-    missing = [p for p in PACKAGES.get(kind, ()) if importlib.util.find_spec(p) is None]
-    if missing:
-        raise StoreError(f"--store {kind} needs {' and '.join(missing)}: pip install 'askdoc[{kind}]'")
-    if kind == "qdrant":
-        from index.engines.qdrant import QdrantEngine
-
-        return QdrantEngine
-    if kind == "milvus":
-        from index.engines.milvus import MilvusEngine
-
-        return MilvusEngine
-    raise ValueError(f"no collection engine {kind!r}")
-
-
 @atexit.register
 def close_all() -> None:
     """Close every client this process opened, and stop the processes of
@@ -365,6 +351,6 @@ def close_all() -> None:
         _clients.clear()
     for (kind, place), client in items:
         try:
-            engine_class(kind)._close(client, place, local="://" not in place)
+            _CLASSES[kind]._close(client, place, local="://" not in place)
         except Exception:  # noqa: BLE001 - closing anyway
             pass

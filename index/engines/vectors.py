@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 EXACT_UP_TO = 100_000
 TARGET_RECALL = 0.99  # margin: probes only approximate real questions
-KINDS = ("auto", "exact", "approximate")
+VECTOR_INDEXES = ("auto", "exact", "approximate")
 CANDIDATES = 40  # what the retriever asks FAISS for (retrieve.Weights.dense_candidates)
 
 
@@ -48,8 +48,8 @@ def choose_kind(chunks: int, requested: str = "auto", exact_up_to: int = EXACT_U
     >>> choose_kind(5_000), choose_kind(2_000_000), choose_kind(5_000, "approximate")
     ('exact', 'approximate', 'approximate')
     """
-    if requested not in KINDS:
-        raise ValueError(f"vector index kind must be one of {', '.join(KINDS)}, not {requested!r}")
+    if requested not in VECTOR_INDEXES:
+        raise ValueError(f"vector index kind must be one of {', '.join(VECTOR_INDEXES)}, not {requested!r}")
     if requested != "auto":
         return requested
     return "exact" if chunks <= exact_up_to else "approximate"

@@ -43,7 +43,8 @@ from index import __version__
 
 from index.storage import texts
 from index.storage.texts import DocumentStore
-from index.engines.base import Engine, FaissEngine
+from index.engines import factory
+from index.engines.base import Engine
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexStateError
 from index.storage.filearray import open_rows
 from index.storage.lexical import LexicalIndex
@@ -292,22 +293,11 @@ def _remove_old_builds(root: Path, keep: str) -> None:
     spare = complete[0] if complete else None
     for old in others:
         if old != spare:
-            _drop_engine(old)
+            factory.drop(old)
             shutil.rmtree(old, ignore_errors=True)
     for link in root.glob(f".{CURRENT}.*"):
         if link.is_symlink():
             link.unlink(missing_ok=True)
-
-
-def _drop_engine(build: Path) -> None:
-    """What an engine holds for ``build`` outside it (a server's collections)."""
-    from index.engines import collection
-
-    if (build / collection.RECORD).exists():
-        try:
-            collection.drop(build)
-        except IndexStateError as exc:  # the engine's client is gone: the build is removed all the same
-            log.warning("could not drop the engine collections of %s: %s", build.name, exc)
 
 
 def saved_vectors(build: Path):
@@ -349,7 +339,7 @@ def load(root: Path, model_id: str | None = None) -> Index:
             tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))
         sentence_lexical = LexicalIndex.load(build / "bm25_sentences", len(tables.sent_start))
-        engine = _open_engine(manifest, build, chunk_lexical)
+        engine = factory.load(build, manifest, chunk_lexical, saved_vectors(build))
     except IndexStateError:
         raise
     except Exception as exc:  # numpy, faiss, json and bm25s each raise their own types
@@ -360,16 +350,6 @@ def load(root: Path, model_id: str | None = None) -> Index:
     _check_consistent(manifest, documents, tables, engine, build, root)
     return Index(manifest=manifest, documents=documents, tables=tables, engine=engine, chunk_lexical=chunk_lexical,
                  sentence_lexical=sentence_lexical, path=build)
-
-
-def _open_engine(manifest: Manifest, build: Path, chunk_lexical: LexicalIndex) -> Engine:
-    if manifest.settings.store != "faiss":
-        from index.engines.collection import engine_class
-
-        return engine_class(manifest.settings.store).open(build, chunk_lexical, manifest.chunks, manifest.sentences,
-                                                          manifest.dimension)
-    # Large vector files are read by rows, not mapped: a question's few rows are all it holds.
-    return FaissEngine.load(build, manifest.faiss_nprobe, *saved_vectors(build), chunk_lexical)
 
 
 def _check_consistent(manifest, documents, tables, engine: Engine, build, root) -> None:

@@ -86,6 +86,14 @@ class MixtureEmbedder:
         self.model_id = model_id
         self.dimension = pool.shape[1]
 
+    encoder = ""  # a stand-in: no encoder of its own
+
+    def prepare(self) -> None:
+        pass
+
+    def use_threads(self, threads: int) -> None:
+        pass
+
     def encode(self, texts, progress=None) -> np.ndarray:
         hashes = np.array([zlib.crc32(t.encode("utf-8", "surrogatepass")) for t in texts], dtype=np.int64)
         n = len(self.pool)

@@ -21,6 +21,14 @@ class HashEmbedder:
         self.model_id = model_id
         self.dimension = dimension
 
+    encoder = ""  # a stand-in: no encoder of its own
+
+    def prepare(self) -> None:
+        pass
+
+    def use_threads(self, threads: int) -> None:
+        pass
+
     def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         import zlib
 

@@ -1,0 +1,32 @@
+"""PDF files: each page's text layer, and with OCR the pages that have none
+(scans); each page's start kept, so a citation names its page."""
+
+from __future__ import annotations
+
+import logging
+
+from index.documents import ocr as reader_of_scans
+from index.documents.source import Extracted, Source
+from index.documents.text import dehyphenate, join_pages, normalize_newlines
+
+
+def read_pdf(source: Source) -> Extracted:
+    """The text of each page, read from its text layer; with ``ocr``,
+    pages without one are read by OCR. A PDF with no text at all is a
+    ``ValueError`` saying whether ``--ocr`` would help."""
+    from pypdf import PdfReader
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(str(source.path))
+        pages = [normalize_newlines(page.extract_text() or "").strip() for page in reader.pages]
+    except Exception as exc:  # pypdf raises many types for broken files
+        raise ValueError(f"unreadable PDF ({type(exc).__name__})") from exc
+    blank = [i for i, text in enumerate(pages) if not text]
+    if blank and source.ocr:
+        for i, text in reader_of_scans.read_pages(source.path, source.sha256, blank).items():
+            pages[i] = normalize_newlines(text.replace("\f", "")).strip()
+    if not any(pages):
+        raise ValueError("scanned PDF, OCR found no text" if source.ocr else "scanned PDF, no text layer: index it with --ocr")
+    text, starts = join_pages([dehyphenate(page) for page in pages])
+    return Extracted(text, page_starts=starts)
