@@ -2,7 +2,7 @@
 
 Only documents whose content changed are split and embedded again; the rest
 reuse their sentences, chunks and vectors from the live build. The result is
-published atomically (see ``store``), under a lock so two builds of one
+saved atomically (see ``storage.builds.save``), under a lock so two builds of one
 index never interleave.
 """
 
@@ -31,8 +31,8 @@ from index.documents.loaders import Document, Skipped, SourceFile, iter_files, l
 from index.embedding.pool import pool_chunks
 from index.documents.segment import split_sentences
 from index.settings import BuildSettings
-from index.storage.builds import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build, publish,
-                    read_manifest)
+from index.storage.builds import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build,
+                                  read_manifest)
 
 log = logging.getLogger(__name__)
 
@@ -111,40 +111,29 @@ def staleness(root: Path, settings: BuildSettings, files: list[SourceFile]) -> S
 
 @dataclass
 class _Parts:
-    """One document's share of the tables, before concatenation."""
+    """One document's share of the tables (numbered on its own), and its
+    rows in the previous build when they are reused."""
 
-    sent_start: np.ndarray
-    sent_end: np.ndarray
-    sent_para: np.ndarray
-    sent_heading: np.ndarray
-    chunk_first: np.ndarray  # local sentence numbers
-    chunk_last: np.ndarray
+    tables: Tables
     reused_rows: tuple[np.ndarray, np.ndarray] | None = None  # (sentence rows, chunk rows) in the previous build
 
 
 def _split(doc: Document, config: ChunkConfig) -> _Parts:
     spans = split_sentences(doc.text)
     chunks = chunk_spans(spans, config)
-    return _Parts(
+    return _Parts(Tables(
+        sent_doc=np.zeros(len(spans), dtype=np.int32),
         sent_start=np.array([s.start for s in spans], dtype=np.int64),
         sent_end=np.array([s.end for s in spans], dtype=np.int64),
         sent_para=np.array([s.para for s in spans], dtype=np.int32),
         sent_heading=np.array([s.heading for s in spans], dtype=bool),
         chunk_first=np.array([c[0] for c in chunks], dtype=np.int32),
         chunk_last=np.array([c[1] for c in chunks], dtype=np.int32),
-    )
+    ))
 
 
 def _reuse(previous: Index, doc_index: int) -> _Parts:
-    t = previous.tables
-    sent_rows, chunk_rows = t.document_rows(doc_index)
-    offset = sent_rows[0]
-    return _Parts(
-        sent_start=t.sent_start[sent_rows], sent_end=t.sent_end[sent_rows],
-        sent_para=t.sent_para[sent_rows], sent_heading=t.sent_heading[sent_rows],
-        chunk_first=t.chunk_first[chunk_rows] - offset, chunk_last=t.chunk_last[chunk_rows] - offset,
-        reused_rows=(sent_rows, chunk_rows),
-    )
+    return _Parts(previous.tables.document(doc_index), reused_rows=previous.tables.document_rows(doc_index))
 
 
 def _previous(root: Path, settings: BuildSettings, rebuild: bool) -> Index | None:
@@ -218,7 +207,7 @@ def build_index(
                 fresh.append(i)
             if progress:
                 progress("splitting", i + 1, len(documents))
-        tables = _tables(parts)
+        tables = Tables.concatenate([p.tables for p in parts])
         # Vectors go straight into the new build's files: a build never
         # holds the corpus's vectors in memory (several GB at a million chunks).
         build = new_build(root)
@@ -233,25 +222,12 @@ def build_index(
         indexed = {doc.id: now if i in embedded else before.get(doc.id, now) for i, doc in enumerate(documents)}
         index = _assemble(build, documents, tables, chunk_vectors, sentence_vectors, skipped, files or [],
                           embedder.dimension, settings, embedder.encoder, indexed, now, progress)
-        path = publish(index, root, build)
+        path = builds.save(index, root, build)
     removed = len(set(old) - {d.id for d in documents})
     return BuildReport(
         documents=len(documents), embedded=len(fresh), reused=len(documents) - len(fresh), removed=removed,
         chunks=index.chunk_count, sentences=index.sentence_count, skipped=tuple(skipped),
         seconds=time.perf_counter() - began, path=path,
-    )
-
-
-def _tables(parts: list[_Parts]) -> Tables:
-    offsets = np.cumsum([0] + [len(p.sent_start) for p in parts])
-    return Tables(
-        sent_doc=np.concatenate([np.full(len(p.sent_start), i, dtype=np.int32) for i, p in enumerate(parts)]),
-        sent_start=np.concatenate([p.sent_start for p in parts]),
-        sent_end=np.concatenate([p.sent_end for p in parts]),
-        sent_para=np.concatenate([p.sent_para for p in parts]),
-        sent_heading=np.concatenate([p.sent_heading for p in parts]),
-        chunk_first=np.concatenate([p.chunk_first + offsets[i] for i, p in enumerate(parts)]).astype(np.int32),
-        chunk_last=np.concatenate([p.chunk_last + offsets[i] for i, p in enumerate(parts)]).astype(np.int32),
     )
 
 

@@ -19,11 +19,11 @@ def built(write_docs, fake_embedder, tmp_path):
     return docs, root
 
 
-def test_load_is_the_inverse_of_publish(built, tmp_path, fake_embedder):
+def test_load_is_the_inverse_of_save(built, tmp_path, fake_embedder):
     _, root = built
     first = builds.load(root, fake_embedder.model_id)
     other = tmp_path / "copy"
-    builds.publish(first, other)
+    builds.save(first, other)
     second = builds.load(other, fake_embedder.model_id)
     assert second.manifest == first.manifest
     assert second.documents == first.documents
@@ -35,10 +35,11 @@ def test_load_is_the_inverse_of_publish(built, tmp_path, fake_embedder):
     assert np.array_equal(second.chunk_lexical.scores(query), first.chunk_lexical.scores(query))
 
 
-def test_manifest_round_trip(built):
+def test_manifest_round_trip(built, tmp_path):
     _, root = built
     manifest = builds.read_manifest(root)
-    assert builds.Manifest.from_json(manifest.to_json()) == manifest
+    manifest.save(tmp_path)
+    assert builds.Manifest.load(tmp_path) == manifest
     assert manifest.format_version == builds.FORMAT_VERSION and manifest.askdoc_version
     assert [d.id for d in manifest.documents] == ["one.txt", "two.md"]
 
@@ -86,8 +87,16 @@ def test_a_failed_save_leaves_the_previous_index(built, fake_embedder, monkeypat
         (directory / "documents.jsonl").write_text("partial")
         raise OSError("disk full")
 
-    monkeypatch.setattr(builds, "save_build", crash)
+    monkeypatch.setattr(builds, "write_build", crash)
     with pytest.raises(OSError):
-        builds.publish(before, root)
+        builds.save(before, root)
     after = builds.load(root, fake_embedder.model_id)
     assert after.manifest == before.manifest and after.path == before.path
+
+
+def test_tables_round_trip_and_split_into_documents(built, tmp_path, fake_embedder):
+    _, root = built
+    tables = builds.load(root, fake_embedder.model_id).tables
+    tables.save(tmp_path)
+    assert builds.Tables.load(tmp_path) == tables
+    assert builds.Tables.concatenate([tables.document(d) for d in range(2)]) == tables

@@ -18,7 +18,8 @@ from tests.support import HashEmbedder
 def test_manifest_round_trips_its_settings(write_docs, tmp_path):
     build_index(write_docs({"a.txt": "Apples are red."}), tmp_path / "index", HashEmbedder())
     manifest = builds.read_manifest(tmp_path / "index")
-    assert Manifest.from_json(manifest.to_json()) == manifest
+    manifest.save(tmp_path)
+    assert Manifest.load(tmp_path) == manifest
     assert manifest.settings.docs_dir == str((tmp_path / "docs").resolve())
     assert manifest.settings.docs_dir_relative == "../docs"
 

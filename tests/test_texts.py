@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 
 from index.storage import texts
-from index.storage.texts import DocumentStore
 from index.documents.loaders import Document
 
 DOCS = [
@@ -17,7 +16,7 @@ DOCS = [
 
 def test_load_is_the_inverse_of_save(tmp_path):
     texts.save(DOCS, tmp_path)
-    loaded = DocumentStore.load(tmp_path)
+    loaded = texts.load(tmp_path)
     assert list(loaded) == DOCS
     assert loaded == DOCS and loaded.ids == [d.id for d in DOCS]
     assert loaded[3].page_at(12) == 2 and loaded[4].section_at(9) == "Leave"
@@ -25,7 +24,7 @@ def test_load_is_the_inverse_of_save(tmp_path):
 
 def test_text_is_read_only_when_asked_and_cached_within_budget(tmp_path):
     texts.save(DOCS, tmp_path)
-    loaded = DocumentStore.load(tmp_path, cache_chars=20)
+    loaded = texts.load(tmp_path, cache_chars=20)
     assert loaded._cache == {}
     assert loaded[1].text == DOCS[1].text and loaded[0].text == DOCS[0].text
     assert loaded._cached_chars <= 20 or len(loaded._cache) == 1  # the oldest was let go
@@ -34,7 +33,7 @@ def test_text_is_read_only_when_asked_and_cached_within_budget(tmp_path):
 
 def test_empty_corpus(tmp_path):
     texts.save([], tmp_path)
-    assert len(DocumentStore.load(tmp_path)) == 0
+    assert len(texts.load(tmp_path)) == 0
 
 
 def test_truncated_text_is_detected(tmp_path):
@@ -42,4 +41,4 @@ def test_truncated_text_is_detected(tmp_path):
     path = tmp_path / texts.TEXTS
     path.write_bytes(path.read_bytes()[:10])
     with pytest.raises(ValueError, match="bytes"):
-        DocumentStore.load(tmp_path)
+        texts.load(tmp_path)

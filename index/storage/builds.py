@@ -42,7 +42,7 @@ import numpy as np
 from index import __version__
 
 from index.storage import texts
-from index.storage.texts import DocumentStore
+from index.storage.texts import DocumentTexts
 from index.engines import factory
 from index.engines.base import Engine
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError, IndexStateError
@@ -57,6 +57,8 @@ CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
 FORMAT_VERSION = 3  # 2: document text in texts.utf8, read on demand; 3: chunk vectors pooled from sentences
 CURRENT = "current"
+MANIFEST = "manifest.json"
+SPANS = "spans.npz"
 
 
 @dataclass(frozen=True)
@@ -95,12 +97,13 @@ class Manifest:
     def vector_index(self) -> str:
         return self.settings.vector_index
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), indent=2)
+    def save(self, build: Path) -> None:
+        (Path(build) / MANIFEST).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
 
     @classmethod
-    def from_json(cls, text: str) -> "Manifest":
-        data = json.loads(text)
+    def load(cls, build: Path) -> "Manifest":
+        """The manifest ``save`` wrote into ``build``."""
+        data = json.loads((Path(build) / MANIFEST).read_text(encoding="utf-8"))
         for key in ("documents", "skipped"):
             data[key] = tuple(DocumentEntry(**d) for d in data.get(key, ()))
         if "settings" not in data:  # written before the settings were grouped: same files, same format
@@ -144,13 +147,52 @@ class Tables:
         return (np.arange(*np.searchsorted(self.sent_doc, bounds)),
                 np.arange(*np.searchsorted(self.chunk_doc, bounds)))
 
+    def document(self, doc: int) -> "Tables":
+        """Document ``doc``'s share, numbered as if it were the only one."""
+        sent_rows, chunk_rows = self.document_rows(doc)
+        offset = sent_rows[0] if len(sent_rows) else 0
+        share = {f: getattr(self, f)[sent_rows] for f in SENTENCE_COLUMNS}
+        return Tables(**{**share, "sent_doc": np.zeros(len(sent_rows), dtype=np.int32),
+                         "chunk_first": self.chunk_first[chunk_rows] - offset,
+                         "chunk_last": self.chunk_last[chunk_rows] - offset})
+
+    @classmethod
+    def concatenate(cls, shares: "list[Tables]") -> "Tables":
+        """Documents' shares (each numbered on its own) as one corpus's
+        tables, document *i* being ``shares[i]``: the inverse of ``document``.
+
+        >>> one = Tables(*(np.array(v) for v in ([0, 0], [0, 5], [4, 9], [0, 0], [0, 0], [0], [1])))
+        >>> both = Tables.concatenate([one, one])
+        >>> both.sent_doc.tolist(), both.chunk_first.tolist(), both.chunk_last.tolist(), both.document(1) == one
+        ([0, 0, 1, 1], [0, 2], [1, 3], True)
+        """
+        offsets = np.cumsum([0] + [len(t.sent_start) for t in shares])
+        columns = {f: np.concatenate([getattr(t, f) for t in shares]) for f in SENTENCE_COLUMNS}
+        return cls(
+            sent_doc=np.concatenate([np.full(len(t.sent_start), i, dtype=np.int32) for i, t in enumerate(shares)]),
+            chunk_first=np.concatenate([t.chunk_first + offsets[i] for i, t in enumerate(shares)]).astype(np.int32),
+            chunk_last=np.concatenate([t.chunk_last + offsets[i] for i, t in enumerate(shares)]).astype(np.int32),
+            **columns,
+        )
+
+    def save(self, build: Path) -> None:
+        np.savez(Path(build) / SPANS, **{f: getattr(self, f) for f in self.__dataclass_fields__})
+
+    @classmethod
+    def load(cls, build: Path) -> "Tables":
+        with np.load(Path(build) / SPANS) as npz:
+            return cls(**{f: npz[f] for f in cls.__dataclass_fields__})
+
+
+SENTENCE_COLUMNS = ("sent_start", "sent_end", "sent_para", "sent_heading")  # per sentence, besides sent_doc
+
 
 @dataclass
 class Index:
     """Everything a query needs, loaded from one build directory."""
 
     manifest: Manifest
-    documents: Sequence[Document]  # a list while building, a DocumentStore once loaded
+    documents: Sequence[Document]  # a list while building, a DocumentTexts once loaded
     tables: Tables
     engine: Engine  # searches chunks and reads vectors (engines.py)
     chunk_lexical: LexicalIndex
@@ -161,7 +203,7 @@ class Index:
 
     def __post_init__(self) -> None:
         # Ids without reading any text: a loaded store maps it lazily.
-        self.doc_ids = list(self.documents.ids) if isinstance(self.documents, DocumentStore) else [d.id for d in self.documents]
+        self.doc_ids = list(self.documents.ids) if isinstance(self.documents, DocumentTexts) else [d.id for d in self.documents]
         self._by_id = {doc_id: i for i, doc_id in enumerate(self.doc_ids)}
 
     @property
@@ -204,7 +246,7 @@ class Index:
         return self.documents[t.sent_doc[first]].text[t.sent_start[first] : t.sent_end[last]]
 
 
-def save_build(index: Index, directory: Path) -> None:
+def write_build(index: Index, directory: Path) -> None:
     """Write every part of ``index`` into the build ``directory``.
 
     Vectors a build already wrote there (see ``build._write_vectors``) are
@@ -212,7 +254,7 @@ def save_build(index: Index, directory: Path) -> None:
     """
     directory.mkdir(parents=True, exist_ok=True)
     texts.save(index.documents, directory)
-    np.savez(directory / "spans.npz", **{f: getattr(index.tables, f) for f in Tables.__dataclass_fields__})
+    index.tables.save(directory)
     for name, array in ((CHUNK_VECTORS, index.chunk_vectors), (SENTENCE_VECTORS, index.sentence_vectors)):
         if not (directory / name).exists():  # a build's own vectors are written there as it embeds
             np.save(directory / name, np.asarray(array[:]))
@@ -220,7 +262,7 @@ def save_build(index: Index, directory: Path) -> None:
     index.chunk_lexical.save(directory / "bm25_chunks")
     index.sentence_lexical.save(directory / "bm25_sentences")
     # The manifest goes last: a build directory without one is incomplete.
-    (directory / "manifest.json").write_text(index.manifest.to_json(), encoding="utf-8")
+    index.manifest.save(directory)
     _fsync_tree(directory)
 
 
@@ -242,7 +284,7 @@ def current_build(root: Path) -> Path | None:
     if not link.is_symlink() and not link.exists():
         return None
     target = root / os.readlink(link) if link.is_symlink() else link
-    return target if (target / "manifest.json").exists() else None
+    return target if (target / MANIFEST).exists() else None
 
 
 def read_manifest(root: Path) -> Manifest | None:
@@ -250,14 +292,14 @@ def read_manifest(root: Path) -> Manifest | None:
     if build is None:
         return None
     try:
-        return Manifest.from_json((build / "manifest.json").read_text(encoding="utf-8"))
+        return Manifest.load(build)
     except (OSError, ValueError, TypeError, KeyError) as exc:
         raise IndexCorruptError(f"index manifest in {build} is unreadable ({exc}); rebuild with: askdoc index --rebuild") from exc
 
 
 def new_build(root: Path) -> Path:
     """A fresh, empty build directory under ``root`` (incomplete, and so
-    ignored and eventually removed, until ``publish`` gives it a manifest)."""
+    ignored and eventually removed, until ``save`` gives it a manifest)."""
     root.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     build = root / f"build-{stamp}-{os.getpid()}-{time.monotonic_ns() % 100000}"
@@ -265,12 +307,13 @@ def new_build(root: Path) -> Path:
     return build
 
 
-def publish(index: Index, root: Path, build: Path | None = None) -> Path:
+def save(index: Index, root: Path, build: Path | None = None) -> Path:
     """Save ``index`` as a new build under ``root`` (into ``build`` when the
-    caller already started one) and make it current."""
+    caller already started one) and make it current, atomically: a reader
+    sees the previous build or this one, whole."""
     build = build or new_build(root)
     name = build.name
-    save_build(index, build)
+    write_build(index, build)
     tmp_link = root / f".{CURRENT}.{os.getpid()}"
     tmp_link.unlink(missing_ok=True)
     os.symlink(name, tmp_link)
@@ -289,7 +332,7 @@ def _remove_old_builds(root: Path, keep: str) -> None:
     left by a killed run (no manifest) and stray temporary links go too.
     """
     others = sorted((p for p in root.glob("build-*") if p.name != keep), key=lambda p: p.stat().st_mtime, reverse=True)
-    complete = [p for p in others if (p / "manifest.json").exists()]
+    complete = [p for p in others if (p / MANIFEST).exists()]
     spare = complete[0] if complete else None
     for old in others:
         if old != spare:
@@ -315,7 +358,7 @@ def check_model(manifest: Manifest, model_id: str, root: Path) -> None:
 
 
 def load(root: Path, model_id: str | None = None) -> Index:
-    """Load the current build under ``root`` (the exact inverse of ``publish``).
+    """Load the current build under ``root`` (the exact inverse of ``save``).
 
     With ``model_id``, refuse an index embedded by another model. An
     engine other than FAISS is not contacted until a question needs it.
@@ -334,9 +377,8 @@ def load(root: Path, model_id: str | None = None) -> Index:
     if model_id is not None:
         check_model(manifest, model_id, root)
     try:
-        documents = DocumentStore.load(build)
-        with np.load(build / "spans.npz") as npz:
-            tables = Tables(**{f: npz[f] for f in Tables.__dataclass_fields__})
+        documents = texts.load(build)
+        tables = Tables.load(build)
         chunk_lexical = LexicalIndex.load(build / "bm25_chunks", len(tables.chunk_first))
         sentence_lexical = LexicalIndex.load(build / "bm25_sentences", len(tables.sent_start))
         engine = factory.load(build, manifest, chunk_lexical, saved_vectors(build))

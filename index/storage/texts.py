@@ -13,7 +13,7 @@ to a budget.
     >>> import tempfile
     >>> folder = Path(tempfile.mkdtemp())
     >>> save([Document("a.txt", "Héllo.", "a", "0" * 64)], folder)
-    >>> docs = DocumentStore.load(folder)
+    >>> docs = load(folder)
     >>> docs.ids, docs[0].text, len(docs)
     (['a.txt'], 'Héllo.', 1)
 """
@@ -34,7 +34,7 @@ TEXTS = "texts.utf8"
 METADATA = "documents.jsonl"
 
 
-class DocumentStore(Sequence):
+class DocumentTexts(Sequence):
     """A read-only sequence of ``Document`` backed by one UTF-8 blob."""
 
     def __init__(self, metadata: list[dict], blob, cache_chars: int = 64_000_000) -> None:
@@ -86,18 +86,6 @@ class DocumentStore(Sequence):
 
     __hash__ = None  # type: ignore[assignment]
 
-    @classmethod
-    def load(cls, directory: Path, cache_chars: int = 64_000_000) -> "DocumentStore":
-        """The exact inverse of ``save``; the text stays on disk until asked for."""
-        with open(directory / METADATA, encoding="utf-8") as fh:
-            metadata = [json.loads(line) for line in fh if line.strip()]
-        size = (directory / TEXTS).stat().st_size
-        if metadata and metadata[-1]["end"] != size:
-            raise ValueError(f"{TEXTS} holds {size} bytes, the documents need {metadata[-1]['end']}")
-        if size == 0:
-            return cls(metadata, b"", cache_chars)
-        return cls(metadata, _FileBytes(directory / TEXTS), cache_chars)
-
 
 class _FileBytes:
     """Byte ranges of a file, read when sliced."""
@@ -135,3 +123,15 @@ def _metadata(doc: Document, start: int, end: int) -> dict:
     if doc.headings:  # written only when there are some: older askdoc reads the file as before
         data["headings"] = [list(h) for h in doc.headings]
     return data
+
+
+def load(directory: Path, cache_chars: int = 64_000_000) -> DocumentTexts:
+    """The exact inverse of ``save``; the text stays on disk until asked for."""
+    with open(directory / METADATA, encoding="utf-8") as fh:
+        metadata = [json.loads(line) for line in fh if line.strip()]
+    size = (directory / TEXTS).stat().st_size
+    if metadata and metadata[-1]["end"] != size:
+        raise ValueError(f"{TEXTS} holds {size} bytes, the documents need {metadata[-1]['end']}")
+    if size == 0:
+        return DocumentTexts(metadata, b"", cache_chars)
+    return DocumentTexts(metadata, _FileBytes(directory / TEXTS), cache_chars)
