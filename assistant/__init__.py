@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .answer import Answer, Citation
-    from .engine import Assistant
+    from .core import Assistant
     from .retrieve import Hit
 
 __all__ = ["Answer", "Assistant", "Citation", "Hit"]
 
-_WHERE = {"Answer": "answer", "Citation": "answer", "Assistant": "engine", "Hit": "retrieve"}
+_WHERE = {"Answer": "answer", "Citation": "answer", "Assistant": "core", "Hit": "retrieve"}
 
 
 def __getattr__(name: str) -> Any:

@@ -21,7 +21,7 @@ from index import __version__
 from index.errors import AskdocError
 
 if TYPE_CHECKING:
-    from .engine import Assistant
+    from .core import Assistant
 
 log = logging.getLogger("askdoc")
 
@@ -158,7 +158,7 @@ def _open(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assis
     from index.settings import docs_folder
     from index.storage.builds import read_manifest
 
-    from .engine import Assistant
+    from .core import Assistant
 
     manifest = read_manifest(index_dir)
     folder = docs_folder(index_dir, docs, manifest.settings if manifest else None, retarget=False)
@@ -485,7 +485,7 @@ def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
     assistant, _ = _open(docs, index_dir, model)
     manifest = assistant.index.manifest
     click.echo(f"askdoc: {len(manifest.documents)} document(s), {manifest.chunks} chunks. Ask away; /new resets, /quit leaves.")
-    from .engine import Turn, history_of
+    from .core import Turn, history_of
 
     turns: list[Turn] = []
     while True:

@@ -31,7 +31,7 @@ from typing import Callable, Iterable
 from index.errors import QuestionError
 
 from .answer import Answer, one_line
-from .engine import Turn, history_of
+from .core import Turn, history_of
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ def default_index(tmp_path_factory, real_embedder) -> Path:
 
 @pytest.fixture(scope="session")
 def default_assistant(default_index, real_embedder):
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
 
     return Assistant.load(default_index, embedder=real_embedder)
 
@@ -65,7 +65,7 @@ def xquad(tmp_path_factory, real_embedder):
     """XQuAD: 48 articles as 48 documents, indexed with the real model; and its questions."""
     if not XQUAD.exists():
         pytest.skip(f"XQuAD not found at {XQUAD}")
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
     from index.build import build_index
 
     base = tmp_path_factory.mktemp("xquad")

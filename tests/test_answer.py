@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.answer import NOT_FOUND, AnswerConfig, compose
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.evaluate import citations_exact
 from index.storage import builds
 from index.build import build_index

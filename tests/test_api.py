@@ -8,7 +8,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.web.server import Settings, create_app
 from index.build import build_index
 

@@ -13,7 +13,7 @@ import zipfile
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.web.documents import BadUpload, check_content
 from assistant.web.server import Settings, create_app
 from index.build import build_index

@@ -13,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from index.engines import collection, factory
 from index.storage import builds
 from index.build import build_index
@@ -274,7 +274,7 @@ def on_engine(faiss_assistant, kind: str, tmp_path_factory, embedder) -> Assista
 
 def asked(assistant, case):
     """The answer to ``case``, its earlier questions asked first (as ``evaluate.run`` does)."""
-    from assistant.engine import Turn, history_of
+    from assistant.core import Turn, history_of
 
     turns = []
     for earlier in case.history:
@@ -369,7 +369,7 @@ def test_a_milvus_server_holds_the_live_and_previous_builds_only(milvus_server, 
 ASK = """
 import sys
 from pathlib import Path
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from tests.support import HashEmbedder
 print(Assistant.load(Path(sys.argv[1]), embedder=HashEmbedder()).ask(sys.argv[2]).citations[0].text)
 """

@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.answer import Citation
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.evaluate import citations_exact
 from assistant.generate import LLMConfig, check, split_generated
 from assistant.web.server import Settings, create_app

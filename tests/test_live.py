@@ -3,7 +3,7 @@ from __future__ import annotations
 import threading
 import time
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.web.live import LiveAssistant
 from index.storage import builds
 from index.build import build_index

@@ -78,7 +78,7 @@ def test_ocr_without_tesseract_skips_the_scan_saying_how_to_install_it(write_doc
 
 @needs_tesseract
 def test_a_scanned_pdf_is_answered_with_its_page_and_ocr_is_remembered(write_docs, tmp_path, real_embedder):
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
 
     docs = write_docs({"scan.pdf": make_scanned_pdf(PAGES), "note.txt": "The parking lot closes at ten."})
     report = build_index(docs, tmp_path / "index", real_embedder, ocr=True)

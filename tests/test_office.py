@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.evaluate import citations_exact
 from index.build import build_index
 from index.documents.loaders import load_document, load_folder

@@ -76,7 +76,7 @@ def test_the_export_is_made_once(onnx_embedder, int8_cache, monkeypatch):
 
 @pytest.mark.slow
 def test_an_index_remembers_its_backend(onnx_embedder, real_embedder, tmp_path):
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
     from index.build import build_index, ensure_index
     from index.errors import IndexMismatchError
 
@@ -107,7 +107,7 @@ def test_fp32_onnx_gives_torchs_vectors(real_embedder, torch_embedder):
 
 
 def test_an_index_built_by_one_encoder_answers_with_the_other_identically(real_embedder, torch_embedder, tmp_path):
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
     from assistant.evaluate import load_cases
     from index.storage import builds
     from index.build import build_index
@@ -127,7 +127,7 @@ def test_an_index_built_by_one_encoder_answers_with_the_other_identically(real_e
 
 @pytest.mark.slow
 def test_xquad_sample_answers_identically(xquad, torch_embedder):
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
 
     assistant, cases = xquad  # built and asked with the ONNX encoder
     reference = Assistant(assistant.index, torch_embedder)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.web.server import Settings, create_app
 from tests.support import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
 from index.storage import builds

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.scope import Scope
 from index.build import build_index
 from index.documents.chunking import ChunkConfig

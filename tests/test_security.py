@@ -136,7 +136,7 @@ def test_the_page_takes_no_files_and_gradio_stores_none(site):
 
 # 2. One guard: every route that returns data needs the token, the chat page included.
 def test_every_route_that_returns_data_needs_the_token(site, write_docs, fake_embedder, tmp_path):
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
     from assistant.web.server import Settings, create_app
     from index.build import build_index
 

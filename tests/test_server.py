@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.answer import Answer, Citation
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.web.server import Settings, create_app
-from assistant.engine import Turn, history_of
+from assistant.core import Turn, history_of
 from assistant.web.render import answer_markdown
 from assistant.web.ui import FeedbackLog, load_examples, reveal
 from index.build import build_index
@@ -92,7 +92,7 @@ def test_no_ui_serves_the_api_and_widget_without_importing_gradio(write_docs, tm
     script = f"""
 import sys
 from fastapi.testclient import TestClient
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.web.server import Settings, create_app
 from index.build import build_index
 from tests.support import HashEmbedder

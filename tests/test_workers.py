@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from index.build import build_index
 from index.embedding.models import load_embedder
 from index.storage.builds import load

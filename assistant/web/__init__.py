@@ -3,7 +3,7 @@ the widget and the source view, served as one app (``server``) behind one
 guard (``guard``: the route table of ``access``, origins, token and sign-in
 (``signin``), admin token, rate limit, body size, proxies, root path).
 
-They depend on the engine only through ``Engine``: whatever answers
+They depend on the assistant only through ``Answerer``: whatever answers
 questions asynchronously and shows the index it answers from
 (``live.LiveAssistant`` in a server, a stub in a test).
 """
@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from ..answer import Answer
 
 
-class Engine(Protocol):
-    """What the UI and the API need of the engine."""
+class Answerer(Protocol):
+    """What the UI and the API need of the answerer."""
 
     max_batch: int  # how many questions one model pass answers
 

@@ -4,7 +4,7 @@
 ``POST /api/ask/stream`` sends the same answer as server-sent events
 (``answer`` deltas, then ``citations``, then ``done``); ``GET /api/healthz``
 describes the index. Pydantic lives here and nowhere else: it is the
-boundary where untrusted JSON becomes the engine's plain arguments.
+boundary where untrusted JSON becomes the assistant's plain arguments.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field, field_validator
 from index.errors import AskdocError, IndexStateError
 
 from ..answer import Answer, Citation
-from ..engine import MAX_QUESTION_CHARS
-from . import Engine
+from ..core import MAX_QUESTION_CHARS
+from . import Answerer
 from .live import primed, text_deltas
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class AnswerOut(BaseModel):
     question: str
     answer: str
     abstained: bool
-    citations: list[Citation]  # the engine's own dataclass: one definition of the contract
+    citations: list[Citation]  # the assistant's own dataclass: one definition of the contract
     mode: Literal["extractive", "generated"] = Field(
         description="extractive: quotes; generated: an LLM's sentences, each checked against the excerpt it cites")
     dropped: int | None = Field(default=None, description="generated sentences that failed the check (never shown)")
@@ -92,7 +92,7 @@ def sse(event: str, data: dict) -> str:
 
 
 async def streamed_events(events) -> AsyncIterator[str]:
-    """Server-sent events from ``Engine.answer_events``: ``answer`` deltas as
+    """Server-sent events from ``Answerer.answer_events``: ``answer`` deltas as
     the text arrives, then ``citations``, then ``done``."""
     async for kind, value in text_deltas(events):
         if kind == "text":
@@ -123,14 +123,14 @@ def status_of(exc: AskdocError) -> int:
     return 503 if isinstance(exc, IndexStateError) else 422
 
 
-def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter:
+def create_router(answerer: Answerer, library: "Library | None" = None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["askdoc"])
     if library is not None:
         _document_routes(router, library)
 
     async def answer_or_error(request: AskRequest) -> Answer:
         try:
-            return await engine.answer(request.question, [t.model_dump() for t in request.history], request.scope)
+            return await answerer.answer(request.question, [t.model_dump() for t in request.history], request.scope)
         except AskdocError as exc:
             raise HTTPException(status_code=status_of(exc), detail=str(exc)) from exc
 
@@ -148,7 +148,7 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
                  response_class=StreamingResponse)
     async def ask_stream(request: AskRequest) -> StreamingResponse:
         try:  # a bad question is a 422 before the stream starts
-            events = await primed(engine.answer_events(request.question, [t.model_dump() for t in request.history],
+            events = await primed(answerer.answer_events(request.question, [t.model_dump() for t in request.history],
                                                        request.scope))
         except AskdocError as exc:
             raise HTTPException(status_code=status_of(exc), detail=str(exc)) from exc
@@ -157,7 +157,7 @@ def create_router(engine: Engine, library: "Library | None" = None) -> APIRouter
 
     @router.get("/healthz", response_model=Health, summary="The index being served")
     def healthz() -> dict:
-        m = engine.index.manifest
+        m = answerer.index.manifest
         return {"status": "ok", "documents": len(m.documents), "chunks": m.chunks, "sentences": m.sentences,
                 "model": m.model_id, "built_at": m.built_at}
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from index.errors import AskdocError, IndexStateError
 
 from ..answer import Answer
-from . import Engine
+from . import Answerer
 from .live import primed, text_deltas
 
 MODEL_ID = "askdoc"
@@ -80,7 +80,7 @@ def _error(status: int, message: str) -> JSONResponse:
                                                                 "param": None, "code": None}})
 
 
-def create_chat_router(engine: Engine) -> APIRouter:
+def create_chat_router(answerer: Answerer) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["OpenAI-compatible"])
 
     @router.get("/models", summary="The one model askdoc serves")
@@ -97,7 +97,7 @@ def create_chat_router(engine: Engine) -> APIRouter:
                    if m.role in ("user", "assistant")][-20:]
         created, ident = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
         try:
-            events = await primed(engine.answer_events(question, history))
+            events = await primed(answerer.answer_events(question, history))
         except AskdocError as exc:
             return _error(503 if isinstance(exc, IndexStateError) else 400, str(exc))
         if not request.stream:

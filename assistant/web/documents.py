@@ -171,9 +171,9 @@ def check_content(suffix: str, data: bytes | BinaryIO) -> None:
 class Library:
     """The documents of a running server, and the changes an administrator makes."""
 
-    def __init__(self, engine: LiveAssistant, docs_dir: Path | None, index_dir: Path,
+    def __init__(self, answerer: LiveAssistant, docs_dir: Path | None, index_dir: Path,
                  admin_token: str | None = None, max_upload_bytes: int = MAX_UPLOAD_BYTES) -> None:
-        self.engine, self.index_dir = engine, Path(index_dir)
+        self.answerer, self.index_dir = answerer, Path(index_dir)
         self.docs_dir = Path(docs_dir) if docs_dir else None
         self.admin_token = admin_token or None
         self.max_upload_bytes = max_upload_bytes
@@ -188,7 +188,7 @@ class Library:
 
     def listing(self) -> dict:
         """What ``GET /api/documents`` returns."""
-        index = self.engine.index
+        index = self.answerer.index
         manifest = index.manifest
         documents = []
         for row, entry in enumerate(manifest.documents):
@@ -284,7 +284,7 @@ class Library:
         """Delete a document's file (one the listing shows: indexed or
         skipped) and refresh."""
         self.authorize(token)
-        manifest = self.engine.index.manifest
+        manifest = self.answerer.index.manifest
         known = {e.id for e in manifest.documents} | {e.id for e in manifest.skipped}
         if doc_id not in known:
             raise KeyError(doc_id)
@@ -328,8 +328,8 @@ class Library:
                 self._refresh = Refresh(state="running", stage=stage, done=done, total=total)
 
             try:
-                report = build_index(self.docs_dir, self.index_dir, self.engine.assistant.embedder, progress=progress)
-                self.engine.reload_if_changed()
+                report = build_index(self.docs_dir, self.index_dir, self.answerer.assistant.embedder, progress=progress)
+                self.answerer.reload_if_changed()
                 state = Refresh(state="idle", message=f"{report.documents} documents indexed "
                                 f"({report.embedded} embedded, {report.removed} removed, {len(report.skipped)} skipped)",
                                 finished_at=_now())

@@ -32,7 +32,7 @@ from index.errors import AskdocError
 
 from ..answer import Answer
 from ..query import is_follow_up
-from ..engine import Assistant
+from ..core import Assistant
 
 log = logging.getLogger(__name__)
 

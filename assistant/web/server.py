@@ -36,7 +36,7 @@ from fastapi.staticfiles import StaticFiles
 from .api import create_router, validation_message
 from .chat_api import create_chat_router
 from .documents import Library
-from ..engine import Assistant
+from ..core import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
 from .render import PDF_CSP, highlight_spans, pdf_page_html, source_page_html
@@ -80,8 +80,8 @@ def static_text(name: str) -> str:
 
 def create_app(assistant: Assistant, settings: Settings):
     """The whole server as one ASGI app."""
-    engine = LiveAssistant(assistant, settings.index_dir)
-    engine.start_watching()
+    answerer = LiveAssistant(assistant, settings.index_dir)
+    answerer.start_watching()
     app = FastAPI(
         title="askdoc API", version=assistant.index.manifest.askdoc_version,
         description="Ask questions about a folder of documents; every answer quotes them, with citations.",
@@ -89,19 +89,19 @@ def create_app(assistant: Assistant, settings: Settings):
     )
     # The bundled (offline) Swagger UI reads OpenAPI 3.0 documents.
     app.openapi_version = "3.0.3"
-    app.state.engine = engine
+    app.state.answerer = answerer
     if settings.llm is not None:
         from ..generate import CONTEXT_EXCERPTS, Generator
 
-        engine.generator = Generator(settings.llm)
+        answerer.generator = Generator(settings.llm)
         assistant.config = replace(assistant.config, context_excerpts=CONTEXT_EXCERPTS)
         log.info("answers are written by %s (%s) and checked against the excerpts they cite",
                  settings.llm.endpoint, settings.llm.model or "its default model")
-    library = Library(engine, settings.docs_dir, settings.index_dir, settings.admin_token,
+    library = Library(answerer, settings.docs_dir, settings.index_dir, settings.admin_token,
                       settings.max_upload_mb * 2**20)
     app.state.library = library
-    app.include_router(create_router(engine, library))
-    app.include_router(create_chat_router(engine))
+    app.include_router(create_router(answerer, library))
+    app.include_router(create_chat_router(answerer))
 
     @app.exception_handler(RequestValidationError)
     async def readable_422(request: Request, exc: RequestValidationError):
@@ -133,7 +133,7 @@ def create_app(assistant: Assistant, settings: Settings):
     @app.get("/document", include_in_schema=False)
     def document_file(doc: str = Query(...)):
         try:
-            engine.index.document(doc)
+            answerer.index.document(doc)
         except KeyError:
             raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
         path = original(doc)
@@ -145,7 +145,7 @@ def create_app(assistant: Assistant, settings: Settings):
     @app.get("/source", response_class=HTMLResponse, include_in_schema=False)
     def source(request: Request, doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1,
                h: list[str] = Query(default=[]), full: bool = False, view: str = ""):
-        index = engine.index
+        index = answerer.index
         try:
             document = index.document(doc)
         except KeyError:
@@ -178,7 +178,7 @@ def create_app(assistant: Assistant, settings: Settings):
 
     policy = settings.policy
     if settings.ui:
-        app, limited = _with_ui(app, engine, library, settings)
+        app, limited = _with_ui(app, answerer, library, settings)
         policy = replace(policy, limited_events=limited)
     else:
         @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -196,17 +196,17 @@ NO_UI_PAGE = (
 )
 
 
-def _with_ui(app, engine: LiveAssistant, library: Library, settings: Settings):
+def _with_ui(app, answerer: LiveAssistant, library: Library, settings: Settings):
     """The Gradio chat mounted at ``/`` (Gradio is imported only here), and
     the indices of its functions that answer or write (rate-limited)."""
     import gradio as gr
 
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
-    demo = build_ui(engine, feedback, load_examples(settings.docs_dir), library)
+    demo = build_ui(answerer, feedback, load_examples(settings.docs_dir), library)
     # UI handlers only await the model queue, so a UI question in flight
     # costs no thread: let as many run as one model batch holds, so that a
     # crowd of UI users is answered together rather than four at a time.
-    demo.queue(default_concurrency_limit=engine.max_batch)
+    demo.queue(default_concurrency_limit=answerer.max_batch)
     # The page takes no files: Gradio's own file checks stay on anyway. It
     # skips them while a mounted app "has not launched", so say it has, and
     # keep the documents and the index out of what it may ever serve.

@@ -1,7 +1,7 @@
 """The Gradio chat: ask, read answers with linked [n] markers, and review
 each cited source beside the conversation.
 
-The UI adds little to the engine: one ``Assistant.ask`` per question, the
+The UI adds little to the answerer: one ``Assistant.ask`` per question, the
 answer revealed sentence by sentence, and HTML built by ``render``. Source
 documents open in a frame beside the chat (``/source``), scrolled to the
 excerpt. Nothing is fetched from outside the server: system fonts, no CDN.
@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from ..answer import Answer
-from ..engine import Turn, history_of
+from ..core import Turn, history_of
 from ..scope import folders_of
-from . import Engine
+from . import Answerer
 
 if TYPE_CHECKING:
     from .documents import Library
@@ -194,14 +194,14 @@ def scope_choices(doc_ids: list[str], listed_up_to: int = 40) -> list[tuple[str,
     return [("All documents", "")] + [(f, f) for f in folders_of(doc_ids)] + [(d, d) for d in documents]
 
 
-def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library: "Library | None" = None):
-    """The Blocks app over ``engine``; with ``library``, a Documents tab."""
+def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], library: "Library | None" = None):
+    """The Blocks app over ``answerer``; with ``library``, a Documents tab."""
     import gradio as gr
 
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
         turns = gr.State([])  # [(Turn, the answer as shown)]: server-side, per session
         asked = gr.Textbox(visible=False)  # the question being answered
-        header = gr.Markdown(header_markdown(engine.index), elem_id="askdoc-header")
+        header = gr.Markdown(header_markdown(answerer.index), elem_id="askdoc-header")
         with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
@@ -214,7 +214,7 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
                         show_label=False, placeholder="Ask about the documents…", scale=5, max_lines=4,
                         elem_id="askdoc-question", autofocus=True, submit_btn=True,
                     )
-                choices = scope_choices(engine.index.doc_ids)
+                choices = scope_choices(answerer.index.doc_ids)
                 scope = gr.Dropdown(choices=choices, value="", label="Search in", elem_id="askdoc-scope",
                                     visible=len(choices) > 2, interactive=True, filterable=True)
                 if examples:
@@ -234,7 +234,7 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
         async def respond(message: str, past: list[tuple[Turn, str]], limit: str | None = None):
             # The conversation lives here, in the session's server-side state:
             # the page sends only the question (and the scope picker's choice,
-            # which the engine checks), never the history or the chat's content.
+            # which the assistant checks), never the history or the chat's content.
             message = (message or "").strip()
             shown = messages_of(past)
             if not message:
@@ -243,14 +243,14 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
             shown = shown + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
             streamed: list[str] = []
             try:
-                async for event, value in engine.answer_events(message, history_of(t for t, _ in past), limit or None):
+                async for event, value in answerer.answer_events(message, history_of(t for t, _ in past), limit or None):
                     if event == "sentence":  # a generated sentence that passed its check
                         streamed.append(f"{escape_markdown(value.text)} {escape_markdown(value.markers)}")
                         shown[-1] = {"role": "assistant", "content": GENERATED_LABEL + " ".join(streamed)}
                         yield shown, gr.update(), past
                     else:
                         answer = value
-            except Exception as exc:  # the engine raises AskdocError for bad questions
+            except Exception as exc:  # the assistant raises AskdocError for bad questions
                 from index.errors import AskdocError
 
                 if not isinstance(exc, AskdocError):
@@ -293,9 +293,9 @@ def build_ui(engine: Engine, feedback: FeedbackLog, examples: list[str], library
         clear_js = f"() => {empty}"
 
         # The index may have been rebuilt since start-up: describe the live one.
-        demo.load(lambda: header_markdown(engine.index), None, header, api_visibility="private")
-        demo.load(lambda: gr.update(choices=scope_choices(engine.index.doc_ids),
-                                    visible=len(scope_choices(engine.index.doc_ids)) > 2), None, scope,
+        demo.load(lambda: header_markdown(answerer.index), None, header, api_visibility="private")
+        demo.load(lambda: gr.update(choices=scope_choices(answerer.index.doc_ids),
+                                    visible=len(scope_choices(answerer.index.doc_ids)) > 2), None, scope,
                   api_visibility="private")
         # Enter moves the question out of the box in the browser, so the
         # box is free at once: a next question typed while this answer

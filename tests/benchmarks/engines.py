@@ -25,7 +25,7 @@ from tests.support import DATA, DEFAULT_DOCS, RESULTS, XQUAD, percentile, write_
 
 
 def asked(assistant, case):
-    from assistant.engine import Turn, history_of
+    from assistant.core import Turn, history_of
 
     turns = []
     for earlier in case.history:
@@ -36,7 +36,7 @@ def asked(assistant, case):
 
 
 def compare(name: str, docs: Path, cases, engines: list[str], work: Path, embedder) -> list[dict]:
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
     from index.build import build_index
 
     root = work / f"{name}-faiss"

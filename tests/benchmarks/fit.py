@@ -41,7 +41,7 @@ import numpy as np
 
 from assistant import params
 from assistant.answer import AnswerConfig, should_abstain
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.evaluate import Case, load_cases
 from assistant.query import named_terms
 from assistant.retrieve import FEATURES

@@ -22,7 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.evaluate import _contains, citations_exact, load_cases
 from assistant.generate import CONTEXT_EXCERPTS, Generator, LLMConfig, check
 from index.build import build_index

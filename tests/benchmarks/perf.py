@@ -219,7 +219,7 @@ def main() -> None:
             }
 
         # 2: answer latency, against bare query embedding of the same questions.
-        from assistant.engine import Assistant
+        from assistant.core import Assistant
         from index.embedding.models import load_embedder
 
         embedder = load_embedder()

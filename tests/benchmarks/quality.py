@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 
-from assistant.engine import Assistant
+from assistant.core import Assistant
 from assistant.evaluate import ROWS, load_cases, run, table
 from index.build import build_index
 from index.embedding.models import load_embedder

@@ -127,7 +127,7 @@ def engine_process_mb() -> float:
 def child_serve(index: Path, questions_file: Path) -> None:
     import psutil
 
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
     from index.storage import builds
     from index.engines import vectors
     from index.embedding.models import load_embedder

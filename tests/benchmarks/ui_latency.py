@@ -33,7 +33,7 @@ ROUNDS = 3
 
 
 def main() -> None:
-    from assistant.engine import Assistant
+    from assistant.core import Assistant
     from index.build import build_index
     from index.embedding.models import load_embedder
     from playwright.sync_api import sync_playwright
