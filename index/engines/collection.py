@@ -21,6 +21,7 @@ collections of a build killed halfway are found and dropped too.
 from __future__ import annotations
 
 import atexit
+import os
 import contextlib
 import json
 import logging
@@ -198,7 +199,41 @@ class CollectionEngine(Engine):
 
     # -- what an engine implements -----------------------------------------
 
+    label = ""  # the engine's name for people ("Milvus")
+    server_example = ""  # a server URI, for messages ("http://HOST:19530")
+
     def _connect(self, place: str):
+        """A client of the server at ``place``, or of the engine embedded in
+        the build, which serves one process at a time."""
+        if self.record.uri:
+            try:
+                return self._server_client(place, os.environ.get("ASKDOC_STORE_API_KEY") or None)
+            except Exception as exc:  # each client raises its own kinds
+                raise StoreError(f"cannot reach the {self.label} server at {place} ({type(exc).__name__}: {exc})") from exc
+        try:
+            return self._embedded_client(place)
+        except Exception as exc:  # its lock: another process has the store open
+            raise StoreError(
+                f"the embedded {self.label} store in {place} cannot be opened ({type(exc).__name__}: {exc}); it serves "
+                f"one process at a time: stop the other one, or give the index a {self.label} server "
+                f"(--store-uri {self.server_example})"
+            ) from exc
+
+    def _server_client(self, place: str, api_key: str | None):
+        raise NotImplementedError
+
+    def _embedded_client(self, place: str):
+        raise NotImplementedError
+
+    def _drop_collections(self, client) -> None:
+        for name in (self.record.chunks, self.record.sentences):
+            if self._exists(client, name):
+                self._drop(client, name)
+
+    def _exists(self, client, name: str) -> bool:
+        raise NotImplementedError
+
+    def _drop(self, client, name: str) -> None:
         raise NotImplementedError
 
     @staticmethod
@@ -220,9 +255,6 @@ class CollectionEngine(Engine):
         raise NotImplementedError
 
     def _put_sentences(self, client, batch: SentenceRows) -> None:
-        raise NotImplementedError
-
-    def _drop_collections(self, client) -> None:
         raise NotImplementedError
 
     def _finish(self, client) -> None:

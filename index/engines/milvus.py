@@ -13,12 +13,10 @@ are read with strong consistency: a search after a build sees all of it.
 
 from __future__ import annotations
 
-import os
 import warnings
 
 import numpy as np
 
-from index.errors import StoreError
 from index.engines.collection import ChunkRows, CollectionEngine, SentenceRows, query_terms
 
 DENSE, SPARSE = "dense", "bm25"
@@ -29,23 +27,20 @@ class MilvusEngine(CollectionEngine):
     kind = "milvus"
     local_name = "milvus.db"
 
-    def _connect(self, place: str):
+    label = "Milvus"
+    server_example = "http://HOST:19530"
+
+    def _server_client(self, place: str, api_key: str | None):
         from pymilvus import MilvusClient
 
-        if self.record.uri:
-            try:
-                return MilvusClient(uri=place, token=os.environ.get("ASKDOC_STORE_API_KEY") or "", timeout=30)
-            except Exception as exc:  # pymilvus raises its own kinds
-                raise StoreError(f"cannot reach the Milvus server at {place} ({type(exc).__name__}: {exc})") from exc
-        try:
-            with warnings.catch_warnings():  # milvus-lite imports pkg_resources, which warns on import
-                warnings.simplefilter("ignore", UserWarning)
-                return MilvusClient(uri=place)
-        except Exception as exc:  # Milvus Lite refuses a file another process has open
-            raise StoreError(
-                f"the Milvus store at {place} cannot be opened ({type(exc).__name__}: {exc}); Milvus Lite serves one "
-                f"process at a time: stop the other one, or give the index a Milvus server (--store-uri http://HOST:19530)"
-            ) from exc
+        return MilvusClient(uri=place, token=api_key or "", timeout=30)
+
+    def _embedded_client(self, place: str):
+        from pymilvus import MilvusClient
+
+        with warnings.catch_warnings():  # milvus-lite imports pkg_resources, which warns on import
+            warnings.simplefilter("ignore", UserWarning)
+            return MilvusClient(uri=place)
 
     @staticmethod
     def _close(client, place: str, local: bool) -> None:
@@ -54,6 +49,12 @@ class MilvusEngine(CollectionEngine):
             from milvus_lite.server_manager import server_manager_instance
 
             server_manager_instance.release_server(place)
+
+    def _exists(self, client, name: str) -> bool:
+        return client.has_collection(name)
+
+    def _drop(self, client, name: str) -> None:
+        client.drop_collection(name)
 
     def _count(self, client, name: str) -> int | None:
         if not client.has_collection(name):
@@ -101,11 +102,6 @@ class MilvusEngine(CollectionEngine):
     def _finish(self, client) -> None:
         for name in (self.record.chunks, self.record.sentences):
             client.flush(name)  # sealed segments on disk, not rows in the engine's memory
-
-    def _drop_collections(self, client) -> None:
-        for name in (self.record.chunks, self.record.sentences):
-            if client.has_collection(name):
-                client.drop_collection(name)
 
     @staticmethod
     def _filter(within) -> str:

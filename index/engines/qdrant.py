@@ -10,11 +10,9 @@ cluster, with ``ASKDOC_STORE_API_KEY`` as its key when it asks for one.
 
 from __future__ import annotations
 
-import os
 
 import numpy as np
 
-from index.errors import StoreError
 from index.engines.collection import ChunkRows, CollectionEngine, SentenceRows, query_terms
 
 DENSE, SPARSE = "dense", "bm25"
@@ -24,19 +22,24 @@ class QdrantEngine(CollectionEngine):
     kind = "qdrant"
     local_name = "qdrant"
 
-    def _connect(self, place: str):
+    label = "Qdrant"
+    server_example = "http://HOST:6333"
+
+    def _server_client(self, place: str, api_key: str | None):
         from qdrant_client import QdrantClient
 
-        if self.record.uri:
-            return QdrantClient(url=place, api_key=os.environ.get("ASKDOC_STORE_API_KEY") or None, timeout=30,
-                                check_compatibility=False)
-        try:
-            return QdrantClient(path=place)
-        except RuntimeError as exc:  # local mode's lock: another process has the folder open
-            raise StoreError(
-                f"the embedded Qdrant store in {place} is open in another process, and it serves one process at a "
-                f"time: stop that process, or give the index a Qdrant server (--store-uri http://HOST:6333)"
-            ) from exc
+        return QdrantClient(url=place, api_key=api_key, timeout=30, check_compatibility=False)
+
+    def _embedded_client(self, place: str):
+        from qdrant_client import QdrantClient
+
+        return QdrantClient(path=place)
+
+    def _exists(self, client, name: str) -> bool:
+        return client.collection_exists(name)
+
+    def _drop(self, client, name: str) -> None:
+        client.delete_collection(name)
 
     def _count(self, client, name: str) -> int | None:
         return client.count(name, exact=True).count if client.collection_exists(name) else None
@@ -76,11 +79,6 @@ class QdrantEngine(CollectionEngine):
             "doc": int(batch.doc[i]), "start": int(batch.start[i]), "end": int(batch.end[i]), "text": batch.text[i]})
             for i, row in enumerate(batch.rows.tolist())]
         client.upsert(self.record.sentences, points=points, wait=True)
-
-    def _drop_collections(self, client) -> None:
-        for name in (self.record.chunks, self.record.sentences):
-            if client.collection_exists(name):
-                client.delete_collection(name)
 
     @staticmethod
     def _filter(within):
