@@ -20,210 +20,14 @@ import click
 from index import __version__
 from index.errors import AskdocError
 
+from .opening import build, open_index
+from .options import docs_option, index_option, llm_config, llm_options, model_option, proxies, store_uri
+from .terminal import Bar, print_answer, setup_logging
+
 if TYPE_CHECKING:
-    from .core import Assistant
+    pass
 
 log = logging.getLogger("askdoc")
-
-DEFAULT_INDEX = ".askdoc/index"
-
-docs_option = click.option(
-    "--docs", "docs", envvar="ASKDOC_DOCS", default=None, show_envvar=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Folder of documents (.txt .md .html .pdf .docx .pptx .odt .eml, searched recursively). Default: the folder the index was built "
-         "from, or ./docs for a new index.",
-)
-index_option = click.option(
-    "--index", "index_dir", envvar="ASKDOC_INDEX", default=DEFAULT_INDEX, show_default=True, show_envvar=True,
-    type=click.Path(file_okay=False, path_type=Path), help="Index directory (built here when missing).",
-)
-model_option = click.option(
-    "--model", envvar="ASKDOC_MODEL", default=None, show_envvar=True,
-    help="Embedding model: a sentence-transformers name or a local folder. Default: the bundled all-MiniLM-L6-v2. "
-         "'onnx-int8' (or NAME@onnx-int8) runs it as a local int8 ONNX export (needs the onnx extra).",
-)
-
-
-class _Formatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        level = record.levelname.lower()
-        return f"askdoc: {level}: {record.getMessage()}" if record.levelno >= logging.WARNING else f"askdoc: {record.getMessage()}"
-
-
-def _setup_logging(verbose: int) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_Formatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
-    for name in ("askdoc", "index", "assistant"):
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    # Libraries that announce their own internals at INFO stay quiet unless asked.
-    for name in ("faiss", "sentence_transformers", "transformers", "bm25s", "httpx", "urllib3"):
-        logging.getLogger(name).setLevel(logging.DEBUG if verbose > 2 else logging.ERROR)
-
-
-class _Bar:
-    """tqdm progress for index builds (count, rate, time left), one bar per
-    stage, drawn only on a terminal."""
-
-    UNITS = {"splitting": "doc", "embedding": "text", "asking": "question"}
-
-    def __init__(self) -> None:
-        self.bar = None
-        self.stage = ""
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if not sys.stderr.isatty():
-            return
-        if stage != self.stage:
-            self.close()
-            self.stage = stage
-            if not total:  # a step without a count: say what it is doing
-                print(f"{stage}…", file=sys.stderr)
-                return
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, desc=stage, unit=self.UNITS.get(stage, "it"), file=sys.stderr, leave=False,
-                            dynamic_ncols=True, smoothing=0.1)
-        if self.bar is not None:
-            self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-
-def _store_uri(value: str | None) -> str | None:
-    """An engine server's URL, "" for the embedded engine, None when not given."""
-    if value is None or value == "":
-        return value
-    if not value.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{value!r} is not an http(s) URL (leave it empty for the embedded engine)",
-                                 param_hint="--store-uri")
-    return value.rstrip("/")
-
-
-def _build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, chunk_size: int | None,
-           chunk_overlap: int | None, vector_index: str | None = None, ocr: bool | None = None, workers: int = 1,
-           store: str | None = None, store_uri: str | None = None, device: str = "cpu"):
-    """Run ``askdoc index``: what is not asked for keeps the index's settings
-    (``BuildSettings.resolve``); an explicit --docs re-targets the index. A
-    model other than the index's re-embeds everything (that is the point of
-    running ``index`` with a new model)."""
-    from index.build import build_index
-    from index.documents.chunking import ChunkConfig
-    from index.errors import IndexCorruptError
-    from index.embedding.models import load_embedder
-    from index.settings import docs_folder
-    from index.storage.builds import read_manifest
-
-    try:
-        manifest = read_manifest(index_dir)
-    except IndexCorruptError:
-        manifest = None  # build_index says so and builds a new one
-    recorded = manifest.settings if manifest else None
-    folder = docs_folder(index_dir, docs, recorded, retarget=True)
-    if folder is None:
-        raise click.UsageError(f"the index in {index_dir} does not record which folder it was built from "
-                               f"(an older askdoc built it); name it once with --docs")
-    base = recorded.chunking if recorded else ChunkConfig()
-    try:
-        config = ChunkConfig(chunk_size or base.size, base.overlap if chunk_overlap is None else chunk_overlap)
-    except ValueError as exc:
-        raise click.UsageError(str(exc)) from exc
-    if device == "cuda" and workers > 1:
-        raise click.UsageError("--device cuda embeds in one process on the GPU; leave out --workers")
-    bar = _Bar()
-    embedder = load_embedder(model, device)
-    if workers > 1:
-        from index.embedding.workers import ProcessPoolEmbedder
-
-        embedder = ProcessPoolEmbedder(embedder, model, workers)
-    try:
-        return build_index(folder, index_dir, embedder, config, rebuild=rebuild, progress=bar,
-                           vector_index=vector_index, ocr=ocr, store=store, store_uri=store_uri)
-    finally:
-        bar.close()
-        if workers > 1:
-            embedder.close()
-
-
-def _open(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assistant", Path | None]:
-    """Build or refresh the index from its own documents folder when needed,
-    then load the assistant; also the folder (None: unknown)."""
-    from index.build import ensure_index
-    from index.embedding.models import load_embedder
-    from index.settings import docs_folder
-    from index.storage.builds import read_manifest
-
-    from .core import Assistant
-
-    manifest = read_manifest(index_dir)
-    folder = docs_folder(index_dir, docs, manifest.settings if manifest else None, retarget=False)
-    embedder = load_embedder(model)
-    bar = _Bar()
-    # ASKDOC_STORE(_URI) choose the engine of an index built here; an existing index keeps its own.
-    store, store_uri = os.environ.get("ASKDOC_STORE") or None, os.environ.get("ASKDOC_STORE_URI")
-    if manifest and store and store != manifest.settings.store:
-        log.warning("ASKDOC_STORE=%s ignored: the index in %s uses %s; switch it with: askdoc index --store %s",
-                    store, index_dir, manifest.settings.store, store)
-    try:
-        report = ensure_index(folder, index_dir, embedder, progress=bar, store=store, store_uri=store_uri)
-    finally:
-        bar.close()
-    if report is not None:
-        log.info("indexed %d documents (%d embedded) in %.1fs", report.documents, report.embedded, report.seconds)
-    return Assistant.load(index_dir, embedder=embedder), folder
-
-
-def llm_options(command):
-    """--llm-url, --llm-model and --llm-timeout (the key only from ASKDOC_LLM_API_KEY, never a flag)."""
-    command = click.option("--llm-timeout", envvar="ASKDOC_LLM_TIMEOUT", show_envvar=True, default=20.0,
-                           show_default=True, type=click.FloatRange(1, 600),
-                           help="Seconds the LLM may take; past them the quotes are served.")(command)
-    command = click.option("--llm-model", envvar="ASKDOC_LLM_MODEL", show_envvar=True, default="",
-                           help="The model name the LLM server expects (Ollama: llama3.2, ...).")(command)
-    return click.option("--llm-url", envvar="ASKDOC_LLM_URL", show_envvar=True, default=None, metavar="URL",
-                        callback=lambda ctx, param, value: _llm_url(value),
-                        help="An OpenAI-compatible server (http://localhost:11434/v1) whose LLM writes the answers "
-                             "from the excerpts; only sentences checked against the excerpt they cite are shown, "
-                             "quotes otherwise. Off by default. Its key: ASKDOC_LLM_API_KEY.")(command)
-
-
-def _proxies(value: str) -> tuple[str, ...]:
-    from .web.guard import parse_proxies
-
-    try:
-        return parse_proxies(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--forwarded-allow-ips") from None
-
-
-def _llm_url(url: str | None) -> str | None:
-    """--llm-url checked before anything loads: http(s), and no credentials."""
-    from urllib.parse import urlsplit
-
-    if not url:
-        return None
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter("not an http(s) URL", param_hint="--llm-url")
-    parts = urlsplit(url)
-    if parts.username is not None or parts.password is not None:
-        # A URL is logged and shown in errors; a key is not. Never echo it back.
-        raise click.BadParameter("the URL holds credentials (user:password@): give the server's key in "
-                                 "ASKDOC_LLM_API_KEY instead, and the URL without them", param_hint="--llm-url")
-    return url
-
-
-def _llm_config(url: str | None, model: str, timeout: float):
-    if not url:
-        return None
-    from .generate import LLMConfig
-
-    return LLMConfig(url, model, os.environ.get("ASKDOC_LLM_API_KEY") or None, timeout)
-
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="askdoc")
@@ -243,7 +47,7 @@ def cli(verbose: int) -> None:
       askdoc eval my-questions.jsonl              # how well it answers your own questions
       askdoc serve                                # the web app on http://127.0.0.1:7860/
     """
-    _setup_logging(verbose)
+    setup_logging(verbose)
 
 
 @cli.command("index")
@@ -267,7 +71,7 @@ def cli(verbose: int) -> None:
                    "(embedded in the index directory, or the server at --store-uri). Switching keeps every vector "
                    "[default: the index's setting, else faiss].")
 @click.option("--store-uri", envvar="ASKDOC_STORE_URI", show_envvar=True, default=None, metavar="URL",
-              callback=lambda ctx, param, value: _store_uri(value),
+              callback=lambda ctx, param, value: store_uri(value),
               help="The Milvus (http://HOST:19530) or Qdrant (http://HOST:6333) server or cluster; empty: the engine "
                    "embedded in the index directory, one process at a time. Its key: ASKDOC_STORE_API_KEY.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), envvar="ASKDOC_DEVICE", show_envvar=True, default="cpu",
@@ -285,7 +89,7 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
     --vector-index, --ocr) keep the index's. The new index replaces the old one
     atomically, so an interrupted run leaves the previous index usable.
     """
-    report = _build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap, vector_index, ocr, workers,
+    report = build(docs, index_dir, model, rebuild, chunk_size, chunk_overlap, vector_index, ocr, workers,
                     store, store_uri, device)
     click.echo(
         f"Indexed {report.documents} document(s) into {index_dir}: {report.chunks} chunks, {report.sentences} sentences "
@@ -313,7 +117,7 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
               type=click.IntRange(min=0),
               help="Questions (and votes) per client per minute, from the API, /v1 and the chat page (0: no limit).")
 @click.option("--forwarded-allow-ips", envvar="ASKDOC_FORWARDED_ALLOW_IPS", show_envvar=True, default="",
-              metavar="IPS", callback=lambda ctx, param, value: _proxies(value),
+              metavar="IPS", callback=lambda ctx, param, value: proxies(value),
               help="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For/-Proto/-Host "
                    "headers are believed ('*': any). Default: none, so every client is its TCP address.")
 @click.option("--root-path", envvar="ASKDOC_ROOT_PATH", show_envvar=True, default="",
@@ -338,31 +142,14 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     from .web.guard import normalize_root_path, parse_origins
     from .web.server import Settings, serve
 
-    assistant, folder = _open(docs, index_dir, model)
+    assistant, folder = open_index(docs, index_dir, model)
     logging.getLogger("assistant.web.server").setLevel(logging.INFO)
     serve(assistant, Settings(
         index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
         admin_token=admin_token or None, max_upload_mb=max_upload_mb, forwarded_allow_ips=forwarded_allow_ips,
-        llm=_llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui,
+        llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui,
     ))
-
-
-def _print_answer(answer, as_json: bool) -> None:
-    if as_json:
-        click.echo(json.dumps(answer.to_dict(), ensure_ascii=False))
-        return
-    if answer.mode == "generated":
-        click.echo("(written by a language model from the sources; each sentence checked against the excerpt it cites)")
-    elif answer.note:
-        click.echo(f"({answer.note})")
-    click.echo(answer.text)
-    if answer.citations:
-        click.echo("\nSources:")
-        for c in answer.citations:
-            where = f"{c.place}, " if c.place else ""
-            click.echo(f"[{c.n}] {c.source} ({where}characters {c.start}-{c.end}, score {c.score:.2f})")
-            click.echo("    " + " ".join(c.text.split()))
 
 
 @cli.command("ask")
@@ -385,8 +172,8 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
     "end", "text", "score", "highlight_start", "highlight_end"}]}.
     """
     text = " ".join(question)
-    llm = _llm_config(llm_url, llm_model, llm_timeout)
-    assistant, _ = _open(docs, index_dir, model)
+    llm = llm_config(llm_url, llm_model, llm_timeout)
+    assistant, _ = open_index(docs, index_dir, model)
     limit = list(scope) or None
     ask = assistant.ask
     if llm is not None:
@@ -401,7 +188,7 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
         def ask(question: str, scope=None):
             return asyncio.run(generator.answer(assistant.ask(question, scope=scope)))
     if text.strip() != "-":
-        _print_answer(ask(text, scope=limit), as_json)
+        print_answer(ask(text, scope=limit), as_json)
         return
     first = True
     for line in sys.stdin:
@@ -415,7 +202,7 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
             continue
         if not as_json and not first:
             click.echo("")
-        _print_answer(answer, as_json)
+        print_answer(answer, as_json)
         first = False
         sys.stdout.flush()
 
@@ -444,8 +231,8 @@ def eval_command(docs: Path | None, index_dir: Path, model: str | None, as_json:
     from .evaluate import load_cases, run, table
 
     cases = load_cases(questions)
-    assistant, _ = _open(docs, index_dir, model)
-    bar = _Bar()
+    assistant, _ = open_index(docs, index_dir, model)
+    bar = Bar()
     done = 0
 
     def tick(n: int) -> None:
@@ -482,7 +269,7 @@ def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
     Type a question and press Enter. "/new" starts a new conversation, "/quit"
     (or Ctrl-D) leaves.
     """
-    assistant, _ = _open(docs, index_dir, model)
+    assistant, _ = open_index(docs, index_dir, model)
     manifest = assistant.index.manifest
     click.echo(f"askdoc: {len(manifest.documents)} document(s), {manifest.chunks} chunks. Ask away; /new resets, /quit leaves.")
     from .core import Turn, history_of
@@ -509,7 +296,7 @@ def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
             click.echo(f"askdoc: error: {exc}", err=True)
             continue
         click.echo("")
-        _print_answer(answer, as_json=False)
+        print_answer(answer, as_json=False)
         turns.append(Turn(line, answer))
 
 

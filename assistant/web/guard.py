@@ -39,7 +39,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from .access import Access, access_of, is_routed
-from .signin import SIGNIN_PATH, cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
+from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
 
 MAX_BODY_BYTES = 64 * 1024
 ADMIN_HEADER = b"x-askdoc-admin"

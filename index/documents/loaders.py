@@ -16,7 +16,7 @@ from pathlib import Path
 
 from index.documents.formats import FORMATS, SUPPORTED_SUFFIXES
 from index.documents.source import Source
-from index.documents.text import markdown_headings, title_from_name
+from index.documents.text import title_from_name
 from index.errors import DocumentsError
 
 log = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class Document:
     def section_at(self, offset: int) -> str:
         """The headings above ``offset``, outermost first ("" when none).
 
+        >>> from index.documents.text import markdown_headings
         >>> text = "# Leave\\n\\nIntro.\\n\\n## Carry-over\\n\\nFive days.\\n\\n## Sick leave\\n\\nPaid."
         >>> doc = Document("a.md", text, "t", "", headings=markdown_headings(text))
         >>> doc.section_at(text.index("Five")), doc.section_at(text.index("Paid")), doc.section_at(10)

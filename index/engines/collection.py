@@ -291,7 +291,7 @@ class CollectionEngine(Engine):
         # Builds another process removed (a server swapped to newer ones
         # since): their embedded engines' clients and processes end here.
         for (kind, place), old in stale:
-            engine_class(kind)._close(old, place, local=True)
+            _CLASSES[kind]._close(old, place, local=True)
         if not self._checked:
             self._check(client)
         return client
