@@ -176,8 +176,8 @@ def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConf
     (``distinct_points``).
     """
     if broad:
-        chosen = distinct_points(index, ranked, config)
-        return _with_referents(index, chosen, sum(h.end - h.start for h in chosen), config, config.broad_max_chars)
+        points = distinct_points(index, ranked, config)
+        return _with_referents(index, points, sum(h.end - h.start for h in points), config, config.broad_max_chars)
     chosen: list[SentenceHit] = [ranked[0]]
     used = ranked[0].end - ranked[0].start
     by_sentence = {h.sentence: h for h in ranked}

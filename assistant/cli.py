@@ -13,7 +13,7 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
@@ -175,7 +175,7 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
     llm = llm_config(llm_url, llm_model, llm_timeout)
     assistant, _ = open_index(docs, index_dir, model)
     limit = list(scope) or None
-    ask = assistant.ask
+    ask: Callable[..., Any] = assistant.ask
     if llm is not None:
         import asyncio
         from dataclasses import replace
@@ -185,8 +185,10 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
         assistant.config = replace(assistant.config, context_excerpts=CONTEXT_EXCERPTS)
         generator = Generator(llm)
 
-        def ask(question: str, scope=None):
+        def ask_and_write(question: str, scope=None):
             return asyncio.run(generator.answer(assistant.ask(question, scope=scope)))
+
+        ask = ask_and_write
     if text.strip() != "-":
         print_answer(ask(text, scope=limit), as_json)
         return

@@ -81,11 +81,11 @@ class Report:
             "fact_in_answer": self._rate(o.fact_in_answer for o in answerable),
             "fact_in_first_citation": self._rate(o.fact_in_first_citation for o in answerable),
             "fact_in_any_citation": self._rate(o.fact_in_any_citation for o in answerable),
-            "right_source_first": self._rate(o.source_first for o in sourced) if sourced else None,
+            "right_source_first": self._rate(bool(o.source_first) for o in sourced) if sourced else None,
             "unanswerable_abstained": self._rate(o.answer.abstained for o in unanswerable) if unanswerable else None,
             "answerable_abstained": sum(o.answer.abstained for o in answerable),
             "citations_exact": self._rate(o.citations_exact for o in self.outcomes),
-            "points_in_answer": (statistics.mean(o.points_found for o in broad) if broad else None),
+            "points_in_answer": (statistics.mean(o.points_found or 0.0 for o in broad) if broad else None),
             "mean_answer_chars": statistics.mean(len(o.answer.text) for o in answered) if answered else 0.0,
             "mean_seconds": statistics.mean(o.seconds for o in self.outcomes) if self.outcomes else 0.0,
         }
@@ -199,8 +199,8 @@ def citations_exact(answer: Answer, text_of: Callable[[str], str]) -> bool:
                 return False
             continue
         for n in quote.citations:
-            c = by_n.get(n)
-            if c is None or not any(one_line(text_of(c.source)[hs:he]) == quote.text for hs, he in c.highlights):
+            cited = by_n.get(n)
+            if cited is None or not any(one_line(text_of(cited.source)[hs:he]) == quote.text for hs, he in cited.highlights):
                 return False
     return True
 

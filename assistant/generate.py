@@ -30,7 +30,7 @@ import logging
 import re
 import time
 from dataclasses import dataclass, replace
-from typing import AsyncIterator, Iterable
+from typing import Any, AsyncIterator, Iterable
 
 from index.storage.lexical import tokenize
 from index.documents.segment import split_sentences
@@ -311,7 +311,7 @@ class Generator:
         return final
 
     async def stream(self, extractive: Answer, history: list[dict] | None = None
-                     ) -> AsyncIterator[tuple[str, object]]:
+                     ) -> AsyncIterator[tuple[str, Any]]:
         """``("sentence", Quote)`` for each sentence as it passes the check
         (numbered in final order), then ``("answer", Answer)``: the
         generated answer, or the extractive one with a note."""

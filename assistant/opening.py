@@ -52,17 +52,18 @@ def build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, 
         raise click.UsageError("--device cuda embeds in one process on the GPU; leave out --workers")
     bar = Bar()
     embedder = load_embedder(model, device)
+    pool = None
     if workers > 1:
         from index.embedding.workers import ProcessPoolEmbedder
 
-        embedder = ProcessPoolEmbedder(embedder, model, workers)
+        embedder = pool = ProcessPoolEmbedder(embedder, model, workers)
     try:
         return build_index(folder, index_dir, embedder, config, rebuild=rebuild, progress=bar,
                            vector_index=vector_index, ocr=ocr, store=store, store_uri=store_uri)
     finally:
         bar.close()
-        if workers > 1:
-            embedder.close()
+        if pool is not None:
+            pool.close()
 
 
 def open_index(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assistant", Path | None]:

@@ -58,7 +58,8 @@ def answer_type(question: str) -> str:
     if re.search(r"\bhow (many|much|long|old|far|often|large|big|tall|high|fast)\b|\bwhat (number|percentage|amount)\b"
                  rf"|\b(what|which) {alternation(ORDINAL_NOUNS)}\b", q):
         return "number"
-    if re.search(r"\b(say|said|says|tell|told|stat(e|ed)|urge|urged|stress|emphasi[sz]e|express|call for|mention)\b", q) and re.search(r"\bwhat\b", q):
+    speech = r"\b(say|said|says|tell|told|stat(e|ed)|urge|urged|stress|emphasi[sz]e|express|call for|mention)\b"
+    if re.search(speech, q) and re.search(r"\bwhat\b", q):
         return "speech"
     if re.search(rf"^\s*(who|whom|whose)\b|\bwho\b|\b(what|which) (\w+ )?{alternation(PERSON_NOUNS)}\b", q):
         return "who"

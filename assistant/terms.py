@@ -108,7 +108,10 @@ class TermResolver:
             elif variants:
                 groups.append(tuple(variants))
             else:
-                repaired = self.split_compound(token) or ((self.spell(token),) if typo_limit(token) else ())
+                repaired = self.split_compound(token)
+                if not repaired and typo_limit(token):
+                    spelled = self.spell(token)
+                    repaired = (spelled,) if spelled else ()
                 if repaired and all(repaired):
                     groups.append(repaired)
                 else:

@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, cast
 
 import numpy as np
 
@@ -26,6 +26,7 @@ from index.engines import factory
 from index.engines.base import Contents
 from index.errors import IndexLockedError, IndexMissingError, IndexStateError
 from index.storage.filearray import FileArray, FileArrayWriter
+from index.storage.texts import DocumentTexts
 from index.storage.lexical import chunk_and_sentence_indexes
 from index.documents.loaders import Document, Skipped, SourceFile, iter_files, load_folder
 from index.embedding.pool import pool_chunks
@@ -77,7 +78,7 @@ def build_lock(root: Path, wait: bool = True) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             if not wait:
-                raise IndexLockedError(f"another askdoc index is building {root}; try again when it finishes")
+                raise IndexLockedError(f"another askdoc index is building {root}; try again when it finishes") from None
             log.warning("another askdoc index is building %s; waiting for it to finish", root)
             fcntl.flock(fh, fcntl.LOCK_EX)
         try:
@@ -195,12 +196,14 @@ def build_index(
         files = iter_files(docs_dir) if files is None and docs_dir.is_dir() else files
         documents, skipped = load_folder(docs_dir, files, settings.ocr)
         previous = _previous(root, settings, rebuild)
-        old = {doc_id: (i, previous.documents.sha256(i)) for i, doc_id in enumerate(previous.doc_ids)} if previous else {}
+        old = {doc_id: (i, cast(DocumentTexts, previous.documents).sha256(i))
+               for i, doc_id in enumerate(previous.doc_ids)} if previous else {}
 
         parts: list[_Parts] = []
         fresh: list[int] = []
         for i, doc in enumerate(documents):
             if doc.id in old and old[doc.id][1] == doc.sha256:
+                assert previous is not None  # old is empty without it
                 parts.append(_reuse(previous, old[doc.id][0]))
             else:
                 parts.append(_split(doc, settings.chunking))
@@ -246,9 +249,10 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     chunk_out = FileArrayWriter(build / builds.CHUNK_VECTORS, n_chunks, dim)
     sent_out = FileArrayWriter(build / builds.SENTENCE_VECTORS, n_sents, dim)
     # From the previous build's files, whatever its engine: a refresh never waits on a server.
-    old_chunk_vectors, old_sentence_vectors = builds.saved_vectors(previous.path) if previous else (None, None)
+    old_chunk_vectors, old_sentence_vectors = builds.saved_vectors(previous.path) if previous and previous.path else (None, None)
     for i, p in enumerate(parts):
         if p.reused_rows is not None:
+            assert old_chunk_vectors is not None and old_sentence_vectors is not None  # reused rows come from them
             old_sents, old_chunks = p.reused_rows
             new_sents, new_chunks = tables.document_rows(i)
             chunk_out.write(new_chunks, old_chunk_vectors[old_chunks])
@@ -295,7 +299,7 @@ def _write_vectors(build: Path, documents, parts: list[_Parts], tables: Tables, 
     return chunk_out.close(), sentence_vectors
 
 
-def _assemble(build: Path, documents, tables: Tables, chunk_vectors: np.ndarray, sentence_vectors: np.ndarray,
+def _assemble(build: Path, documents, tables: Tables, chunk_vectors: FileArray, sentence_vectors: FileArray,
               skipped, files: list[SourceFile], dimension: int, settings: BuildSettings, encoder: str,
               indexed: dict[str, str], now: str, progress: Progress | None = None) -> Index:
     sentence_texts = (documents[d].text[s:e] for d, s, e in zip(tables.sent_doc, tables.sent_start, tables.sent_end))

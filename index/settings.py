@@ -94,7 +94,8 @@ class BuildSettings:
 
         >>> old = BuildSettings("m", 500, 50, "exact", "/docs")
         >>> BuildSettings.resolve(old, "m", chunk_size=300)
-        BuildSettings(model_id='m', chunk_size=300, chunk_overlap=50, vector_index='exact', docs_dir='/docs', docs_dir_relative='', ocr=False, store='faiss', store_uri='')
+        BuildSettings(model_id='m', chunk_size=300, chunk_overlap=50, vector_index='exact', docs_dir='/docs', \
+docs_dir_relative='', ocr=False, store='faiss', store_uri='')
         >>> BuildSettings.resolve(None, "m").chunking == ChunkConfig()
         True
         """

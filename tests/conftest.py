@@ -23,7 +23,7 @@ def real_embedder():
 
     embedder = load_embedder()
     embedder.prepare()
-    embedder.dimension  # load now, so the first test does not pay for it
+    assert embedder.dimension == 384  # loads it now, so the first test does not pay for it
     assert embedder.encoder == "onnx-fp32"
     return embedder
 
@@ -34,7 +34,7 @@ def torch_embedder():
     from index.embedding.models import load_embedder
 
     embedder = load_embedder("torch")
-    embedder.dimension
+    assert embedder.dimension == 384  # loads it now, so the first test does not pay for it
     return embedder
 
 

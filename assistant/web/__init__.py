@@ -10,7 +10,7 @@ questions asynchronously and shows the index it answers from
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, AsyncIterator, Protocol
+from typing import Any, TYPE_CHECKING, AsyncIterator, Protocol
 
 if TYPE_CHECKING:
     from index.storage.builds import Index
@@ -33,4 +33,4 @@ class Answerer(Protocol):
                      scope: str | list[str] | None = None) -> "Answer": ...
 
     def answer_events(self, question: str, history: list[dict] | None = None,
-                      scope: str | list[str] | None = None) -> "AsyncIterator[tuple[str, object]]": ...
+                      scope: str | list[str] | None = None) -> "AsyncIterator[tuple[str, Any]]": ...

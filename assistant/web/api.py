@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, AsyncIterator, Literal
+from typing import TYPE_CHECKING, Any, AsyncIterator, Literal, Sequence
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -103,7 +103,7 @@ async def streamed_events(events) -> AsyncIterator[str]:
         yield sse("done", {"question": value.question, "answer": value.text})
 
 
-def validation_message(errors: list[dict]) -> str:
+def validation_message(errors: Sequence[Any]) -> str:
     """One readable line from pydantic's error list.
 
     >>> validation_message([{"loc": ("body", "question"), "msg": "Value error, too long"}])

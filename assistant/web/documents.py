@@ -211,7 +211,7 @@ class Library:
     def authorize(self, token: str | None) -> None:
         if not self.editable:
             raise NotAllowed("this server's documents are read-only (start it with --admin-token to allow changes)")
-        if not token or not secrets.compare_digest(token.encode(), self.admin_token.encode()):
+        if not token or not secrets.compare_digest(token.encode(), (self.admin_token or "").encode()):
             raise NotAllowed(f"a valid admin token is required ({ADMIN_HEADER} header)")
 
     def add(self, token: str | None, filename: str, data: bytes | BinaryIO, folder: str = "",
@@ -236,7 +236,7 @@ class Library:
                 raise type(exc)(f"{filename}: {exc}") from None
         written: list[Path] = []
         try:
-            for doc_id, target, data in planned:
+            for _, target, data in planned:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 partial = target.with_name(f".askdoc-{secrets.token_hex(8)}.upload")
                 with open(partial, "wb") as out:
@@ -271,6 +271,7 @@ class Library:
         if doc_id in taken:
             raise BadUpload("the request holds two files of this name")
         target = self._inside(doc_id)
+        assert self.docs_dir is not None  # authorize() let the write through
         for parent in reversed(target.parents):
             if parent.exists() and not parent.is_dir():
                 raise Conflict(f"{parent.relative_to(self.docs_dir.resolve())} is a file, not a folder")
@@ -328,6 +329,7 @@ class Library:
                 self._refresh = Refresh(state="running", stage=stage, done=done, total=total)
 
             try:
+                assert self.docs_dir is not None  # a refresh follows a change to it
                 report = build_index(self.docs_dir, self.index_dir, self.answerer.assistant.embedder, progress=progress)
                 self.answerer.reload_if_changed()
                 state = Refresh(state="idle", message=f"{report.documents} documents indexed "

@@ -37,6 +37,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from .access import Access, access_of, is_routed
 from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
@@ -188,7 +189,7 @@ def own_origin_netloc(scope) -> str | None:
 class Guard:
     """The ASGI middleware applying a ``Policy`` around ``app``."""
 
-    app: object
+    app: Any  # the ASGI app behind the guard
     policy: Policy
     limiter: RateLimiter = field(init=False)
     failures: RateLimiter = field(init=False)
@@ -485,7 +486,8 @@ class Guard:
     async def _read_body(self, receive, limit: int) -> bytes | None:
         """The whole body (at most ``limit`` bytes), or None past it; a
         chunked body has no Content-Length to check in advance."""
-        chunks, seen = [], 0
+        chunks: list[bytes] = []
+        seen = 0
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":

@@ -24,7 +24,7 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator
 from pathlib import Path
 
 from index.storage import builds
@@ -33,6 +33,9 @@ from index.errors import AskdocError
 from ..answer import Answer
 from ..query import is_follow_up
 from ..core import Assistant
+
+if TYPE_CHECKING:
+    from ..generate import Generator
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +50,7 @@ class LiveAssistant:
         self.poll_seconds = poll_seconds
         self.max_batch = max_batch
         self._build = builds.current_build(self.index_dir) if self.index_dir else None
-        self.generator = None  # a generate.Generator when an LLM writes the answers
+        self.generator: Generator | None = None  # set when an LLM writes the answers
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -82,14 +85,16 @@ class LiveAssistant:
         configured (``generator``), else (and on any failure) quotes."""
         if self.generator is None:
             return await self.ask_async(question, history, scope)
-        final = None
+        final: Answer | None = None
         async for event, value in self.answer_events(question, history, scope):
             if event == "answer":
                 final = value
+        if final is None:
+            raise RuntimeError("the answer stream ended without an answer")
         return final
 
     async def answer_events(self, question: str, history: list[dict] | None = None,
-                            scope=None) -> AsyncIterator[tuple[str, object]]:
+                            scope=None) -> AsyncIterator[tuple[str, Any]]:
         """``("sentence", Quote)`` for each generated sentence as it passes
         its check, then ``("answer", Answer)``; only the latter without an LLM.
         A bad question raises its ``QuestionError`` before anything is yielded."""
@@ -165,7 +170,7 @@ class LiveAssistant:
                 log.exception("checking %s for a new index failed", self.index_dir)
 
 
-async def primed(events: AsyncIterator[tuple[str, object]]) -> AsyncIterator[tuple[str, object]]:
+async def primed(events: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[tuple[str, Any]]:
     """``events`` with the first one already awaited, so that a bad
     question raises its ``QuestionError`` here, before a response starts."""
     first = await anext(events)
@@ -178,7 +183,7 @@ async def primed(events: AsyncIterator[tuple[str, object]]) -> AsyncIterator[tup
     return chained()
 
 
-async def text_deltas(events: AsyncIterator[tuple[str, object]]) -> AsyncIterator[tuple[str, object]]:
+async def text_deltas(events: AsyncIterator[tuple[str, Any]]) -> AsyncIterator[tuple[str, Any]]:
     """``("text", delta)``: the answer as a user sees it arrive, a sentence and
     its markers at a time (a generated sentence once it passed its check);
     then ``("answer", Answer)``."""

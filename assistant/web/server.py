@@ -13,17 +13,10 @@ loads it.
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
-
-# Before gradio is imported: it reads this once.
-os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-import mimetypes  # noqa: E402
-
-# Module scripts are refused under any other type; not every system's table knows these.
-mimetypes.add_type("text/javascript", ".mjs")
-mimetypes.add_type("application/wasm", ".wasm")
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -46,6 +39,10 @@ if TYPE_CHECKING:
     from ..generate import LLMConfig
 
 log = logging.getLogger(__name__)
+
+# Module scripts are refused under any other type; not every system's table knows these.
+mimetypes.add_type("text/javascript", ".mjs")
+mimetypes.add_type("application/wasm", ".wasm")
 
 # Document text must never run as code, whatever a bug in escaping might let through.
 SOURCE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
@@ -199,6 +196,7 @@ NO_UI_PAGE = (
 def _with_ui(app, answerer: LiveAssistant, library: Library, settings: Settings):
     """The Gradio chat mounted at ``/`` (Gradio is imported only here), and
     the indices of its functions that answer or write (rate-limited)."""
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read once, when gradio is imported
     import gradio as gr
 
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
@@ -236,7 +234,7 @@ def release_freed_memory() -> None:
         pass
 
 
-def jsonable(errors: list[dict]) -> list[dict]:
+def jsonable(errors: Sequence[Any]) -> list[dict]:
     """Pydantic errors without the exception objects JSON cannot hold."""
     return [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
 

@@ -26,7 +26,7 @@ import logging
 import os
 import warnings
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -104,10 +104,10 @@ class OnnxEmbedder:
         self.batch_size = batch_size
         self.threads = threads or os.cpu_count() or 1
         self._fallback = fallback
-        self._session = None
-        self._tokenizer = None
+        self._session: Any = None  # an onnxruntime InferenceSession, once loaded
+        self._tokenizer: Any = None
         self._dimension: int | None = None
-        self._instead = None  # the torch embedder, when no graph could be used
+        self._instead: Any = None  # the torch embedder, when no graph could be used
 
     @property
     def encoder(self) -> str:
@@ -189,7 +189,7 @@ class OnnxEmbedder:
             mask = feed["attention_mask"][..., None].astype(np.float32)
             return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
 
-        return normalize_rows(encode_by_length(texts, self._dimension, self.batch_size, progress, mean_pooled))
+        return normalize_rows(encode_by_length(texts, self.dimension, self.batch_size, progress, mean_pooled))
 
 
 def _max_seq_length(folder: Path) -> int:

@@ -3,9 +3,14 @@ the model reads each piece of text once (see ``pool_chunks``)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from index.embedding.base import normalize_rows
+
+if TYPE_CHECKING:
+    from index.storage.filearray import FileArray
 
 
 def concat_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -20,7 +25,7 @@ def concat_ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     return np.repeat(starts - np.r_[0, np.cumsum(counts)[:-1]], counts) + np.arange(counts.sum())
 
 
-def pool_chunks(sentence_vectors: np.ndarray, first: np.ndarray, last: np.ndarray,
+def pool_chunks(sentence_vectors: "np.ndarray | FileArray", first: np.ndarray, last: np.ndarray,
                 title_vectors: np.ndarray) -> np.ndarray:
     """Chunk vectors made from the vectors of their sentences (rows
     ``first[i]..last[i]`` inclusive) and of their document's title:

@@ -45,7 +45,8 @@ log = logging.getLogger(__name__)
 class Rows(Protocol):
     """Vectors read by row number: ``rows[np.array([4, 2])]`` is a (2, dim) array."""
 
-    shape: tuple[int, ...]
+    @property
+    def shape(self) -> tuple[int, ...]: ...
 
     def __getitem__(self, rows): ...
 
@@ -80,8 +81,8 @@ class Contents:
 
     tables: Any  # storage.builds.Tables
     texts: Callable[[np.ndarray], list[str]]
-    chunk_vectors: np.ndarray
-    sentence_vectors: np.ndarray
+    chunk_vectors: Rows  # in memory, or read by rows from the build's files
+    sentence_vectors: Rows
     chunk_lexical: LexicalIndex
     dimension: int
 
@@ -126,7 +127,7 @@ class Engine(ABC):
         """What disagrees with the manifest's counts (empty: consistent)."""
         return []
 
-    def drop(self) -> None:
+    def drop(self) -> None:  # noqa: B027 - most engines hold nothing outside their build directory
         """Delete what the engine holds for this build (its build is being removed)."""
 
 

@@ -332,9 +332,9 @@ class CollectionEngine(Engine):
                 done += len(batch.rows)
                 if progress:
                     progress(done, chunks + sentences)
-            for batch in sentence_batches(tables, contents.sentence_vectors, contents.texts):
-                engine._put_sentences(client, batch)
-                done += len(batch.rows)
+            for rows in sentence_batches(tables, contents.sentence_vectors, contents.texts):
+                engine._put_sentences(client, rows)
+                done += len(rows.rows)
                 if progress:
                     progress(done, chunks + sentences)
             engine._finish(client)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from index.engines.base import Contents, Engine, Rows
-from index.engines.collection import RECORD, Record
+from index.engines.collection import RECORD, CollectionEngine, Record
 from index.errors import IndexCorruptError, IndexStateError, StoreError
 from index.storage.lexical import LexicalIndex
 
@@ -71,7 +71,9 @@ def drop(build: Path) -> None:
         return
     try:
         record = Record.load(build)
-        engine_class(record.kind)(build, record, None, 0, 0, 0).drop()
+        kind = engine_class(record.kind)
+        assert issubclass(kind, CollectionEngine)  # only collection engines write a record
+        kind(build, record, None, 0, 0, 0).drop()
     except IndexCorruptError:
         return
     except IndexStateError as exc:

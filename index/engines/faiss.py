@@ -43,11 +43,13 @@ class FaissEngine(Engine):
         try:
             ivf = faiss.extract_index_ivf(self.faiss_index)
         except RuntimeError:  # exact search
-            params = faiss.SearchParameters(sel=selector)
+            params = faiss.SearchParameters()
+            params.sel = selector
         else:
             share = len(within.chunks) / max(1, self.faiss_index.ntotal)
             nprobe = min(ivf.nlist, max(ivf.nprobe, int(np.ceil(ivf.nprobe / max(share, 1e-9)))))
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=nprobe)
+            params = faiss.SearchParametersIVF()
+            params.sel, params.nprobe = selector, nprobe
         found = self.faiss_index.search(query, k, params=params)[1][0]
         return found[found >= 0]
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -66,14 +67,14 @@ def list_count(chunks: int) -> int:
     return max(1, min(int(math.sqrt(chunks)), chunks // 39))
 
 
-def build(vectors: np.ndarray, requested: str = "auto", exact_up_to: int = EXACT_UP_TO,
+def build(vectors: Any, requested: str = "auto", exact_up_to: int = EXACT_UP_TO,
           seed: int = 0) -> tuple[object, VectorIndexInfo]:
     """A FAISS index over ``vectors`` (unit rows) and what to record about it."""
     import faiss
 
     n, dim = vectors.shape
     if choose_kind(n, requested, exact_up_to) == "exact" or n < 39:
-        index = faiss.IndexFlatIP(dim)
+        index: faiss.Index = faiss.IndexFlatIP(dim)
         _add(index, vectors)
         return index, VectorIndexInfo("exact", "Flat")
     nlist = list_count(n)

@@ -75,7 +75,7 @@ class FileArray:
         out = np.empty((count, *self._row_shape), dtype=self.dtype)
         if out.nbytes == 0:
             return out
-        view, done, start = memoryview(out).cast("B"), 0, self._offset + first * self._row_bytes
+        view, done, start = out.data.cast("B"), 0, self._offset + first * self._row_bytes
         while done < len(view):  # one call reads at most ~2 GB
             got = os.preadv(self._fd, [view[done:]], start + done)
             if got <= 0:

@@ -49,7 +49,7 @@ class DocumentTexts(Sequence):
     def __len__(self) -> int:
         return len(self._metadata)
 
-    def __getitem__(self, i):  # type: ignore[override]
+    def __getitem__(self, i):
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
         i = int(i)

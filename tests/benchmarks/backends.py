@@ -36,7 +36,7 @@ def main() -> None:
     backends = {"onnx fp32 (default)": load_embedder(), "torch": load_embedder("torch"),
                 "onnx-int8": load_embedder("onnx-int8")}
     best = {}
-    for name, embedder in backends.items():
+    for embedder in backends.values():
         embedder.encode(texts[:64])  # load, and export once for ONNX
     for _ in range(args.repeats):
         for name, embedder in backends.items():
