@@ -185,7 +185,7 @@ def test_without_the_token_nothing_answers_and_no_vote_is_written(site):
         response = anonymous.get(path, params=params)
         assert response.status_code == 401, path
     functions = GradioSession.functions(client_of(site).get("/config").json())
-    assert GradioSession(anonymous, functions).join("on_vote", [None]).status_code == 401
+    assert GradioSession(anonymous, functions).join("vote", [None]).status_code == 401
     assert GradioSession(anonymous, functions).join("respond", ["What did Singh tell Dong Jun?", None, ""]).status_code == 401
     assert not (site["index"] / "feedback.jsonl").exists()
 
@@ -207,7 +207,7 @@ def test_the_chat_page_counts_against_the_rate_limit(site):
     session = gradio(site, client)
     codes = [session.join("respond", ["What did Singh tell Dong Jun?", None, ""]).status_code for _ in range(7)]
     assert codes[:5] == [200] * 5 and codes[5:] == [429, 429], codes
-    refused = session.join("on_vote", [None])
+    refused = session.join("vote", [None])
     assert refused.status_code == 429 and 1 <= int(refused.headers["retry-after"]) <= 60
     assert client.post("/api/ask", json={"question": "Who met?"}).status_code == 429  # one limit for every front end
     # Displaying the page is not limited.

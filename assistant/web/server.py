@@ -17,14 +17,11 @@ import mimetypes
 import os
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Sequence
-from importlib import resources
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from .api import create_router, validation_message
 from .chat_api import create_chat_router
@@ -32,7 +29,8 @@ from .documents import Library
 from ..core import Assistant
 from .guard import Guard, Policy
 from .live import LiveAssistant
-from .render import PDF_CSP, highlight_spans, pdf_page_html, source_page_html
+from .assets import add_assets, static_text
+from .sources import create_source_router
 from .ui import CSS, HEAD, LIMITED_UI_FUNCTIONS, FeedbackLog, build_ui, load_examples, theme
 
 if TYPE_CHECKING:
@@ -43,9 +41,6 @@ log = logging.getLogger(__name__)
 # Module scripts are refused under any other type; not every system's table knows these.
 mimetypes.add_type("text/javascript", ".mjs")
 mimetypes.add_type("application/wasm", ".wasm")
-
-# Document text must never run as code, whatever a bug in escaping might let through.
-SOURCE_CSP = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 @dataclass(frozen=True)
@@ -69,10 +64,6 @@ class Settings:
         return Policy(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
                       admin_token=self.admin_token or None, rate_limit=self.rate_limit, root_path=self.root_path,
                       max_upload_bytes=self.max_upload_mb * 2**20, trusted_proxies=self.forwarded_allow_ips)
-
-
-def static_text(name: str) -> str:
-    return resources.files("assistant.web").joinpath("static", name).read_text(encoding="utf-8")
 
 
 def create_app(assistant: Assistant, settings: Settings):
@@ -104,74 +95,8 @@ def create_app(assistant: Assistant, settings: Settings):
     async def readable_422(request: Request, exc: RequestValidationError):
         return JSONResponse(status_code=422, content={"detail": validation_message(exc.errors()), "errors": jsonable(exc.errors())})
 
-    app.mount("/api/docs/static", StaticFiles(directory=_swagger_dir()), name="swagger")
-
-    @app.get("/api/docs", include_in_schema=False)
-    def api_docs(request: Request):
-        prefix = request.scope.get("root_path", "")
-        return get_swagger_ui_html(
-            openapi_url=f"{prefix}/api/openapi.json", title="askdoc API",
-            swagger_js_url=f"{prefix}/api/docs/static/swagger-ui-bundle.js",
-            swagger_css_url=f"{prefix}/api/docs/static/swagger-ui.css",
-            swagger_favicon_url=f"{prefix}/api/docs/static/favicon-32x32.png",
-        )
-
-    app.mount("/pdf-assets", StaticFiles(directory=str(resources.files("assistant.web").joinpath("static", "pdf"))),
-              name="pdf-assets")
-
-    def original(doc: str) -> Path | None:
-        """The indexed PDF's own file, when the documents folder still has it."""
-        if settings.docs_dir is None or not doc.lower().endswith(".pdf"):
-            return None
-        folder = Path(settings.docs_dir).resolve()
-        path = (folder / doc).resolve()
-        return path if folder in path.parents and path.is_file() else None
-
-    @app.get("/document", include_in_schema=False)
-    def document_file(doc: str = Query(...)):
-        try:
-            answerer.index.document(doc)
-        except KeyError:
-            raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
-        path = original(doc)
-        if path is None:
-            raise HTTPException(status_code=404, detail=f"the file of {doc!r} is not available")
-        return FileResponse(path, media_type="application/pdf", content_disposition_type="inline",
-                            headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"})
-
-    @app.get("/source", response_class=HTMLResponse, include_in_schema=False)
-    def source(request: Request, doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1,
-               h: list[str] = Query(default=[]), full: bool = False, view: str = ""):
-        index = answerer.index
-        try:
-            document = index.document(doc)
-        except KeyError:
-            raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
-        highlights = [(start, end) if hs < 0 or he < 0 else (hs, he)] + highlight_spans(h)
-        page_number = document.page_at(highlights[0][0])
-        if view != "text" and page_number and original(doc) is not None:
-            # The page itself; the sentences on it are marked. The text view is one click away.
-            on_page = [document.text[a:b] for a, b in highlights if document.page_at(a) == page_number]
-            text_url = "source?" + request.url.query.replace("view=pdf", "") + "&view=text#excerpt"
-            return HTMLResponse(pdf_page_html(doc, document.title, page_number, on_page, text_url),
-                                headers={"Content-Security-Policy": PDF_CSP, "X-Content-Type-Options": "nosniff"})
-        pdf_view = "source?" + request.url.query.replace("view=text", "view=pdf") if page_number and original(doc) else ""
-        page = source_page_html(doc, document.title, document.text, start, end, highlights,
-                                page=document.page_at(start), full=full, original_url=pdf_view)
-        return HTMLResponse(page, headers={"Content-Security-Policy": SOURCE_CSP, "X-Content-Type-Options": "nosniff"})
-
-    embed_js = static_text("embed.js")
-    example = static_text("embed-example.html")
-
-    @app.get("/embed.js", include_in_schema=False)
-    def embed():
-        return Response(embed_js, media_type="application/javascript; charset=utf-8",
-                        headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
-
-    @app.get("/embed-example", response_class=HTMLResponse, include_in_schema=False)
-    def embed_example(request: Request):
-        script_url = str(request.base_url).rstrip("/") + request.scope.get("root_path", "") + "/embed.js"
-        return HTMLResponse(example.replace("__SCRIPT_URL__", script_url))
+    add_assets(app)
+    app.include_router(create_source_router(answerer, settings.docs_dir))
 
     policy = settings.policy
     if settings.ui:
@@ -237,12 +162,6 @@ def release_freed_memory() -> None:
 def jsonable(errors: Sequence[Any]) -> list[dict]:
     """Pydantic errors without the exception objects JSON cannot hold."""
     return [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in errors]
-
-
-def _swagger_dir() -> str:
-    import swagger_ui_bundle
-
-    return str(swagger_ui_bundle.swagger_ui_path)
 
 
 def serve(assistant: Assistant, settings: Settings) -> None:

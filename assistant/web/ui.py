@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 EXAMPLES_FILE = ".examples"
 # The page's functions that answer or write: each call counts against the
 # per-client rate limit (the guard reads which function an event calls).
-LIMITED_UI_FUNCTIONS = frozenset({"respond", "on_vote"})
+LIMITED_UI_FUNCTIONS = frozenset({"respond", "vote"})
 
 CSS = """
 #askdoc-header { font-size: .9rem; color: var(--body-text-color-subdued); }
@@ -170,6 +170,13 @@ def messages_of(past: list[tuple[Turn, str]]) -> list[dict]:
         {"role": "user", "content": escape_markdown(turn.question)}, {"role": "assistant", "content": shown})]
 
 
+def gr_update(**changes):
+    """``gr.update``: Gradio is imported only when the page is built."""
+    import gradio as gr
+
+    return gr.update(**changes)
+
+
 def reveal(answer: Answer) -> Iterator[str]:
     """Growing prefixes of the answer's Markdown, a sentence and its marker at a time.
 
@@ -192,6 +199,67 @@ def scope_choices(doc_ids: list[str], listed_up_to: int = 40) -> list[tuple[str,
     """
     documents = sorted(doc_ids) if len(doc_ids) <= listed_up_to else []
     return [("All documents", "")] + [(f, f) for f in folders_of(doc_ids)] + [(d, d) for d in documents]
+
+
+class Conversation:
+    """The chat page's handlers. The conversation lives here, in the
+    session's server-side state: the page sends only the question (and the
+    scope picker's choice, which the assistant checks), never the history
+    or the chat's content."""
+
+    def __init__(self, answerer: Answerer, feedback: FeedbackLog) -> None:
+        self.answerer, self.feedback = answerer, feedback
+
+    async def respond(self, message: str, past: list[tuple[Turn, str]], limit: str | None = None):
+        message = (message or "").strip()
+        shown = messages_of(past)
+        if not message:
+            yield shown, gr_update(), past
+            return
+        shown = shown + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
+        streamed: list[str] = []
+        try:
+            async for event, value in self.answerer.answer_events(message, history_of(t for t, _ in past), limit or None):
+                if event == "sentence":  # a generated sentence that passed its check
+                    streamed.append(f"{escape_markdown(value.text)} {escape_markdown(value.markers)}")
+                    shown[-1] = {"role": "assistant", "content": GENERATED_LABEL + " ".join(streamed)}
+                    yield shown, gr_update(), past
+                else:
+                    answer = value
+        except Exception as exc:  # the assistant raises AskdocError for bad questions
+            from index.errors import AskdocError
+
+            if not isinstance(exc, AskdocError):
+                log.exception("answering %r failed", message)
+            text = str(exc) if isinstance(exc, AskdocError) else "Something went wrong; the error is in the server log."
+            # Every chat pair has its turn, so a vote's message index finds its turn.
+            past = past + [(Turn(message, Answer(message, text, abstained=True)), escape_markdown(text))]
+            yield messages_of(past), cards_html(None), past
+            return
+        label = GENERATED_LABEL if answer.mode == "generated" else (
+            f"*{escape_markdown(answer.note[:1].upper() + answer.note[1:])}.*\n\n" if answer.note else "")
+        for prefix in ([] if streamed else reveal(answer)):
+            shown[-1] = {"role": "assistant", "content": label + prefix}
+            yield shown, gr_update(), past
+        past = past + [(Turn(message, answer), label + answer_markdown(answer))]
+        # The turn number marks the sources as final (the streamed
+        # prefixes above leave them alone): tests and scripts wait on it.
+        yield messages_of(past), f'<div data-turn="{len(past)}">{cards_html(answer)}</div>', past
+
+    @staticmethod
+    def forget() -> list:
+        """The server's side of *New conversation*: the turns are gone."""
+        return []
+
+    def vote(self, past: list[tuple[Turn, str]], data) -> None:
+        """A thumbs up or down on a turn of this session's own conversation."""
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        try:
+            turn_number = int(index) // 2
+        except (TypeError, ValueError):
+            return
+        if 0 <= turn_number < len(past) and data.liked is not None:
+            self.feedback.record(past[turn_number][0], bool(data.liked))
 
 
 def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], library: "Library | None" = None):
@@ -231,60 +299,10 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
                 show_documents, document_outputs = documents_tab(library)
             documents.select(show_documents, None, document_outputs, api_visibility="private")
 
-        async def respond(message: str, past: list[tuple[Turn, str]], limit: str | None = None):
-            # The conversation lives here, in the session's server-side state:
-            # the page sends only the question (and the scope picker's choice,
-            # which the assistant checks), never the history or the chat's content.
-            message = (message or "").strip()
-            shown = messages_of(past)
-            if not message:
-                yield shown, gr.update(), past
-                return
-            shown = shown + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
-            streamed: list[str] = []
-            try:
-                async for event, value in answerer.answer_events(message, history_of(t for t, _ in past), limit or None):
-                    if event == "sentence":  # a generated sentence that passed its check
-                        streamed.append(f"{escape_markdown(value.text)} {escape_markdown(value.markers)}")
-                        shown[-1] = {"role": "assistant", "content": GENERATED_LABEL + " ".join(streamed)}
-                        yield shown, gr.update(), past
-                    else:
-                        answer = value
-            except Exception as exc:  # the assistant raises AskdocError for bad questions
-                from index.errors import AskdocError
-
-                if not isinstance(exc, AskdocError):
-                    log.exception("answering %r failed", message)
-                text = str(exc) if isinstance(exc, AskdocError) else "Something went wrong; the error is in the server log."
-                # Every chat pair has its turn, so a vote's message index finds its turn.
-                past = past + [(Turn(message, Answer(message, text, abstained=True)), escape_markdown(text))]
-                yield messages_of(past), cards_html(None), past
-                return
-            label = GENERATED_LABEL if answer.mode == "generated" else (
-                f"*{escape_markdown(answer.note[:1].upper() + answer.note[1:])}.*\n\n" if answer.note else "")
-            for prefix in ([] if streamed else reveal(answer)):
-                shown[-1] = {"role": "assistant", "content": label + prefix}
-                yield shown, gr.update(), past
-            past = past + [(Turn(message, answer), label + answer_markdown(answer))]
-            # The turn number marks the sources as final (the streamed
-            # prefixes above leave them alone): tests and scripts wait on it.
-            yield messages_of(past), f'<div data-turn="{len(past)}">{cards_html(answer)}</div>', past
-
-        def forget():
-            return []
-
-        def on_vote(past: list[tuple[Turn, str]], data: gr.LikeData):
-            index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
-            try:
-                turn_number = int(index) // 2
-            except (TypeError, ValueError):
-                return
-            if 0 <= turn_number < len(past) and data.liked is not None:
-                feedback.record(past[turn_number][0], bool(data.liked))
-
+        conversation = Conversation(answerer, feedback)
         # Gradio finds the event-data parameter by its annotation, which
         # postponed annotations turn into a string it cannot resolve.
-        on_vote.__annotations__["data"] = gr.LikeData
+        Conversation.vote.__annotations__["data"] = gr.LikeData
 
         # Cleared in the browser, instantly and without a server round trip:
         # a clear that reached the page late (a busy server) used to wipe a
@@ -301,15 +319,15 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
         # box is free at once: a next question typed while this answer
         # streams is never overwritten by the answer's updates.
         answering = question.submit(None, [question], [question, asked], js="(q) => ['', q]",
-                                    api_visibility="private").then(respond, [asked, turns, scope], [chatbot, sources, turns],
+                                    api_visibility="private").then(conversation.respond, [asked, turns, scope], [chatbot, sources, turns],
                                                                    api_visibility="private")
-        chatbot.like(on_vote, [turns], None, api_visibility="private")
+        chatbot.like(conversation.vote, [turns], None, api_visibility="private")
         # Clearing also cancels an answer still on its way, which would
         # otherwise bring the old conversation back when it arrives; the
         # server then forgets the turns.
         for clear in (new.click, chatbot.clear):
             clear(None, [], [chatbot, sources], js=clear_js, api_visibility="private",
-                  cancels=[answering]).then(forget, None, [turns], api_visibility="private")
+                  cancels=[answering]).then(Conversation.forget, None, [turns], api_visibility="private")
     return demo
 
 
