@@ -1,0 +1,206 @@
+"""Finding the right article among many on the same stories: RealTime QA's
+weekly news quizzes, answered over the web pages a search engine returned
+for them, askdoc beside plain dense, plain BM25 and plain fusion on the same
+chunks.
+
+The data is not in this repository (news text without a licence to
+redistribute): fetch github.com/realtimeqa/realtimeqa_public and point
+``--data`` at its ``past`` folder (or at the repository). Use only
+``past/2023`` and ``past/2024``: the other years are held out by the
+project's owner and must not be opened.
+
+    .venv/bin/python -m tests.benchmarks.realtimeqa --data ../realtimeqa_public/past --weeks 20230101-20230331
+
+The set: every result page of the chosen weeks is a document (title, then
+its raw text, navigation and ads included); a question counts when its
+answer (the correct choice) stands verbatim in one of its own results, and
+the results that hold it are its right documents. Measured:
+
+- right document first: askdoc's first citation, and the top chunk of plain
+  dense search (the question's vector against each chunk's text embedded by
+  the same model), of plain BM25 (bm25s with stemming over the chunks'
+  text) and of plain reciprocal-rank fusion of the two (k = 60);
+- right document among any of askdoc's citations;
+- the answer in askdoc's first citation and in its answer, and in the plain
+  methods' top chunk.
+
+Prints one table and writes tests/benchmarks/results/realtimeqa-WEEKS.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tests.support import RESULTS, write_result
+
+ALLOWED_YEARS = ("2023", "2024")
+
+
+@dataclass(frozen=True)
+class Case:
+    question: str
+    answer: str
+    right: frozenset[str]  # document ids that hold the answer
+
+
+def week_files(data: Path, weeks: str) -> list[tuple[str, str]]:
+    """(qa text, gcs text) of each week in ``weeks`` (``YYYYMMDD-YYYYMMDD``),
+    read from a folder or from a git checkout's HEAD; only 2023 and 2024."""
+    first, last = weeks.split("-")
+    if first[:4] not in ALLOWED_YEARS or last[:4] not in ALLOWED_YEARS:
+        raise SystemExit("only past/2023 and past/2024 may be used; the other years are held out")
+    past = data / "past" if (data / "past").is_dir() else data
+    found = []
+    for year in sorted({first[:4], last[:4]}):
+        folder = past / year
+        if folder.is_dir():
+            names = sorted(p.name for p in folder.glob("*_qa.jsonl"))
+            read = lambda name, folder=folder: (folder / name).read_text(encoding="utf-8")  # noqa: E731
+        else:  # a bare git directory (what the search tool's fetch brings)
+            listing = subprocess.run(["git", "-C", str(data), "ls-tree", "--name-only", f"HEAD:past/{year}"],
+                                     capture_output=True, text=True, check=True).stdout.split()
+            names = sorted(n for n in listing if n.endswith("_qa.jsonl"))
+            read = lambda name, year=year: subprocess.run(  # noqa: E731
+                ["git", "-C", str(data), "show", f"HEAD:past/{year}/{name}"], capture_output=True, text=True,
+                check=True).stdout
+        for name in names:
+            date = name[:8]
+            if first <= date <= last:
+                found.append((read(name), read(name.replace("_qa.jsonl", "_gcs.jsonl"))))
+    return found
+
+
+def build_set(weeks: list[tuple[str, str]], docs: Path) -> list[Case]:
+    """Write every result page into ``docs`` (one file per URL) and return the counted questions."""
+    docs.mkdir(parents=True, exist_ok=True)
+    cases = []
+    for qa_text, gcs_text in weeks:
+        results = {}
+        for line in gcs_text.splitlines():
+            if line.strip():
+                row = json.loads(line)
+                results[row["question_id"]] = row.get("search_result") or []
+        for line in qa_text.splitlines():
+            if not line.strip():
+                continue
+            qa = json.loads(line)
+            if not qa.get("answer"):
+                continue
+            answer = qa["choices"][int(qa["answer"][0])]
+            right = set()
+            for page in results.get(qa["question_id"], []):
+                text = page.get("text") or ""
+                if not text.strip():
+                    continue
+                doc_id = hashlib.sha1(page["url"].encode()).hexdigest()[:16] + ".txt"
+                (docs / doc_id).write_text(f"{page.get('title', '').strip()}\n\n{text}", encoding="utf-8")
+                if answer in text:
+                    right.add(doc_id)
+            if right:
+                cases.append(Case(qa["question_sentence"], answer, frozenset(right)))
+    return cases
+
+
+def plain_rankings(assistant, cases: list[Case], depth: int = 100):
+    """Each question's chunk ranking by plain dense search, plain BM25 and
+    their reciprocal-rank fusion, over the index's own chunks."""
+    import bm25s
+    import Stemmer
+
+    index = assistant.index
+    texts = [index.chunk_text(j) for j in range(index.chunk_count)]
+    chunk_vectors = assistant.embedder.encode(texts)
+    stemmer = Stemmer.Stemmer("english")
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, stopwords="en", stemmer=stemmer, show_progress=False), show_progress=False)
+    questions = [c.question for c in cases]
+    query_vectors = assistant.embedder.encode(questions)
+    dense = np.argsort(-(query_vectors @ chunk_vectors.T), axis=1)[:, :depth]
+    found, _ = retriever.retrieve(bm25s.tokenize(questions, stopwords="en", stemmer=stemmer, show_progress=False),
+                                  k=min(depth, len(texts)), show_progress=False)
+    fused = []
+    for d, b in zip(dense, found):
+        score: dict[int, float] = {}
+        for ranking in (d, b):
+            for rank, j in enumerate(ranking.tolist()):
+                score[j] = score.get(j, 0.0) + 1.0 / (60 + rank + 1)
+        fused.append(sorted(score, key=lambda j: -score[j])[:depth])
+    return {"dense": dense.tolist(), "bm25": found.tolist(), "fusion": fused}, texts
+
+
+def normalized(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, required=True, help="realtimeqa_public (a checkout, its past/ folder, "
+                                                                 "or the git directory fetch brought)")
+    parser.add_argument("--weeks", default="20230101-20230331", help="YYYYMMDD-YYYYMMDD, within 2023 and 2024")
+    parser.add_argument("--work", type=Path, default=None, help="where documents and index go (default: a temp dir)")
+    args = parser.parse_args()
+
+    from assistant.core import Assistant
+    from index.build import build_index
+    from index.embedding.models import load_embedder
+
+    work = args.work or Path(tempfile.mkdtemp(prefix="askdoc-rtqa-"))
+    cases = build_set(week_files(args.data, args.weeks), work / "docs")
+    documents = len(list((work / "docs").glob("*.txt")))
+    embedder = load_embedder()
+    began = time.perf_counter()
+    build_index(work / "docs", work / "index", embedder)
+    build_seconds = time.perf_counter() - began
+    assistant = Assistant.load(work / "index", embedder=embedder)
+    rankings, texts = plain_rankings(assistant, cases)
+    chunk_doc = assistant.index.tables.chunk_doc
+    doc_ids = assistant.index.doc_ids
+    counts = {k: 0 for k in ("first", "any", "fact_first", "fact_answer")}
+    plain = {name: {"first": 0, "fact": 0} for name in rankings}
+    for i, case in enumerate(cases):
+        answer = assistant.ask(case.question)
+        sources = [c.source for c in answer.citations]
+        counts["first"] += bool(sources) and sources[0] in case.right
+        counts["any"] += any(s in case.right for s in sources)
+        counts["fact_first"] += bool(answer.citations) and case.answer in normalized(answer.citations[0].text)
+        counts["fact_answer"] += case.answer in normalized(answer.text)
+        for name, ranking in rankings.items():
+            top = ranking[i][0]
+            plain[name]["first"] += doc_ids[chunk_doc[top]] in case.right
+            plain[name]["fact"] += case.answer in normalized(texts[top])
+    n = len(cases)
+    pct = lambda x: round(100.0 * x / max(1, n), 1)  # noqa: E731
+    out = {
+        "weeks": args.weeks, "questions": n, "documents": documents, "chunks": assistant.index.chunk_count,
+        "build_seconds": round(build_seconds, 1),
+        "askdoc": {"right_document_first": pct(counts["first"]), "right_document_any_citation": pct(counts["any"]),
+                   "fact_in_first_citation": pct(counts["fact_first"]), "fact_in_answer": pct(counts["fact_answer"])},
+        "plain": {name: {"right_document_first": pct(v["first"]), "fact_in_top_chunk": pct(v["fact"])}
+                  for name, v in plain.items()},
+    }
+    print(f"RealTime QA {args.weeks}: {n} questions over {documents} pages ({out['chunks']} chunks; "
+          f"index built in {build_seconds:.0f} s)")
+    print("| measure | askdoc | plain dense | plain BM25 | plain fusion |")
+    print("|---|---|---|---|---|")
+    p = out["plain"]
+    print(f"| right document first | {out['askdoc']['right_document_first']}% | {p['dense']['right_document_first']}% | "
+          f"{p['bm25']['right_document_first']}% | {p['fusion']['right_document_first']}% |")
+    print(f"| answer in the first citation / top chunk | {out['askdoc']['fact_in_first_citation']}% | "
+          f"{p['dense']['fact_in_top_chunk']}% | {p['bm25']['fact_in_top_chunk']}% | {p['fusion']['fact_in_top_chunk']}% |")
+    print(f"| right document among any citation | {out['askdoc']['right_document_any_citation']}% | | | |")
+    print(f"| answer in the answer | {out['askdoc']['fact_in_answer']}% | | | |")
+    write_result(RESULTS / f"realtimeqa-{args.weeks}.json", out)
+
+
+if __name__ == "__main__":
+    main()
