@@ -77,6 +77,8 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks.scale --sizes 100000 --stores faiss milvus qdrant
 	$(BIN)/python -m tests.benchmarks.engines
 	$(BIN)/python -m tests.benchmarks.workers
+	@# RealTime QA's news is not in the repository: RTQA=path/to/realtimeqa_public runs it (guide/quality.md).
+	@if [ -n "$(RTQA)" ]; then $(BIN)/python -m tests.benchmarks.realtimeqa --data "$(RTQA)" --weeks 20230101-20230331; fi
 	$(MAKE) bench-langchain
 
 # Reports only; `.venv/bin/python -m tests.benchmarks.fit --write threshold`
