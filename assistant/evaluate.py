@@ -183,7 +183,7 @@ def citations_exact(answer: Answer, text_of: Callable[[str], str]) -> bool:
     and is one of its citations' highlights, to the letter (a hard-wrapped
     sentence's line breaks read as the spaces the answer shows). A generated
     sentence is not a quote: it must cite excerpts the answer carries
-    (``generate.check`` has held it against them)."""
+    (``checks.check`` has held it against them)."""
     by_n = {c.n: c for c in answer.citations}
     for c in answer.citations:
         text = text_of(c.source)

@@ -52,7 +52,7 @@ def llm_options(command):
 
 
 def proxies(value: str) -> tuple[str, ...]:
-    from .web.guard import parse_proxies
+    from .web.clients import parse_proxies
 
     try:
         return parse_proxies(value)

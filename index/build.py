@@ -26,13 +26,14 @@ from index.engines import factory
 from index.engines.base import Contents
 from index.errors import IndexLockedError, IndexMissingError, IndexStateError
 from index.storage.filearray import FileArray, FileArrayWriter
+from index.storage.tables import Tables
 from index.storage.texts import DocumentTexts
 from index.storage.lexical import chunk_and_sentence_indexes
 from index.documents.loaders import Document, Skipped, SourceFile, iter_files, load_folder
 from index.embedding.pool import pool_chunks
 from index.documents.segment import split_sentences
 from index.settings import BuildSettings
-from index.storage.builds import (FORMAT_VERSION, DocumentEntry, Index, Manifest, Tables, check_model, load, new_build,
+from index.storage.builds import (FORMAT_VERSION, DocumentEntry, Index, Manifest, check_model, load, new_build,
                                   read_manifest)
 
 log = logging.getLogger(__name__)

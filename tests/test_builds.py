@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from index.storage import builds
+from index.storage.tables import Tables
 from index.build import build_index
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
 
@@ -98,5 +99,5 @@ def test_tables_round_trip_and_split_into_documents(built, tmp_path, fake_embedd
     _, root = built
     tables = builds.load(root, fake_embedder.model_id).tables
     tables.save(tmp_path)
-    assert builds.Tables.load(tmp_path) == tables
-    assert builds.Tables.concatenate([tables.document(d) for d in range(2)]) == tables
+    assert Tables.load(tmp_path) == tables
+    assert Tables.concatenate([tables.document(d) for d in range(2)]) == tables

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from assistant.answer import Citation
 from assistant.core import Assistant
 from assistant.evaluate import citations_exact
-from assistant.generate import LLMConfig, check, split_generated
+from assistant.checks import check, split_generated
+from assistant.generate import LLMConfig
 from assistant.web.server import Settings, create_app
 from index.build import build_index
 from tests.support import free_port

@@ -30,16 +30,14 @@ was refused, and a widget on that page can show the reason to its reader.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import secrets
-import threading
-import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
 from .access import Access, access_of, is_routed
+from .bodies import read_body, replay
+from .clients import RateLimiter, TrustedProxies
 from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
 
 MAX_BODY_BYTES = 64 * 1024
@@ -73,23 +71,6 @@ def parse_origins(value: str | None) -> tuple[str, ...]:
     return tuple(o.strip().rstrip("/") for o in (value or "").split(",") if o.strip())
 
 
-def parse_proxies(value: str | None) -> tuple[str, ...]:
-    """``--forwarded-allow-ips``: comma-separated addresses, networks or ``*``;
-    a ``ValueError`` names an entry that is none of them.
-
-    >>> parse_proxies("127.0.0.1, 10.0.0.0/8"), parse_proxies(""), parse_proxies("*")
-    (('127.0.0.1', '10.0.0.0/8'), (), ('*',))
-    """
-    entries = tuple(p.strip() for p in (value or "").split(",") if p.strip())
-    for entry in entries:
-        if entry != "*":
-            try:
-                ipaddress.ip_network(entry, strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an IP address or network") from None
-    return entries
-
-
 def normalize_root_path(value: str | None) -> str:
     """'/prefix' form, or '' for none.
 
@@ -98,79 +79,6 @@ def normalize_root_path(value: str | None) -> str:
     """
     value = (value or "").strip().strip("/")
     return f"/{value}" if value else ""
-
-
-class RateLimiter:
-    """At most ``limit`` events per client in any 60-second window."""
-
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit = limit
-        self.window = window
-        self._events: dict[str, deque] = {}
-        self._lock = threading.Lock()
-
-    def check(self, client: str, now: float | None = None, count: bool = True) -> float:
-        """0 when allowed (and counted, unless ``count`` is false), else
-        seconds until the next slot.
-
-        >>> limiter = RateLimiter(2)
-        >>> limiter.check("a", 0.0), limiter.check("a", 1.0), limiter.check("a", 2.0)
-        (0.0, 0.0, 58.0)
-        >>> limiter.check("b", 2.0), limiter.check("a", 60.5)
-        (0.0, 0.0)
-        >>> limiter.check("c", 0.0, count=False), limiter.check("c", 0.0, count=False)
-        (0.0, 0.0)
-        """
-        if self.limit <= 0:
-            return 0.0
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            events = self._events.setdefault(client, deque())
-            while events and events[0] <= now - self.window:
-                events.popleft()
-            if len(events) >= self.limit:
-                return max(0.0, events[0] + self.window - now)
-            if count:
-                events.append(now)
-            if len(self._events) > 10_000:  # forget idle clients so memory stays bounded
-                for key in [k for k, v in self._events.items() if not v or v[-1] <= now - self.window]:
-                    del self._events[key]
-            return 0.0
-
-
-class TrustedProxies:
-    """The peers whose ``X-Forwarded-*`` headers are believed.
-
-    >>> proxies = TrustedProxies(("10.0.0.0/8",))
-    >>> proxies.trusts("10.1.2.3"), proxies.trusts("127.0.0.1"), proxies.client("10.0.0.1", "1.2.3.4, 10.0.0.9")
-    (True, False, '1.2.3.4')
-    >>> TrustedProxies(()).trusts("127.0.0.1"), TrustedProxies(("*",)).client("1.1.1.1", "5.5.5.5, 6.6.6.6")
-    (False, '6.6.6.6')
-    """
-
-    def __init__(self, entries: tuple[str, ...]) -> None:
-        self.any = "*" in entries
-        self.networks = [ipaddress.ip_network(e, strict=False) for e in entries if e != "*"]
-
-    def trusts(self, host: str) -> bool:
-        if self.any:
-            return True
-        try:
-            address = ipaddress.ip_address(host)
-        except ValueError:
-            return False
-        return any(address in network for network in self.networks)
-
-    def client(self, peer: str, forwarded_for: str) -> str:
-        """The first address, from the right, that is not a trusted proxy
-        (uvicorn's reading of ``X-Forwarded-For``)."""
-        hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
-        if self.any:
-            return hops[-1] if hops else peer
-        for hop in reversed(hops):
-            if not self.trusts(hop):
-                return hop
-        return hops[0] if hops else peer
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -258,7 +166,7 @@ class Guard:
         too_large = f"the request body is larger than {limit // 1024:,} KB"
         if length is not None and length.isdigit() and int(length) > limit:
             return await self._refuse(send, 422, too_large, origin)
-        body = await self._read_body(receive, limit)
+        body = await read_body(receive, limit)
         if body is None:
             return await self._refuse(send, 422, too_large, origin)
         if access is Access.ASK or (access is Access.EVENT and self._limited_event(body)):
@@ -268,7 +176,7 @@ class Guard:
                 return await self._refuse(
                     send, 429, f"too many questions: at most {self.policy.rate_limit} a minute; try again in {seconds} s",
                     origin, [(b"retry-after", str(seconds).encode())])
-        await self.app(scope, self._replay(body, receive), self._with_cors(send, origin))
+        await self.app(scope, replay(body, receive), self._with_cors(send, origin))
 
     # -- who is asking ---------------------------------------------------
 
@@ -328,7 +236,7 @@ class Guard:
             if not self.policy.api_token:
                 return await self._redirect(send, local_target(query.get("next"), root))
             return await self._html(send, 200, signin_page(root, local_target(query.get("next"), root)))
-        body = await self._read_body(receive, self.policy.max_body_bytes)
+        body = await read_body(receive, self.policy.max_body_bytes)
         if body is None:
             return await self._refuse(send, 422, "the sign-in form is too large", origin)
         fields = form_fields(body)
@@ -482,33 +390,3 @@ class Guard:
                 raise
         if overflow and not started:
             await self._refuse(send, 413, too_large, origin)
-
-    async def _read_body(self, receive, limit: int) -> bytes | None:
-        """The whole body (at most ``limit`` bytes), or None past it; a
-        chunked body has no Content-Length to check in advance."""
-        chunks: list[bytes] = []
-        seen = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                return b"".join(chunks)
-            chunk = message.get("body", b"")
-            seen += len(chunk)
-            if seen > limit:
-                return None
-            chunks.append(chunk)
-            if not message.get("more_body"):
-                return b"".join(chunks)
-
-    @staticmethod
-    def _replay(body: bytes, receive):
-        sent = False
-
-        async def wrapped():
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()  # after the body: wait for the disconnect
-
-        return wrapped

@@ -55,7 +55,7 @@ class Settings:
     rate_limit: int = 30
     admin_token: str | None = None  # allows adding and deleting documents (the documents panel, /api/documents)
     max_upload_mb: int = 50
-    forwarded_allow_ips: tuple[str, ...] = ()  # proxies whose X-Forwarded-* headers count (guard.parse_proxies)
+    forwarded_allow_ips: tuple[str, ...] = ()  # proxies whose X-Forwarded-* headers count (clients.parse_proxies)
     llm: "LLMConfig | None" = None  # an OpenAI-compatible server that writes answers (checked) from the excerpts
     ui: bool = True  # the Gradio chat at / (off: API, widget and source views only, and no Gradio in memory)
 

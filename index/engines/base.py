@@ -79,7 +79,7 @@ class Contents:
     sentences' texts by row, the chunk and sentence vectors, the chunks'
     BM25 index, and the vectors' dimension."""
 
-    tables: Any  # storage.builds.Tables
+    tables: Any  # storage.tables.Tables
     texts: Callable[[np.ndarray], list[str]]
     chunk_vectors: Rows  # in memory, or read by rows from the build's files
     sentence_vectors: Rows

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from assistant.core import Assistant
 from assistant.evaluate import _contains, citations_exact, load_cases
-from assistant.generate import CONTEXT_EXCERPTS, Generator, LLMConfig, check
+from assistant.checks import check
+from assistant.generate import CONTEXT_EXCERPTS, Generator, LLMConfig
 from index.build import build_index
 from index.embedding.models import load_embedder
 from tests.support import RESULTS, ROOT, XQUAD, free_port, write_result, xquad_questions
