@@ -200,6 +200,10 @@ def test_the_chat_page_signs_in_once_with_a_strict_http_only_cookie(site):
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and API not in cookie
     assert browserless.get("/config").status_code == 200  # the cookie jar now carries the session
     assert browserless.get("/source", params={"doc": "admm-plus-2024-singh.txt"}).status_code == 200
+    # A stale cookie (the token changed since) gets the sign-in form, never the throttle: it is no guess.
+    stale = client_of(site, token=None, Cookie="askdoc_session=" + "0" * 64)
+    assert {stale.get("/config").status_code for _ in range(15)} == {401}
+    assert stale.post("/signin", data={"token": API, "next": "/"}).status_code == 303
 
 
 def test_the_chat_page_counts_against_the_rate_limit(site):

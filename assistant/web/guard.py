@@ -186,7 +186,9 @@ class Guard:
         bearer = self._bearer(scope)
         cookie = cookie_of(scope.get("headers", ()))
         admin = _header(scope, ADMIN_HEADER) if access is Access.ADMIN else None
-        presented = [c for c in (bearer, cookie, admin) if c is not None]
+        # A session cookie is an HMAC no one guesses; a stale one (the token
+        # changed) just gets the sign-in form, and is not counted as a guess.
+        presented = [c for c in (bearer, admin) if c is not None]
         if presented:
             wait = self.failures.check(client, count=False)
             if wait:
@@ -197,7 +199,8 @@ class Guard:
             good = (bearer is not None and secrets.compare_digest(bearer.encode(), token.encode())) or \
                    (cookie is not None and secrets.compare_digest(cookie.encode(), session_value(token).encode()))
             if not good:
-                self.failures.check(client)
+                if bearer is not None:
+                    self.failures.check(client)
                 return 401, "a valid API token is required (Authorization: Bearer …)", [(b"www-authenticate", b"Bearer")]
         if access is Access.ADMIN:
             if not self.policy.admin_token:
