@@ -12,7 +12,7 @@ import contextlib
 import fcntl
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Iterator, cast
 
@@ -31,6 +31,7 @@ from index.storage.texts import DocumentTexts
 from index.storage.lexical import chunk_and_sentence_indexes
 from index.documents.loaders import Document, Skipped, SourceFile, iter_files, load_folder
 from index.embedding.pool import pool_chunks
+from index.documents.boilerplate import repeated_paragraphs
 from index.documents.segment import split_sentences
 from index.settings import BuildSettings
 from index.storage.builds import (FORMAT_VERSION, DocumentEntry, Index, Manifest, check_model, load, new_build,
@@ -212,6 +213,9 @@ def build_index(
             if progress:
                 progress("splitting", i + 1, len(documents))
         tables = Tables.concatenate([p.tables for p in parts])
+        # Boilerplate is what many documents repeat: found anew over the whole corpus each build.
+        tables = replace(tables, sent_boilerplate=repeated_paragraphs(
+            tables.sent_doc, tables.sent_para, tables.sent_start, tables.sent_end, [d.text for d in documents]))
         # Vectors go straight into the new build's files: a build never
         # holds the corpus's vectors in memory (several GB at a million chunks).
         build = new_build(root)

@@ -88,3 +88,41 @@ def test_a_pdf_word_broken_at_a_line_end_is_whole_again(tmp_path):
     text = load_document(pdf, "paper.pdf").text
     assert "average temperature" in " ".join(text.split()) and "tempera-" not in text
     assert text.count("well-known") == 2  # a compound the text also writes whole keeps its hyphen
+
+
+NEWS_PAGE = """<!doctype html><html><head><title>Harbour bridge reopens | City Times</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/news">News</a> <a href="/sport">Sport</a> <a href="/login">Sign in</a></nav></header>
+<div id="cookie-banner">We use cookies to improve your experience. <button>Accept all cookies</button></div>
+<main><article>
+<h1>Harbour bridge reopens after two years of repairs</h1>
+<p class="byline">By Ana Ruiz</p>
+<p>The harbour bridge reopened to traffic on Tuesday after two years of repairs that cost 84 million euros, the city said.</p>
+<figure><img src="bridge.jpg"><figcaption>Cyclists on the bridge on Tuesday. (Photo: City Times)</figcaption></figure>
+<p>Engineers replaced all 212 cables and strengthened the deck so that trams can cross it again from March.</p>
+<h2>What changes for commuters</h2>
+<p>Buses return to their old routes next week, and the ferry shuttle that ran during the works will stop on Friday.</p>
+</article></main>
+<aside><h3>Related stories</h3><ul><li><a href="/a">Ten best bakeries in town</a></li><li><a href="/b">Tram fares rise in spring</a></li></ul></aside>
+<div class="share">Share on Facebook Share on X Email this article</div>
+<footer>Copyright 2026 City Times. All rights reserved. Privacy policy | Terms of use</footer>
+</body></html>"""
+
+
+def test_a_saved_web_page_is_read_into_its_main_text(write_docs):
+    docs = write_docs({"bridge.html": NEWS_PAGE})
+    (document,), _ = load_folder(docs)
+    assert document.title == "Harbour bridge reopens | City Times"
+    for kept in ("Harbour bridge reopens after two years of repairs", "cost 84 million euros", "all 212 cables",
+                 "What changes for commuters", "ferry shuttle"):
+        assert kept in document.text
+    for dropped in ("Sign in", "cookies", "Related stories", "bakeries", "Share on Facebook", "Copyright",
+                    "Privacy policy", "Photo: City Times"):
+        assert dropped not in document.text, dropped
+    # Headings are kept as headings: a citation names its section.
+    assert document.section_at(document.text.index("ferry shuttle")).endswith("What changes for commuters")
+
+
+def test_a_page_without_an_article_keeps_its_visible_text(write_docs):
+    docs = write_docs({"list.html": "<html><body><ul><li>Alpha</li><li>Beta</li></ul></body></html>"})
+    (document,), _ = load_folder(docs)
+    assert "Alpha" in document.text and "Beta" in document.text

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from index.documents.source import Extracted, Source
-from index.documents.text import decode_text, html_to_text, markdown_headings, normalize_newlines
+from index.documents.text import decode_text, markdown_headings, normalize_newlines
+from index.documents.webpage import main_text
 
 
 def read_text(source: Source) -> Extracted:
@@ -20,5 +21,6 @@ def read_markdown(source: Source) -> Extracted:
 
 
 def read_html(source: Source) -> Extracted:
-    text, title = html_to_text(normalize_newlines(decode_text(source.raw)))
-    return Extracted(text, title)
+    """A page's main text (``webpage.main_text``), its title and headings."""
+    text, title, headings = main_text(normalize_newlines(decode_text(source.raw)))
+    return Extracted(text, title, headings=headings)

@@ -35,6 +35,7 @@ def _spans():
 
 
 _LIST_ITEM = re.compile(r"^(?:[-*•▪–]\s|\d{1,3}[.)]\s|[a-z][.)]\s|#)")
+_BULLET = re.compile(r"[-*•▪–]\s+")
 WRAP_MIN_CHARS = 40  # a line shorter than this ends its paragraph unless the next one continues it in lower case
 
 
@@ -107,19 +108,73 @@ def paragraphs(text: str) -> list[tuple[int, int]]:
     return [(a, b) for a, b in spans]
 
 
+_FIELD = re.compile(r"\w[:=]\s*\S")  # "Deadline: 15 March", "Room = B2": a label and its value
+_NUMBERED = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+\S")  # "2.1 Methods", "IV. Results"
+TITLE_MAX_WORDS = 20
+_TITLE_ENDS = tuple(set(_TERMINAL) - {"?"})
+_SMALL_WORDS = 3  # words this short ("of", "and", "the") stay lower case in a title
+
+
+def title_like(line: str) -> bool:
+    """Is ``line`` written as a title: all capitals, or every longer word capitalised?
+
+    >>> title_like("Key Highlights From The Meeting"), title_like("RESULTS"), title_like("The staff canteen closes")
+    (True, True, False)
+    """
+    letters = [w for w in re.findall(r"[^\W\d_][\w'’-]*", line)]
+    if not letters:
+        return False
+    if line.upper() == line:
+        return True
+    longer = [w for w in letters if len(w) > _SMALL_WORDS] or letters
+    return sum(w[0].isupper() for w in longer) >= 0.8 * len(longer)
+
+
 def is_heading(line: str, next_line: str | None) -> bool:
-    """A short line without closing punctuation that introduces more text.
+    """A line that titles the section below it: short, without closing
+    punctuation, followed by more text that does not carry it on, and
+    written as a title (or numbered as a section, or a few words only).
+    A line that states something without a full stop (an OCR'd or slide
+    line, a form field, a table row) is not a heading: it may answer.
 
     >>> is_heading("Key Highlights From The Meeting", "Focus: more text.")
     True
+    >>> is_heading("2.1 Data collection", "We asked 40 people."), is_heading("Related articles", "More.")
+    (True, True)
     >>> is_heading("He left.", "Then he came back.")
     False
+    >>> is_heading("The staff canteen closes at 15:30 on Fridays", "during the renovation.")
+    False
+    >>> is_heading("Deadline: 15 March", "Send it to the office."), is_heading("Total | 42 | 17", "Next row")
+    (False, False)
     """
     if line.startswith("#"):
         return True
-    if next_line is None or len(line) > 100 or line.endswith(_TERMINAL):
+    if next_line is None or len(line) > 100 or line.endswith(_TERMINAL) or next_line[:1].islower():
         return False
-    return len(line.split()) <= 12
+    words = line.split()
+    if len(words) > 12 or _FIELD.search(line) or "|" in line or "\t" in line:
+        return False
+    if _NUMBERED.match(line) or title_like(line):
+        return True
+    return len(words) <= 3 and not any(ch.isdigit() for ch in line)
+
+
+def is_title(line: str, next_line: str | None) -> bool:
+    """A document's first line that titles it: without closing punctuation,
+    at most ``TITLE_MAX_WORDS`` words, followed by more text. A news
+    headline in sentence case is a title, not a statement to quote.
+
+    >>> is_title("Scott Rolen elected to Hall of Fame, joins Fred McGriff in 2023 class", "Rolen played 17 seasons.")
+    True
+    >>> is_title("Damar Hamlin injury: What is the NFL's emergency action plan?", "The NFL said.")
+    True
+    >>> is_title("The staff canteen closes at 15:30 on Fridays", "during the renovation.")
+    False
+    """
+    if next_line is None or line.endswith(_TITLE_ENDS) or next_line[:1].islower() or len(line) > 150:
+        return False
+    return len(line.split()) <= TITLE_MAX_WORDS
 
 
 def split_long(start: int, end: int, text: str, limit: int = MAX_SENTENCE_CHARS) -> list[tuple[int, int]]:
@@ -163,13 +218,18 @@ def split_sentences(text: str) -> list[Span]:
 
     >>> [text[s.start:s.end] for text in ["Title\\nIt rained. Dr. Li left."] for s in split_sentences(text)]
     ['Title', 'It rained.', 'Dr. Li left.']
+    >>> [text[s.start:s.end] for text in ["Plan\\n- Budget approved at 2.4 million\\n- Sites in Ghent"] for s in split_sentences(text)]
+    ['Plan', 'Budget approved at 2.4 million', 'Sites in Ghent']
     """
     paras = paragraphs(text)
     spans: list[Span] = []
     for index, (start, end) in enumerate(paras):
+        bullet = _BULLET.match(text, start, end)
+        if bullet and bullet.end() < end:  # a bullet's marker is layout: quote the item without it
+            start = bullet.end()
         line = text[start:end]
         following = text[paras[index + 1][0] : paras[index + 1][1]] if index + 1 < len(paras) else None
-        if is_heading(line, following):
+        if is_heading(line, following) or (index == 0 and is_title(line, following)):
             spans.append(Span(start, end, index, heading=True))
             continue
         for s_start, s_end in _sentences_in(text, start, end):

@@ -55,7 +55,9 @@ log = logging.getLogger(__name__)
 
 CHUNK_VECTORS = "chunk_vectors.npy"
 SENTENCE_VECTORS = "sentence_vectors.npy"
-FORMAT_VERSION = 3  # 2: document text in texts.utf8, read on demand; 3: chunk vectors pooled from sentences
+# 2: document text in texts.utf8, read on demand; 3: chunk vectors pooled from sentences; 4: lines that are not
+# sentences quotable, boilerplate marked
+FORMAT_VERSION = 4
 CURRENT = "current"
 MANIFEST = "manifest.json"
 

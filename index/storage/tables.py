@@ -18,6 +18,9 @@ class Tables:
 
     Sentence *i* is ``documents[sent_doc[i]].text[sent_start[i]:sent_end[i]]``;
     chunk *j* spans sentences ``chunk_first[j]..chunk_last[j]`` (inclusive).
+    ``sent_boilerplate`` marks the lines many documents repeat
+    (``documents.boilerplate``), which answers never quote (all False when
+    not given).
     """
 
     sent_doc: np.ndarray
@@ -27,6 +30,11 @@ class Tables:
     sent_heading: np.ndarray
     chunk_first: np.ndarray
     chunk_last: np.ndarray
+    sent_boilerplate: np.ndarray = None  # type: ignore[assignment]  # None: no sentence is
+
+    def __post_init__(self) -> None:
+        if self.sent_boilerplate is None:
+            object.__setattr__(self, "sent_boilerplate", np.zeros(len(self.sent_start), dtype=bool))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Tables):
@@ -83,4 +91,4 @@ class Tables:
             return cls(**{f: npz[f] for f in cls.__dataclass_fields__})
 
 
-SENTENCE_COLUMNS = ("sent_start", "sent_end", "sent_para", "sent_heading")  # per sentence, besides sent_doc
+SENTENCE_COLUMNS = ("sent_start", "sent_end", "sent_para", "sent_heading", "sent_boilerplate")  # per sentence, besides sent_doc
