@@ -13,11 +13,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from index.documents.boilerplate import comparable
 from index.storage.builds import Index
+from index.storage.lexical import tokenize
 
 from . import params
 from .excerpts import excerpt_bounds, opens_with_pronoun
-from .retrieve import SentenceHit
+from .retrieve import QUESTION_STEMS, SentenceHit
+from .scenes import Scene, heading_section
 
 NOT_FOUND = "The documents don't say."
 _LINE_BREAK = re.compile(r"[ \t]*\n\s*")
@@ -158,10 +161,11 @@ class AnswerConfig:
     continuation: float = 0.3  # the bonus of a sentence that follows a chosen one (it carries the point on)
     continuation_reach: int = 2  # how many sentences after a chosen one count as its continuation
     context_excerpts: int = 0  # excerpts kept on the answer for a generator (0: none, no LLM configured)
+    scene_reach: float = 2.0  # how much wider a broad answer's margins are once kept to the question's scene
 
 
 def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConfig,
-                     broad: bool = False) -> list[SentenceHit]:
+                     broad: bool = False, in_scene: bool = False, listing: bool = False) -> list[SentenceHit]:
     """The best sentence, then others close to it in score while they fit.
 
     When the best sentence merely sets the scene (it holds the question's
@@ -176,7 +180,7 @@ def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConf
     (``distinct_points``).
     """
     if broad:
-        points = distinct_points(index, ranked, config)
+        points = distinct_points(index, ranked, config, in_scene, listing)
         return _with_referents(index, points, sum(h.end - h.start for h in points), config, config.broad_max_chars)
     chosen: list[SentenceHit] = [ranked[0]]
     used = ranked[0].end - ranked[0].start
@@ -194,7 +198,7 @@ def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConf
         if len(chosen) >= config.max_sentences or hit.score < best.score - config.margin:
             break
         length = hit.end - hit.start
-        if hit in chosen or _key(index, hit) in quoted or used + length > config.max_chars:
+        if hit in chosen or repeats(_key(index, hit), quoted) or used + length > config.max_chars:
             continue
         chosen.append(hit)
         quoted.add(_key(index, hit))
@@ -202,7 +206,8 @@ def choose_sentences(index: Index, ranked: list[SentenceHit], config: AnswerConf
     return _with_referents(index, chosen, used, config, config.max_chars)
 
 
-def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfig) -> list[SentenceHit]:
+def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfig,
+                    in_scene: bool = False, listing: bool = False) -> list[SentenceHit]:
     """Maximal marginal relevance: the best sentence, then, among those
     scoring within ``broad_margin`` of it (twice that for a continuation),
     each time the one whose score minus ``diversity`` times its greatest
@@ -211,7 +216,13 @@ def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfi
     they fit ``broad_max_chars``. A sentence saying again what one chosen
     says loses to one with a point of its own; the sentences after a
     point ("He called for ...", "They reviewed ...") are where its
-    speaker's next points stand."""
+    speaker's next points stand. When the candidates are kept to the
+    question's scene (``in_scene``), every candidate within twice
+    ``scene_reach`` times the margin may join: what else that scene says
+    is a point of the answer; without a
+    scene, each paragraph gives one point at most. When the best sentence
+    holds the kind of information asked for (words said) and two others
+    do, only those are points."""
     best = ranked[0]
     t = index.tables
 
@@ -219,8 +230,19 @@ def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfi
         return any(hit.sentence - k in chosen_rows and t.sent_doc[hit.sentence - k] == t.sent_doc[hit.sentence]
                    for k in range(1, config.continuation_reach + 1))
 
-    pool = [h for h in ranked[1:] if h.score >= best.score - 2 * config.broad_margin]
-    close = np.array([h.score >= best.score - config.broad_margin for h in pool])
+    margin = config.broad_margin * (config.scene_reach if in_scene else 1.0)
+    pool = [h for h in ranked[1:] if h.score >= best.score - 2 * margin]
+    if best.typed and sum(h.typed for h in pool) >= 2:
+        pool = [h for h in pool if h.typed]  # what was said, not the scene around it, when there is enough of it
+    if listing:  # a list ("Whom did Singh meet?"): each passage gives one item
+        paragraphs = {(best.source, int(t.sent_para[best.sentence]))}
+        kept = []
+        for h in pool:
+            if (h.source, int(t.sent_para[h.sentence])) not in paragraphs:
+                paragraphs.add((h.source, int(t.sent_para[h.sentence])))
+                kept.append(h)
+        pool = kept
+    close = np.array([in_scene or h.score >= best.score - margin for h in pool])
     chosen, used = [best], best.end - best.start
     quoted = {_key(index, best)}
     if not pool:
@@ -239,7 +261,7 @@ def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfi
         i = int(np.argmax(value))
         available[i] = False
         hit = pool[i]
-        if _key(index, hit) in quoted or used + hit.end - hit.start > config.broad_max_chars:
+        if repeats(_key(index, hit), quoted) or used + hit.end - hit.start > config.broad_max_chars:
             continue
         chosen.append(hit)
         quoted.add(_key(index, hit))
@@ -251,7 +273,26 @@ def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfi
 
 
 def _key(index: Index, hit: SentenceHit) -> str:
-    return " ".join(index.sentence_text(hit.sentence).split())
+    return comparable(index.sentence_text(hit.sentence))
+
+
+REPEAT_MIN_CHARS = 20  # a shorter text inside another is a coincidence, not a repeat
+
+
+def repeats(key: str, quoted: set[str]) -> bool:
+    """Does a sentence (its ``comparable`` text) say again what one already
+    quoted says: the same text, or one holding the other (a heading glued
+    to a repeated sentence, a sentence cut differently in a second copy)?
+
+    >>> repeats("thepanthersgaveup308points", {"conclusionthepanthersgaveup308points"})
+    True
+    >>> repeats("itrained", {"itrainedallday"}), repeats("thepanthersscored", {"thebroncosscored"})
+    (False, False)
+    """
+    if key in quoted:
+        return True
+    return len(key) >= REPEAT_MIN_CHARS and any(key in other or (len(other) >= REPEAT_MIN_CHARS and other in key)
+                                                for other in quoted)
 
 
 def _with_referents(index: Index, chosen: list[SentenceHit], used: int, config: AnswerConfig,
@@ -261,15 +302,19 @@ def _with_referents(index: Index, chosen: list[SentenceHit], used: int, config: 
     t = index.tables
     result: list[SentenceHit] = []
     sentences = {h.sentence for h in chosen}
+    quoted = {_key(index, h) for h in chosen}
     for hit in chosen:
         previous = hit.sentence - 1
         if (previous >= 0 and previous not in sentences and t.sent_doc[previous] == t.sent_doc[hit.sentence]
-                and not t.sent_heading[previous] and opens_with_pronoun(index.sentence_text(hit.sentence))):
+                and not t.sent_heading[previous] and not t.sent_boilerplate[previous]
+                and opens_with_pronoun(index.sentence_text(hit.sentence))
+                and not repeats(comparable(index.sentence_text(previous)), quoted)):
             length = int(t.sent_end[previous] - t.sent_start[previous])
             if used + length <= budget:
                 result.append(replace(hit, sentence=previous, start=int(t.sent_start[previous]),
                                       end=int(t.sent_end[previous]), typed=False))
                 sentences.add(previous)
+                quoted.add(comparable(index.sentence_text(previous)))
                 used += length
         result.append(hit)
     return result
@@ -295,14 +340,27 @@ def should_abstain(ranked: list[SentenceHit], unknown: list[str], named: frozens
 
 
 def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: list[str], named: frozenset[str],
-            config: AnswerConfig = AnswerConfig(), broad: bool = False) -> Answer:
+            config: AnswerConfig = AnswerConfig(), broad: bool = False, asked: str = "", kind: str = "") -> Answer:
     """The answer: the chosen sentences quoted verbatim, each followed by the
     citation(s) of the excerpt around it. Sentences whose excerpts overlap
     share one citation (one excerpt, several highlights); a sentence found
-    in several documents is quoted once and cites each."""
+    in several documents is quoted once and cites each. ``asked`` (the
+    question as searched) keeps further sentences to the question's scene
+    and lets a heading it names answer a broad question with its section
+    (``scenes``); a broad answer quotes each document's sentences in its order."""
     if should_abstain(ranked, unknown, named, config):
         return Answer(question=question, text=NOT_FOUND, abstained=True)
-    chosen = choose_sentences(index, ranked, config, broad)
+    candidates, in_scene, listing = ranked, False, False
+    if asked:
+        # A broad answer keeps to the question's scene; one fact may be hedged with a second candidate.
+        scene = Scene(index, asked, ranked[0].sentence, [h.sentence for h in ranked[:20]]) if broad else None
+        if scene is not None and scene.distinctive:
+            candidates, in_scene = [ranked[0]] + [h for h in ranked[1:] if scene.belongs(h.sentence)], True
+        listing = broad and kind == "who" and not in_scene  # people asked for: "Whom did Singh meet?"
+    section = _named_section(index, candidates, asked, config) if broad and asked else []
+    chosen = section or choose_sentences(index, candidates, config, broad, in_scene, listing)
+    if broad:  # several points read as the document tells them; one fact comes first
+        chosen = in_reading_order(chosen)
     scores = {h.sentence: h.score for h in ranked}
     # Only a sentence about as long as a chosen one can say the same (whitespace aside): read no other.
     lengths = [h.end - h.start for h in chosen]
@@ -313,15 +371,65 @@ def compose(question: str, index: Index, ranked: list[SentenceHit], unknown: lis
     excerpts = _Excerpts(index, scores, config.excerpt_chars)
     quotes = []
     for hit in chosen:
-        same_text = [h for h in twins.get(_key(index, hit), []) if h.sentence != hit.sentence]
+        # The same sentence elsewhere in its own document (an abstract said
+        # again in a conclusion, a running header) is the same point: cited once.
+        doc = index.tables.sent_doc[hit.sentence]
+        same_text = [h for h in twins.get(_key(index, hit), [])
+                     if h.sentence != hit.sentence and index.tables.sent_doc[h.sentence] != doc]
         ns = [excerpts.cite(hit)] + [excerpts.cite(h) for h in same_text]
         # A hard-wrapped sentence is quoted on one line: its text, line breaks read as spaces.
         quotes.append(Quote(one_line(index.sentence_text(hit.sentence)), tuple(dict.fromkeys(ns))))
-    citations, renumber = excerpts.numbered([n for q in quotes for n in q.citations])
+    cited = [n for q in quotes for n in q.citations]
+    if broad:  # quoted in reading order, numbered by strength: [1] is the best sentence's excerpt
+        rank = {h.sentence: i for i, h in enumerate(ranked)}
+        strongest = min(range(len(chosen)), key=lambda i: rank.get(chosen[i].sentence, len(ranked)))
+        cited = list(quotes[strongest].citations) + cited
+    citations, renumber = excerpts.numbered(cited)
     quotes = [Quote(q.text, tuple(dict.fromkeys(renumber[n] for n in q.citations))) for q in quotes]
     return Answer(question=question, text=" ".join(f"{q.text} {q.markers}" for q in quotes), abstained=False,
                   citations=citations, quotes=tuple(quotes),
                   context=context_excerpts(index, ranked, scores, config) if config.context_excerpts else ())
+
+
+def in_reading_order(chosen: list[SentenceHit]) -> list[SentenceHit]:
+    """The sentences of each document in the document's order, documents in
+    the order the answer first quotes them.
+
+    >>> hit = lambda s, src: SentenceHit(chunk=0, source=src, start=s, end=s + 1, score=1.0, dense=1.0, coverage=1.0, sentence=s)
+    >>> [h.sentence for h in in_reading_order([hit(9, "a"), hit(2, "b"), hit(4, "a")])]
+    [4, 9, 2]
+    """
+    sources = list(dict.fromkeys(h.source for h in chosen))
+    return sorted(chosen, key=lambda h: (sources.index(h.source), h.sentence))
+
+
+def _named_section(index: Index, ranked: list[SentenceHit], asked: str, config: AnswerConfig) -> list[SentenceHit]:
+    """The lines of the section a heading the question names, when one does
+    (``scenes.heading_section``): the first sentence of each of its
+    paragraphs, then its best-ranked others, while they fit ``broad_max_chars``."""
+    words = set(tokenize(asked)) - QUESTION_STEMS
+    docs = list(dict.fromkeys(int(index.tables.sent_doc[h.sentence]) for h in ranked[:10]))[:3]
+    rows = heading_section(index, docs, words)
+    if not rows:
+        return []
+    t = index.tables
+    by_sentence = {h.sentence: h for h in ranked}
+    leads = [s for i, s in enumerate(rows) if i == 0 or t.sent_para[s] != t.sent_para[rows[i - 1]]]
+    others = sorted((s for s in rows if s not in leads), key=lambda s: -(by_sentence[s].score if s in by_sentence else -9))
+    chosen: list[SentenceHit] = []
+    used = 0
+    for s in leads + others:
+        length = int(t.sent_end[s] - t.sent_start[s])
+        if used + length > config.broad_max_chars or len(chosen) >= config.broad_max_sentences:
+            if s in leads:
+                break  # the section's points in order: none after one left out
+            continue
+        hit = by_sentence.get(s) or SentenceHit(
+            chunk=-1, source=index.doc_ids[int(t.sent_doc[s])], start=int(t.sent_start[s]), end=int(t.sent_end[s]),
+            score=ranked[0].score, dense=0.0, coverage=0.0, sentence=s)
+        chosen.append(hit)
+        used += length
+    return chosen
 
 
 def context_excerpts(index: Index, ranked: list[SentenceHit], scores: dict[int, float],

@@ -124,6 +124,6 @@ class Assistant:
     def _answer(self, query: Query, vector, scope: Scope | None = None) -> Answer:
         _, ranked, unknown = self.retriever.search(query, vector, scope)
         answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text), self.config,
-                         query.broad)
+                         query.broad, query.search_text, query.answer_type)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)
         return answer

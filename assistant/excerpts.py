@@ -63,7 +63,7 @@ def excerpt_bounds(index: Index, sentence: int, ranked: dict[int, float], budget
     The context it cannot be read without comes first, whatever the budget;
     then neighbours in its paragraph, then in the paragraphs around it,
     better-scoring side first (``ranked``: sentence -> score), while the
-    excerpt fits ``budget`` characters.
+    excerpt fits ``budget`` characters; it stops at boilerplate.
     """
     t = index.tables
     doc, para = t.sent_doc[sentence], t.sent_para[sentence]
@@ -73,7 +73,7 @@ def excerpt_bounds(index: Index, sentence: int, ranked: dict[int, float], budget
     for same_paragraph in (True, False):
         while True:
             options = [s for s in (first - 1, last + 1)
-                       if 0 <= s < index.sentence_count and t.sent_doc[s] == doc
+                       if 0 <= s < index.sentence_count and t.sent_doc[s] == doc and not t.sent_boilerplate[s]
                        and (not same_paragraph or t.sent_para[s] == para)]
             options.sort(key=lambda s: -ranked.get(s, -1.0))
             for s in options:

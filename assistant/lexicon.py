@@ -84,11 +84,3 @@ REFERRING_OPENINGS = ("he", "she", "it", "they", "his", "her", "its", "their", "
 # point back to a referent named earlier.
 DEFINITE_DETERMINERS = ("the", "this", "that", "these", "those")
 
-
-# Verbs of a broad question ("What did Singh discuss with ...?", "What did
-# they agree?"): the answer is several points, not one fact.
-BROAD_VERBS = ("say", "said", "says", "tell", "told", "discuss", "discussed", "talk about", "talked about", "agree",
-               "agreed", "do", "did", "does", "announce", "announced", "propose", "proposed", "urge", "urged",
-               "stress", "stressed", "emphasi[sz]e", "emphasi[sz]ed", "highlight", "highlighted", "review",
-               "reviewed", "address", "addressed", "focus on", "focused on", "aim to", "aims to", "aimed to",
-               "decide", "decided", "outline", "outlined", "describe", "described", "happen", "happened")

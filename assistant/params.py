@@ -32,16 +32,21 @@ class Params:
     margin: float  # a further sentence joins the answer when it scores this close to the best
     version: int = VERSION
     fitted: dict = field(default_factory=dict, compare=False)  # how and on what they were fitted
+    chunk_weights: tuple[tuple[str, float], ...] = ()  # rank fusion in a chunk's score (retrieve.Weights)
+
+    def chunk_weight(self, name: str) -> float:
+        return dict(self.chunk_weights).get(name, 0.0)
 
     def to_json(self) -> str:
         return json.dumps({"version": self.version, "sentence_weights": dict(self.sentence_weights),
-                           "min_score": self.min_score, "margin": self.margin, "fitted": self.fitted}, indent=2) + "\n"
+                           "chunk_weights": dict(self.chunk_weights), "min_score": self.min_score,
+                           "margin": self.margin, "fitted": self.fitted}, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Params":
         """The inverse of ``to_json``.
 
-        >>> p = Params((("dense", 1.0), ("context", 0.5)), 0.7, 0.3, fitted={"on": "x"})
+        >>> p = Params((("dense", 1.0), ("context", 0.5)), 0.7, 0.3, fitted={"on": "x"}, chunk_weights=(("fusion", 0.2),))
         >>> Params.from_json(p.to_json()) == p
         True
         """
@@ -49,7 +54,8 @@ class Params:
         if data.get("version") != VERSION:
             raise ModelError(f"askdoc parameters of version {data.get('version')!r}; this askdoc reads {VERSION}")
         return cls(tuple((k, float(v)) for k, v in data["sentence_weights"].items()), float(data["min_score"]),
-                   float(data["margin"]), VERSION, data.get("fitted", {}))
+                   float(data["margin"]), VERSION, data.get("fitted", {}),
+                   tuple((k, float(v)) for k, v in data.get("chunk_weights", {}).items()))
 
 
 def packaged() -> Path:

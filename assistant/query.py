@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from index.storage.lexical import STOPWORDS, content_words, tokenize
 
-from .lexicon import (BROAD_VERBS, DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS, NUMBER_WORDS, ORDINAL_NOUNS,
+from .lexicon import (DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS, NUMBER_WORDS, ORDINAL_NOUNS,
                       PERSON_NOUNS, PLACE_NOUNS, PLACE_PREPOSITIONS, PRONOUNS, QUESTION_WORDS, REASON_MARKERS,
                       SPEECH_MARKERS, TIME_WORDS, alternation)
 
@@ -70,24 +70,52 @@ def answer_type(question: str) -> str:
     return "other"
 
 
-_BROAD = re.compile(rf"\bwhat\b.*\b{alternation(BROAD_VERBS)}\b", re.IGNORECASE)
+# What someone did, said or decided, or whom it was done to ("What did Singh
+# tell Dong Jun?", "Whom did Singh meet?"): an action's object is rarely one fact.
+_ASKS_ACTION = re.compile(r"^\s*(?:what|whom?)\s+(?:did|does|do|will|would|can|could|should|has|have|had)\b"
+                          r"|^\s*what\s+[a-z]+ed\b", re.IGNORECASE)
+# A plural or a list asked for ("Which ministers ...?", "What were the
+# highlights ...?", "Name the ..."): the answer is each of them.
+_ASKS_LIST = re.compile(r"\b(?:what|who|which)\s+(?:are|were)\b|^\s*(?:list|name|enumerate)\b|\b(?:all|each|every) of\b",
+                        re.IGNORECASE)
+_ASKED_NOUN = re.compile(r"\b(?:which|what)\s+(?P<first>[\w'-]+)(?:\s+(?P<second>[\w'-]+))?", re.IGNORECASE)
+# Words ending in s that are not plurals (asked after "what"/"which").
+_NOT_PLURAL = frozenset({"does", "was", "is", "has", "this", "thus", "his", "its", "yes", "always", "less", "unless",
+                         "across", "plus", "status", "news", "series", "process", "business", "class", "address",
+                         "success", "access", "analysis", "basis", "crisis", "campus", "bus", "gas", "virus", "focus",
+                         "bonus", "census", "consensus", "thesis", "emphasis", "congress", "progress", "loss", "boss"})
 
 
 def is_broad(question: str) -> bool:
-    """Does the question ask for what someone said, discussed, agreed or did
-    (several points), rather than for one fact?
+    """Does the question ask for several points: what someone did or said
+    (the object of an action), or a plural or a list, rather than one fact?
+    Read from the question's form, not from its verbs.
 
     >>> is_broad("What did Singh tell Dong Jun?"), is_broad("What did the ministers agree on?")
     (True, True)
+    >>> is_broad("Which ministers did Singh hold talks with?"), is_broad("What were the highlights of the meeting?")
+    (True, True)
     >>> is_broad("When did Singh meet Dong Jun?"), is_broad("How many ministers did Singh meet?")
     (False, False)
-    >>> is_broad("What is the capital of Laos?")
-    False
+    >>> is_broad("What is the capital of Laos?"), is_broad("Which minister did Singh meet first?")
+    (False, False)
+    >>> is_broad("What happened to the levees?"), is_broad("Whom did Singh meet?"), is_broad("Who led the team?")
+    (True, True, False)
+    >>> is_broad("What issues does the summit address?"), is_broad("What does the summit address?")
+    (True, True)
     """
     kind = answer_type(question)
-    if kind in {"when", "number", "who", "where"}:
+    if kind in {"when", "number"}:
         return False
-    return kind == "speech" or bool(_BROAD.search(question))
+    if _ASKS_LIST.search(question):
+        return True
+    for asked in _ASKED_NOUN.finditer(question):
+        nouns = [w.lower() for w in (asked.group("first"), asked.group("second")) if w]
+        if any(len(w) > 3 and w.endswith("s") and w not in _NOT_PLURAL for w in nouns):
+            return True
+    if _ASKS_ACTION.search(question):
+        return kind != "where"
+    return kind == "speech"
 
 
 def matches_type(sentence: str, kind: str, question: str) -> bool:

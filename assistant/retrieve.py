@@ -54,6 +54,12 @@ class Weights:
 
     sentence: tuple[tuple[str, float], ...] = field(default_factory=lambda: params.load().sentence_weights)
     chunk_coverage: float = 0.5
+    # How strongly each retriever ranks a chunk (reciprocal-rank fusion of
+    # its dense and BM25 ranks) and the document around it (the best fused
+    # rank among its chunks): fitted on news (guide/quality.md).
+    fusion: float = field(default_factory=lambda: params.load().chunk_weight("fusion"))
+    document: float = field(default_factory=lambda: params.load().chunk_weight("document"))
+    fusion_k: int = 60
     window: int = 2
     dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
     lexical_candidates: int = 40
@@ -129,6 +135,21 @@ class Retriever:
             covered += weight * found
         return covered / total
 
+    def _searched(self, groups: list[tuple[str, ...]]) -> list[str]:
+        """The terms BM25 searches for: each question term and its derived
+        forms ("malaysian" for "malaysia"), or what repairs it (a spelling,
+        a split compound). Not the other parts of the names it belongs to:
+        they count for coverage ("Rajnath" for "Singh"), but as query terms
+        they would rank passages on every name that shares a word with it."""
+        searched: list[str] = []
+        for group in groups:
+            head = group[0]
+            if self.index.sentence_lexical.document_frequency(head):
+                searched += [head, *self.terms.extensions(head)]
+            else:
+                searched += group
+        return list(dict.fromkeys(searched))
+
     @staticmethod
     def _holds(lexical, terms: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
         """For each of ``rows``, does it hold any of ``terms``? Binary search
@@ -149,8 +170,8 @@ class Retriever:
         if query_vector is None:
             query_vector = self.embedder.encode([query.search_text])[0]
         groups, unknown = self.terms.resolve(query.tokens, written_names(query.search_text))
-        topical = [g for g in groups if g[0] not in _QUESTION_STEMS]
-        unknown = [t for t in unknown if t not in _QUESTION_STEMS]
+        topical = [g for g in groups if g[0] not in QUESTION_STEMS]
+        unknown = [t for t in unknown if t not in QUESTION_STEMS]
         weighted = [(g, max(self.idf(t) for t in g)) for g in topical]
         # Words the documents never use still count against coverage: a
         # question about something absent should look poorly covered.
@@ -162,13 +183,17 @@ class Retriever:
         engine = ix.engine
         k = min(w.dense_candidates, ix.chunk_count if within is None else len(within.chunks))
         candidates = set(engine.nearest_chunks(np.asarray(query_vector, dtype=np.float32), k, within).tolist())
+        lexical_order: list[int] = []
         if topical:
-            candidates.update(engine.lexical_chunks([t for g in topical for t in g], w.lexical_candidates,
-                                                    within).tolist())
+            lexical_order = engine.lexical_chunks(self._searched(topical), w.lexical_candidates, within).tolist()
+            candidates.update(lexical_order)
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
         dense = ix.chunk_vectors[ids] @ query_vector
         chunk_coverage = self._coverage(ix.chunk_lexical, ids, weighted, total)
         scores = dense + w.chunk_coverage * chunk_coverage
+        if w.fusion or w.document:
+            fused = fused_ranks(ids, dense, lexical_order, w.fusion_k)
+            scores = scores + w.fusion * fused + w.document * best_per_group(fused, ix.tables.chunk_doc[ids])
         # The best chunks only: sentences are read from the first few, and a
         # caller looking further than this is looking at noise.
         order = top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
@@ -201,14 +226,15 @@ class Retriever:
         firsts, lasts = t.chunk_first[chunk_rows].tolist(), t.chunk_last[chunk_rows].tolist()
         for hit, first, last in zip(top, firsts, lasts):
             stop = min(last + w.window, ix.sentence_count - 1) + 1
-            para, doc, heading = t.sent_para[first:stop], t.sent_doc[first:stop], t.sent_heading[first:stop]
+            para, doc = t.sent_para[first:stop], t.sent_doc[first:stop]
+            unquotable = t.sent_heading[first:stop] | t.sent_boilerplate[first:stop]
             at_last = last - first
             reach = at_last
             while reach + 1 < len(para) and para[reach + 1] == para[at_last] and doc[reach + 1] == doc[at_last]:
                 reach += 1
             for offset in range(reach + 1):
                 s = first + offset
-                if not heading[offset] and (s not in owner or owner[s].score < hit.score):
+                if not unquotable[offset] and (s not in owner or owner[s].score < hit.score):
                     owner[s] = hit
         if not owner:
             return []
@@ -239,8 +265,37 @@ class Retriever:
         return results
 
 
+def fused_ranks(ids: np.ndarray, dense: np.ndarray, lexical_order: list[int], k: int) -> np.ndarray:
+    """Reciprocal-rank fusion of each candidate's rank by ``dense`` (among the
+    candidates) and its place in ``lexical_order`` (BM25's ranking), scaled so
+    that first in both is 1 and absent from one counts nothing for it.
+
+    >>> fused_ranks(np.array([3, 5, 8]), np.array([0.9, 0.2, 0.5]), [5, 3], k=1).round(3).tolist()
+    [0.833, 0.75, 0.333]
+    """
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[np.argsort(-dense, kind="stable")] = np.arange(len(ids))
+    fused = (k + 1) / (k + 1 + rank)
+    place = {chunk: at for at, chunk in enumerate(lexical_order)}
+    lexical = np.array([place.get(chunk, -1) for chunk in ids.tolist()])
+    fused = fused + np.where(lexical >= 0, (k + 1) / (k + 1 + np.maximum(lexical, 0)), 0.0)
+    return fused / 2
+
+
+def best_per_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each row's group's highest value: a chunk's document's best.
+
+    >>> best_per_group(np.array([0.2, 0.9, 0.4]), np.array([7, 3, 7])).tolist()
+    [0.4, 0.9, 0.4]
+    """
+    _, inverse = np.unique(groups, return_inverse=True)
+    best = np.full(inverse.max() + 1 if len(inverse) else 0, -np.inf)
+    np.maximum.at(best, inverse, values)
+    return best[inverse]
+
+
 def _stems(words) -> frozenset[str]:
     return frozenset(t for w in words for t in tokenize(w))
 
 
-_QUESTION_STEMS = _stems(QUESTION_WORDS)
+QUESTION_STEMS = _stems(QUESTION_WORDS)

@@ -54,7 +54,8 @@ def test_unusable_questions_raise(small, question):
 
 
 @pytest.mark.parametrize("question, broad", [
-    ("Which floods, levees and canal did the river Alder have?", False),
+    ("Which canal did the engineers of the river Alder propose?", False),
+    ("Which floods, levees and canal did the river Alder have?", True),
     ("What happened to the river Alder floods and levees and the canal?", True),
 ])
 def test_answer_length_is_bounded(small, question, broad):
