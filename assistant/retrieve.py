@@ -55,10 +55,14 @@ class Weights:
     sentence: tuple[tuple[str, float], ...] = field(default_factory=lambda: params.load().sentence_weights)
     chunk_coverage: float = 0.5
     # How strongly each retriever ranks a chunk (reciprocal-rank fusion of
-    # its dense and BM25 ranks) and the document around it (the best fused
-    # rank among its chunks): fitted on news (guide/quality.md).
+    # its dense and BM25 ranks) and the document around it (its best BM25
+    # score, its second-best chunk), and how much a sentence's document's
+    # best chunk counts: fitted on news (tests/benchmarks/fit_ranking.py,
+    # guide/quality.md).
     fusion: float = field(default_factory=lambda: params.load().chunk_weight("fusion"))
+    lexical: float = field(default_factory=lambda: params.load().chunk_weight("lexical"))  # BM25 / best candidate's
     document: float = field(default_factory=lambda: params.load().chunk_weight("document"))
+    anchor: float = field(default_factory=lambda: params.load().chunk_weight("anchor"))  # sentences: their document's best chunk
     fusion_k: int = 60
     window: int = 2
     dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
@@ -191,9 +195,20 @@ class Retriever:
         dense = ix.chunk_vectors[ids] @ query_vector
         chunk_coverage = self._coverage(ix.chunk_lexical, ids, weighted, total)
         scores = dense + w.chunk_coverage * chunk_coverage
-        if w.fusion or w.document:
-            fused = fused_ranks(ids, dense, lexical_order, w.fusion_k)
-            scores = scores + w.fusion * fused + w.document * best_per_group(fused, ix.tables.chunk_doc[ids])
+        if w.fusion:
+            scores = scores + w.fusion * fused_ranks(ids, dense, lexical_order, w.fusion_k)
+        # Each term below is measured from the best candidate's (0 for it,
+        # below for the others): it reorders the candidates but leaves the
+        # best chunk's score on the scale the abstention threshold was set on.
+        # The last two weigh a chunk's document, the same for all its chunks:
+        # they choose between documents and leave each one's own order alone.
+        docs = ix.tables.chunk_doc[ids]
+        if w.lexical and topical:  # the document's best BM25 score, against the best candidate's
+            bm25 = ix.chunk_lexical.scores_at(self._searched(topical), ids)
+            scores = scores + w.lexical * (best_per_group(bm25, docs) / max(float(bm25.max()), 1e-9) - 1.0)
+        if w.document:  # how well the document's second-best chunk answers
+            second = second_per_group(scores, docs)
+            scores = scores + w.document * (second - second.max())
         # The best chunks only: sentences are read from the first few, and a
         # caller looking further than this is looking at noise.
         order = top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
@@ -253,6 +268,14 @@ class Retriever:
             (asked is not None) & ~typed & (coverage >= 0.75),
         ]).astype(np.float64)
         scores = features @ weight_vector
+        if w.anchor:
+            # Which document the answer comes from weighs the chunk ranking: a
+            # sentence's document's best chunk, against the best chunk of all.
+            best_in_doc: dict[str, float] = {}
+            for hit in hits:
+                best_in_doc[hit.source] = max(best_in_doc.get(hit.source, -np.inf), hit.score)
+            gap = np.array([best_in_doc[owner[s].source] - hits[0].score for s in rows.tolist()])
+            scores = scores + w.anchor * gap
         results = [
             SentenceHit(
                 sentence=s, chunk=owner[s].chunk, source=owner[s].source, start=starts[i], end=ends[i],
@@ -289,9 +312,26 @@ def best_per_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     [0.4, 0.9, 0.4]
     """
     _, inverse = np.unique(groups, return_inverse=True)
-    best = np.full(inverse.max() + 1 if len(inverse) else 0, -np.inf)
+    best = np.full(int(inverse.max()) + 1 if len(inverse) else 0, -np.inf)
     np.maximum.at(best, inverse, values)
     return best[inverse]
+
+
+def second_per_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """Each row's group's second-highest value (0 for a group of one): how
+    well a chunk's document answers beyond its best chunk.
+
+    >>> second_per_group(np.array([0.2, 0.9, 0.4, 0.7]), np.array([7, 3, 7, 7])).tolist()
+    [0.4, 0.0, 0.4, 0.4]
+    """
+    result = np.zeros(len(values))
+    order = np.lexsort((-values, groups))  # by group, best first
+    ranked, grouped = values[order], groups[order]
+    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
+    for first, stop in zip(starts.tolist(), np.r_[starts[1:], len(order)].tolist()):
+        if stop - first >= 2:
+            result[order[first:stop]] = ranked[first + 1]
+    return result
 
 
 def _stems(words) -> frozenset[str]:

@@ -41,7 +41,7 @@ def test_bm25_adds_chunks_dense_search_missed(index, fake_embedder):
 
 
 def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder):
-    weights = Weights()
+    weights = Weights(fusion=0.0, lexical=0.0, document=0.0)
     hits, _, _ = search(index, fake_embedder, "When did the levees fail?", weights)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for h in hits:
@@ -49,6 +49,22 @@ def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder)
         text = index.chunk_text(h.chunk)
         assert index.document(h.source).text[h.start : h.end] == text
     assert hits[0].source == "river.txt" and "levees" in index.chunk_text(hits[0].chunk)
+
+
+@pytest.mark.parametrize("lexical, document", [(0.5, 0.0), (0.0, 0.4), (1.0, 0.2)])
+def test_document_weights_choose_between_documents_not_within_one(index, fake_embedder, lexical, document):
+    question = "When did the canal open and the levees fail?"
+    plain, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=0.0, document=0.0))
+    weighted, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=lexical, document=document))
+    base = {h.chunk: h.score for h in plain}
+    by_doc: dict[str, list] = {}
+    for h in weighted:
+        by_doc.setdefault(h.source, []).append(h)
+    for hits in by_doc.values():
+        # The same shift for every chunk of a document: its own order stands.
+        shifts = {round(h.score - base[h.chunk], 6) for h in hits}
+        assert len(shifts) == 1
+        assert all(shift <= 1e-9 for shift in shifts)  # measured from the best: never above the plain score
 
 
 def test_sentences_holding_the_asked_kind_of_information_win(index, fake_embedder):
@@ -69,11 +85,25 @@ def test_sentences_holding_the_asked_kind_of_information_win(index, fake_embedde
 
 def test_a_score_is_the_weighted_sum_of_its_features(index, fake_embedder):
     weights = dict(Weights().sentence)
-    _, sentences, _ = search(index, fake_embedder, "What did the engineers propose for the river?")
+    _, sentences, _ = search(index, fake_embedder, "What did the engineers propose for the river?", Weights(anchor=0.0))
     for hit in sentences:
         assert len(hit.features) == len(FEATURES)
         assert hit.score == pytest.approx(sum(weights[f] * v for f, v in zip(FEATURES, hit.features)), abs=1e-5)
         assert dict(zip(FEATURES, hit.features))["dense"] == pytest.approx(hit.dense)
+
+
+def test_a_sentence_outside_the_best_chunks_document_loses_by_its_documents_gap(index, fake_embedder):
+    question = "Did the farmers of the river build levees and bake bread with flour?"
+    hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0))
+    _, anchored, _ = search(index, fake_embedder, question, Weights(anchor=2.0))
+    best_in = {}
+    for h in hits:
+        best_in[h.source] = max(best_in.get(h.source, -1e9), h.score)
+    before = {h.sentence: h.score for h in plain}
+    assert len(best_in) >= 2
+    for h in anchored:
+        gap = best_in[h.source] - hits[0].score
+        assert h.score == pytest.approx(before[h.sentence] + 2.0 * gap, abs=1e-5)
 
 
 def test_sentences_come_only_from_the_best_chunks(index, fake_embedder):

@@ -181,6 +181,26 @@ class LexicalIndex:
                 scores[self._indices[start:end]] += self._data[start:end]
         return scores
 
+    def scores_at(self, query_tokens: list[str], rows: np.ndarray) -> np.ndarray:
+        """BM25 scores of ``rows`` only (``scores(query_tokens)[rows]``), by
+        binary search in each term's postings: no array over every row.
+
+        >>> index = LexicalIndex.build([["gas", "price"], ["rain"], ["gas"]])
+        >>> bool(np.allclose(index.scores_at(["gas", "rain"], np.array([2, 1])), index.scores(["gas", "rain"])[[2, 1]]))
+        True
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        scores = np.zeros(len(rows), dtype=np.float32)
+        for token in dict.fromkeys(query_tokens):
+            start, end = self._span(token)
+            if start == end:
+                continue
+            postings = np.asarray(self._indices[start:end])
+            at = np.minimum(np.searchsorted(postings, rows), len(postings) - 1)
+            held = postings[at] == rows
+            scores[held] += np.asarray(self._data[start:end])[at[held]]
+        return scores
+
     def _span(self, token: str) -> tuple[int, int]:
         """Where ``token``'s postings lie in the postings file ((0, 0): nowhere)."""
         token_id = self._vocabulary.get(token)

@@ -1,4 +1,5 @@
-"""Answer quality of askdoc on its own question set, on XQuAD, on XQuAD
+"""Answer quality of askdoc on its own question set, on its own broad and
+list questions (half of them held out), on XQuAD, on XQuAD
 laid out as news (title line, one sentence per paragraph) and on XQuAD
 hard-wrapped at 72 columns as PDF and e-mail text comes ("wrapped"); the
 last two split by article into a part that may be looked at while tuning
@@ -33,8 +34,26 @@ from tests.support.data import wrapped_questions
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
 # name -> (how XQuAD is laid out, which of its articles); the own set is askdoc's article
 LAYOUTS = {"xquad": xquad_questions, "news": news_questions, "wrapped": wrapped_questions}
-SETS = {"own": None, "xquad": ("xquad", None), "news-fit": ("news", "fit"), "news-held-out": ("news", "held-out"),
-        "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out")}
+BROAD = ROOT / "tests" / "data" / "broad_questions.jsonl"  # own broad and list questions, each marked fit or held-out
+BROAD_DOCS = ROOT / "tests" / "data" / "broad"
+SETS = {"own": None, "broad-fit": None, "broad-held-out": None, "xquad": ("xquad", None), "news-fit": ("news", "fit"),
+        "news-held-out": ("news", "held-out"), "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out")}
+
+
+def broad_set(part: str, docs: Path):
+    """The own broad and list questions of ``part``, over the default article
+    and the documents of tests/data/broad (copied into ``docs``)."""
+    import json
+    import shutil
+
+    from assistant.evaluate import Case
+
+    docs.mkdir(parents=True, exist_ok=True)
+    for path in [*(ROOT / "docs").glob("*.txt"), *BROAD_DOCS.glob("*.txt")]:
+        shutil.copy(path, docs / path.name)
+    rows = [json.loads(line) for line in BROAD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Case(question=r["question"], facts=tuple(r["facts"]), points=tuple(r["points"]))
+            for r in rows if r["part"] == part]
 
 
 def machine() -> str:
@@ -96,6 +115,9 @@ def main() -> None:
         for name in args.sets:
             if name == "own":
                 docs, cases = ROOT / "docs", load_cases(OWN)
+            elif name.startswith("broad-"):
+                docs = work / f"{name}-docs"
+                cases = broad_set(name.removeprefix("broad-"), docs)
             elif not XQUAD.exists():
                 continue
             else:

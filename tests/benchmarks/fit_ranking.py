@@ -1,0 +1,152 @@
+"""Fit how a chunk's score weighs the retrievers' ranks and its document:
+the ``chunk_weights`` of assistant/params.json (``retrieve.Weights.fusion``,
+``.lexical`` and ``.document``), on training parts only.
+
+    .venv/bin/python -m tests.benchmarks.fit_ranking --rtqa WORK [--write]
+
+Training parts: RealTime QA's news quizzes of the weeks built into WORK by
+``tests.benchmarks.realtimeqa --work WORK`` (2023 Q1 for the shipped
+weights; fetch github.com/realtimeqa/realtimeqa_public, use only
+``past/2023`` and ``past/2024``) and the "fit" half of XQuAD in news layout
+(tests/support/data.py: article_part). The measure is the share of
+questions whose best-scoring sentence comes from a right document (where
+askdoc's first citation comes from), averaged over the training sets so
+that each counts the same. Each point of a small grid is tried; the best
+(ties: the smaller weights) among those that keep the own set's key fact in
+the first citation as high as without reweighting is kept. The held-out parts (RealTime QA 2024,
+the other half of XQuAD) are read only by ``tests.benchmarks.realtimeqa``
+and ``tests.benchmarks.quality`` after the weights are chosen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import itertools
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from assistant import params
+from assistant.core import Assistant
+from index.build import build_index
+from index.embedding.models import load_embedder
+from tests.support import ROOT, XQUAD, news_questions
+
+GRID = {"fusion": (0.0,), "lexical": (0.0, 0.25, 0.5, 1.0), "document": (0.0, 0.2, 0.4), "anchor": (0.0, 2.0, 4.0)}
+
+
+@dataclasses.dataclass
+class Training:
+    """One training set, prepared once: the assistant over its index, each
+    question's query and vector, and the document ids that answer it."""
+
+    name: str
+    assistant: Assistant
+    queries: list
+    vectors: np.ndarray
+    right: list[frozenset[str]]
+
+    @classmethod
+    def prepare(cls, name: str, assistant: Assistant, questions: list[str], right: list[frozenset[str]]) -> "Training":
+        queries = [assistant._prepare(q, None) for q in questions]
+        vectors = assistant.embedder.encode([q.search_text for q in queries])
+        return cls(name, assistant, queries, vectors, right)
+
+    def right_first(self, weights: dict[str, float]) -> float:
+        """Share of questions whose best sentence is in a right document."""
+        retriever = self.assistant.retriever
+        retriever.weights = dataclasses.replace(retriever.weights, **weights)
+        hits = 0
+        for query, vector, right in zip(self.queries, self.vectors, self.right):
+            _, ranked, _ = retriever.search(query, vector)
+            hits += bool(ranked) and ranked[0].source in right
+        return hits / max(1, len(self.queries))
+
+
+@dataclasses.dataclass
+class Guard:
+    """A training set whose answers must not get worse: the own set's key
+    fact in the first citation, at every grid point, against no reweighting."""
+
+    assistant: Assistant
+    cases: list
+
+    def first_citation(self, weights: dict[str, float]) -> float:
+        from assistant.evaluate import run
+
+        retriever = self.assistant.retriever
+        retriever.weights = dataclasses.replace(retriever.weights, **weights)
+        report = run(self.assistant.ask, self.cases, lambda s: self.assistant.index.document(s).text)
+        return report.summary["fact_in_first_citation"]
+
+
+def own_guard(work: Path, embedder) -> Guard:
+    from assistant.evaluate import load_cases
+
+    build_index(ROOT / "docs", work / "own", embedder)
+    return Guard(Assistant.load(work / "own", embedder=embedder), load_cases(ROOT / "tests" / "data" / "admm_questions.jsonl"))
+
+
+def realtimeqa_set(work: Path, embedder) -> Training:
+    from tests.benchmarks.realtimeqa import load_cases
+
+    cases = load_cases(work)
+    assistant = Assistant.load(work / "index", embedder=embedder)
+    return Training.prepare(f"realtimeqa {work.name}", assistant, [c.question for c in cases],
+                            [c.right for c in cases])
+
+
+def xquad_news_set(work: Path, embedder) -> Training:
+    cases = news_questions(XQUAD, work / "docs", part="fit")
+    build_index(work / "docs", work / "index", embedder)
+    assistant = Assistant.load(work / "index", embedder=embedder)
+    return Training.prepare("xquad-news-fit", assistant, [c.question for c in cases],
+                            [frozenset({c.source}) for c in cases])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rtqa", type=Path, action="append", required=True,
+                        help="a work folder of tests.benchmarks.realtimeqa (training weeks only)")
+    parser.add_argument("--write", action="store_true", help="store the chosen weights in assistant/params.json")
+    args = parser.parse_args()
+
+    embedder = load_embedder()
+    with tempfile.TemporaryDirectory(prefix="askdoc-fit-ranking-") as tmp:
+        sets = [realtimeqa_set(w, embedder) for w in args.rtqa] + [xquad_news_set(Path(tmp), embedder)]
+        guard = own_guard(Path(tmp), embedder)
+        floor = guard.first_citation({name: 0.0 for name in GRID})
+        table: dict[tuple[float, ...], list[float]] = {}
+        kept: dict[tuple[float, ...], float] = {}
+        for point in itertools.product(*GRID.values()):
+            weights = dict(zip(GRID, point))
+            table[point] = [s.right_first(weights) for s in sets]
+            kept[point] = guard.first_citation(weights)
+            cells = " ".join(f"{100 * v:5.1f}" for v in table[point])
+            names = " ".join(f"{name} {value:.2f}" for name, value in zip(GRID, point))
+            print(f"{names}: {cells}  mean {100 * np.mean(table[point]):.2f}  own first citation {100 * kept[point]:.1f}",
+                  flush=True)
+    allowed = [point for point in table if kept[point] >= floor]
+    best = max(allowed, key=lambda key: (round(float(np.mean(table[key])), 6), -sum(key)))
+    chosen = dict(zip(GRID, best))
+    print(f"chosen: {chosen} (training sets: {', '.join(s.name for s in sets)}; own set's first citation kept at "
+          f"{100 * floor:.1f}% or more)")
+    if args.write:
+        current = params.load()
+        fitted = dict(current.fitted)
+        fitted["chunk_weights"] = {
+            "by": "tests/benchmarks/fit_ranking.py --write",
+            "training": {s.name: len(s.queries) for s in sets},
+            "right_document_first": {s.name: round(100 * v, 1) for s, v in zip(sets, table[best])},
+        }
+        updated = dataclasses.replace(current, chunk_weights=tuple(chosen.items()), fitted=fitted)
+        params.packaged().write_text(updated.to_json(), encoding="utf-8")
+        print(f"wrote {params.packaged()}")
+    print(json.dumps({",".join(map(str, k)): [round(100 * v, 1) for v in vs] for k, vs in table.items()}))
+
+
+if __name__ == "__main__":
+    main()
