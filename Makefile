@@ -78,13 +78,18 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks.engines
 	$(BIN)/python -m tests.benchmarks.workers
 	@# RealTime QA's news is not in the repository: RTQA=path/to/realtimeqa_public runs it (guide/quality.md).
-	@if [ -n "$(RTQA)" ]; then $(BIN)/python -m tests.benchmarks.realtimeqa --data "$(RTQA)" --weeks 20230101-20230331; fi
+	@# 2023 Q1 is the part the ranking weights were fitted on, 2024 Q1 the held-out part.
+	@if [ -n "$(RTQA)" ]; then \
+	  $(BIN)/python -m tests.benchmarks.realtimeqa --data "$(RTQA)" --weeks 20230101-20230331 && \
+	  $(BIN)/python -m tests.benchmarks.realtimeqa --data "$(RTQA)" --weeks 20240101-20240331; fi
 	$(MAKE) bench-langchain
 
 # Reports only; `.venv/bin/python -m tests.benchmarks.fit --write threshold`
 # (or `--write fitted`) stores the result in assistant/params.json.
 fit: install
 	$(BIN)/python -m tests.benchmarks.fit
+	@# The document weights need RealTime QA's 2023 weeks built by tests.benchmarks.realtimeqa --work DIR.
+	@if [ -n "$(RTQA_WORK)" ]; then $(BIN)/python -m tests.benchmarks.fit_ranking --rtqa "$(RTQA_WORK)"; fi
 
 # LangChain gets its own virtualenv: its packages never enter the one askdoc
 # is tested in. Same pinned torch and sentence-transformers as ours.

@@ -197,9 +197,7 @@ class Retriever:
         scores = dense + w.chunk_coverage * chunk_coverage
         if w.fusion:
             scores = scores + w.fusion * fused_ranks(ids, dense, lexical_order, w.fusion_k)
-        # Each term below is measured from the best candidate's (0 for it,
-        # below for the others): it reorders the candidates but leaves the
-        # best chunk's score on the scale the abstention threshold was set on.
+        plain_best = float(scores.max()) if len(scores) else 0.0
         # The last two weigh a chunk's document, the same for all its chunks:
         # they choose between documents and leave each one's own order alone.
         docs = ix.tables.chunk_doc[ids]
@@ -209,6 +207,10 @@ class Retriever:
         if w.document:  # how well the document's second-best chunk answers
             second = second_per_group(scores, docs)
             scores = scores + w.document * (second - second.max())
+        if len(scores):
+            # They reorder the candidates; the best keeps the score the plain
+            # ranking gave the best, the scale the abstention threshold was set on.
+            scores = scores + (plain_best - float(scores.max()))
         # The best chunks only: sentences are read from the first few, and a
         # caller looking further than this is looking at noise.
         order = top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
