@@ -129,27 +129,66 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
               type=click.IntRange(1, 2048), help="Largest file an administrator may upload.")
 @click.option("--no-ui", is_flag=True, envvar="ASKDOC_NO_UI", show_envvar=True,
               help="Serve the API, the widget and the source views only: no chat page, and no Gradio in memory.")
+@click.option("--trust-user-header", envvar="ASKDOC_TRUST_USER_HEADER", show_envvar=True, default=None, metavar="NAME",
+              help="Who is asking, as the intranet's reverse proxy says (e.g. X-Remote-User), believed only from "
+                   "--forwarded-allow-ips; a request without it gets 401. Each person then reads only what the "
+                   "permissions file allows.")
+@click.option("--trust-groups-header", envvar="ASKDOC_TRUST_GROUPS_HEADER", show_envvar=True, default=None,
+              metavar="NAME", help="Their groups, comma-separated (e.g. X-Remote-Groups), from the same proxies.")
+@click.option("--permissions", "permissions_file", envvar="ASKDOC_PERMISSIONS", show_envvar=True, default=None,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Which groups may read which folders and files (TOML). Default: DOCS/.permissions.toml when "
+                   "it exists; without one, everyone signed in reads everything.")
 @llm_options
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, forwarded_allow_ips: tuple[str, ...], root_path: str,
-                  admin_token: str | None,
-                  max_upload_mb: int, no_ui: bool, llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
+                  admin_token: str | None, max_upload_mb: int, no_ui: bool, trust_user_header: str | None,
+                  trust_groups_header: str | None, permissions_file: Path | None,
+                  llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
 
     Builds or refreshes the index first when needed, loads it once, and logs
     the address to open. Works with no internet connection.
     """
+    loading_ui = None if no_ui else _import_in_background("assistant.web.server", "gradio")
+    assistant, folder = open_index(docs, index_dir, model)
+    if loading_ui is not None:
+        assistant.embedder.encode(["askdoc"])  # the model loads now, beside the import, not at the first question
+        loading_ui.join()
     from .web.guard import normalize_root_path, parse_origins
     from .web.server import Settings, serve
 
-    assistant, folder = open_index(docs, index_dir, model)
     logging.getLogger("assistant.web.server").setLevel(logging.INFO)
     serve(assistant, Settings(
         index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
         admin_token=admin_token or None, max_upload_mb=max_upload_mb, forwarded_allow_ips=forwarded_allow_ips,
-        llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui,
+        llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui, trust_user_header=trust_user_header or None,
+        trust_groups_header=trust_groups_header or None, permissions=permissions_file,
     ))
+
+
+def _import_in_background(*modules: str):
+    """Import ``modules`` in a thread while the index and model load: Gradio
+    takes seconds to import, and the model's set-up spends much of its time
+    in onnxruntime's C++ without holding the GIL, so on two cores the two
+    overlap (the chat page answers sooner after launch). A module that fails
+    to import fails again, with its message, where it is used."""
+    import importlib
+    import threading
+
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read once, when gradio is imported
+
+    def load() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # reported by the import that needs it
+                return
+
+    thread = threading.Thread(target=load, name="askdoc-import-ui", daemon=True)
+    thread.start()
+    return thread
 
 
 @cli.command("ask")

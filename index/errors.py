@@ -69,3 +69,7 @@ __all__ = [
     "StoreError",
     "QuestionError",
 ]
+
+
+class PermissionsError(AskdocError):
+    """The permissions file cannot be read or says something askdoc cannot apply."""

@@ -13,7 +13,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any, AsyncIterator, Literal, Sequence
 
-from fastapi import APIRouter, File, Form, Header, HTTPException, UploadFile
+from fastapi import APIRouter, File, Form, Header, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -21,7 +21,8 @@ from index.errors import AskdocError, IndexStateError
 
 from ..answer import Answer, Citation
 from ..core import MAX_QUESTION_CHARS
-from . import Answerer
+from . import Answerer, readable_ids
+from .identity import asker_of
 from .live import primed, text_deltas
 
 if TYPE_CHECKING:
@@ -75,9 +76,9 @@ class AnswerOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok"]
-    documents: int
-    chunks: int
-    sentences: int
+    documents: int  # those the asker may read, on a server that knows its users
+    chunks: int | None = None  # not told to askers on a server that knows its users
+    sentences: int | None = None
     model: str
     built_at: str
 
@@ -128,36 +129,40 @@ def create_router(answerer: Answerer, library: "Library | None" = None) -> APIRo
     if library is not None:
         _document_routes(router, library)
 
-    async def answer_or_error(request: AskRequest) -> Answer:
+    async def answer_or_error(request: AskRequest, http: Request) -> Answer:
         try:
-            return await answerer.answer(request.question, [t.model_dump() for t in request.history], request.scope)
+            return await answerer.answer(request.question, [t.model_dump() for t in request.history], request.scope,
+                                         asker_of(http.scope))
         except AskdocError as exc:
             raise HTTPException(status_code=status_of(exc), detail=str(exc)) from exc
 
     @router.post("/ask", response_model=AnswerOut, response_model_exclude_none=True, summary="Ask a question",
                  description="The same JSON as `askdoc ask --json`: the answer, whether it abstained, and its citations.")
-    async def ask(request: AskRequest) -> JSONResponse:
+    async def ask(request: AskRequest, http: Request) -> JSONResponse:
         # The engine's own JSON, sent as it is: AnswerOut documents it, and
         # validating what the engine just built would only cost time.
-        return JSONResponse((await answer_or_error(request)).to_dict())
+        return JSONResponse((await answer_or_error(request, http)).to_dict())
 
     @router.post("/ask/stream", summary="Ask a question, streamed as server-sent events",
                  description="Events: `answer` (`{text}` deltas, in order: with an LLM, each sentence once it passed "
                              "its check), then `citations` (`{abstained, citations, mode}`, and `dropped`, `note` with "
                              "an LLM), then `done` (`{question, answer}`).",
                  response_class=StreamingResponse)
-    async def ask_stream(request: AskRequest) -> StreamingResponse:
+    async def ask_stream(request: AskRequest, http: Request) -> StreamingResponse:
         try:  # a bad question is a 422 before the stream starts
             events = await primed(answerer.answer_events(request.question, [t.model_dump() for t in request.history],
-                                                       request.scope))
+                                                       request.scope, asker_of(http.scope)))
         except AskdocError as exc:
             raise HTTPException(status_code=status_of(exc), detail=str(exc)) from exc
         return StreamingResponse(streamed_events(events), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
     @router.get("/healthz", response_model=Health, summary="The index being served")
-    def healthz() -> dict:
+    def healthz(http: Request) -> dict:
         m = answerer.index.manifest
+        if answerer.readers is not None:  # counts would tell what an asker may not read
+            return {"status": "ok", "documents": len(readable_ids(answerer, asker_of(http.scope))),
+                    "model": m.model_id, "built_at": m.built_at}
         return {"status": "ok", "documents": len(m.documents), "chunks": m.chunks, "sentences": m.sentences,
                 "model": m.model_id, "built_at": m.built_at}
 
@@ -173,8 +178,9 @@ def _document_routes(router: APIRouter, library: "Library") -> None:
         return HTTPException(status_code=status, detail=str(exc))
 
     @router.get("/documents", summary="The indexed documents, the skipped files and the refresh in progress")
-    def documents() -> dict:
-        return library.listing()
+    def documents(http: Request) -> dict:
+        readers, asker = library.answerer.readers, asker_of(http.scope)
+        return library.listing(None if readers is None else lambda doc_id: readers.may_read(asker, doc_id))
 
     @router.post("/documents", status_code=201, summary="Add documents (admin token)",
                  description=f"Multipart form: `file` (one or more), optional `folder` (`hr/`) and `replace` "

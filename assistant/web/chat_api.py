@@ -19,7 +19,7 @@ import time
 import uuid
 from typing import AsyncIterator, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -27,6 +27,7 @@ from index.errors import AskdocError, IndexStateError
 
 from ..answer import Answer
 from . import Answerer
+from .identity import asker_of
 from .live import primed, text_deltas
 
 MODEL_ID = "askdoc"
@@ -88,7 +89,7 @@ def create_chat_router(answerer: Answerer) -> APIRouter:
         return {"object": "list", "data": [{"id": MODEL_ID, "object": "model", "created": 0, "owned_by": "askdoc"}]}
 
     @router.post("/chat/completions", summary="Answer the last user message (OpenAI chat-completions format)")
-    async def completions(request: ChatRequest):
+    async def completions(request: ChatRequest, http: Request):
         users = [i for i, m in enumerate(request.messages) if m.role == "user"]
         if not users or not request.messages[users[-1]].text().strip():
             return _error(400, "the last user message is the question, and there is none")
@@ -97,7 +98,7 @@ def create_chat_router(answerer: Answerer) -> APIRouter:
                    if m.role in ("user", "assistant")][-20:]
         created, ident = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}"
         try:
-            events = await primed(answerer.answer_events(question, history))
+            events = await primed(answerer.answer_events(question, history, None, asker_of(http.scope)))
         except AskdocError as exc:
             return _error(503 if isinstance(exc, IndexStateError) else 400, str(exc))
         if not request.stream:

@@ -28,7 +28,7 @@ import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from index.errors import AskdocError
 from index.documents.formats import FORMATS, SUPPORTED_SUFFIXES
@@ -186,12 +186,16 @@ class Library:
     def editable(self) -> bool:
         return self.admin_token is not None and self.docs_dir is not None
 
-    def listing(self) -> dict:
-        """What ``GET /api/documents`` returns."""
+    def listing(self, visible: Callable[[str], bool] | None = None) -> dict:
+        """What ``GET /api/documents`` returns; with ``visible``, only the
+        documents and skipped files it allows, and the refresh without its
+        counts and message (they tell of the others)."""
         index = self.answerer.index
         manifest = index.manifest
         documents = []
         for row, entry in enumerate(manifest.documents):
+            if visible is not None and not visible(entry.id):
+                continue
             suffix = PurePosixPath(entry.id).suffix.lower()
             pages = None
             if suffix in {".pdf", ".pptx"}:  # from the metadata: a listing never reads document texts
@@ -201,10 +205,14 @@ class Library:
             kind = FORMATS[suffix].kind if suffix in FORMATS else suffix.lstrip(".")
             documents.append({"id": entry.id, "type": kind, "pages": pages,
                               "size": entry.size, "indexed_at": entry.indexed_at or manifest.built_at})
+        refresh = asdict(self._refresh)
+        if visible is not None:
+            refresh.update(done=0, total=0, message="")
         return {
             "documents": documents,
-            "skipped": [{"id": e.id, "reason": e.reason or "not readable", "size": e.size} for e in manifest.skipped],
-            "built_at": manifest.built_at, "editable": self.editable, "refresh": asdict(self._refresh),
+            "skipped": [{"id": e.id, "reason": e.reason or "not readable", "size": e.size} for e in manifest.skipped
+                        if visible is None or visible(e.id)],
+            "built_at": manifest.built_at, "editable": self.editable, "refresh": refresh,
             "max_upload_bytes": self.max_upload_bytes,
         }
 

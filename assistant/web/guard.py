@@ -6,11 +6,14 @@ In order, for every request:
 1. A ``--root-path`` prefix becomes the ASGI ``root_path`` (and is added to
    the path where a proxy stripped it), so the app answers behind a proxy
    that keeps the prefix and behind one that strips it.
-2. The client is the TCP peer, unless the peer is one of
+2. With ``--trust-user-header``, the person asking is who a trusted proxy's
+   identity headers name (``identity.py``); a request without one gets 401
+   on every route but static files.
+3. The client is the TCP peer, unless the peer is one of
    ``--forwarded-allow-ips``: then ``X-Forwarded-For``/``-Proto``/``-Host``
    say who and where (uvicorn's meaning). From anyone else those headers are
    removed, so no one rotates an address past the rate limit.
-3. The route table (``access.ROUTES``) decides: a path it does not name is
+4. The route table (``access.ROUTES``) decides: a path it does not name is
    404; static files pass; everything that answers, returns document text
    or bytes, lists documents, writes feedback or accepts files needs, in
    order: an allowed origin (403), the API token as ``Authorization:
@@ -19,9 +22,9 @@ In order, for every request:
    ``--rate-limit`` questions and votes a minute per client (429 with
    ``Retry-After``), and a body of at most 64 KB, or ``--max-upload-mb`` for
    an upload, counted as the bytes arrive (413).
-4. Wrong tokens are throttled: past ``Policy.failed_attempts`` a minute, a
+5. Wrong tokens are throttled: past ``Policy.failed_attempts`` a minute, a
    client that sends any token is answered 429 until the minute is over.
-5. HTML pages get ``Content-Security-Policy: frame-ancestors`` with the
+6. HTML pages get ``Content-Security-Policy: frame-ancestors`` with the
    allowed origins, so only allowed sites can frame the app.
 
 Refusals carry CORS headers for the asking origin: the body says only why it
@@ -38,6 +41,7 @@ from typing import Any
 from .access import Access, access_of, is_routed
 from .bodies import read_body, replay
 from .clients import RateLimiter, TrustedProxies
+from .identity import ASKER, IdentityHeaders
 from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
 
 MAX_BODY_BYTES = 64 * 1024
@@ -57,6 +61,7 @@ class Policy:
     trusted_proxies: tuple[str, ...] = ()  # addresses or networks whose X-Forwarded-* headers count; "*" any
     failed_attempts: int = 10  # wrong tokens per client per minute before 429
     limited_events: frozenset[int] = frozenset()  # Gradio functions that answer or write (rate-limited)
+    identity: IdentityHeaders | None = None  # who is asking, as trusted proxies say (--trust-user-header)
 
     def allows_any_origin(self) -> bool:
         return "*" in self.allowed_origins
@@ -127,7 +132,7 @@ class Guard:
             return await send({"type": "websocket.close", "code": 1008})
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        scope = self._with_client(self._with_prefix(scope))
+        scope = self._with_client(self._with_identity(self._with_prefix(scope)))
         path = scope["path"][len(self.policy.root_path):] or "/"
         method = scope["method"]
         origin = _header(scope, b"origin")
@@ -151,6 +156,9 @@ class Guard:
                            "(the administrator can add it with --allowed-origins)", origin)
         if access is Access.SIGNIN:
             return await self._signin(scope, receive, send, origin)
+        if self.policy.identity is not None and scope.get(ASKER) is None:
+            return await self._refuse(send, 401, "sign in through your intranet first: this server answers only people "
+                                                 "its reverse proxy has signed in", origin)
         client = scope["client"][0] if scope.get("client") else "unknown"
         refusal = self._authenticate(scope, client, access)
         if refusal is not None:
@@ -255,6 +263,19 @@ class Guard:
             return await self._html(send, 401, signin_page(root, target, "That token is not right."))
         secure = scope.get("scheme") == "https"
         await self._redirect(send, target, [(b"set-cookie", set_cookie(self.policy.api_token, root, secure))])
+
+    def _with_identity(self, scope):
+        """Who is asking, read from the identity headers of a trusted proxy
+        only (``scope[ASKER]``); the headers themselves are removed from every
+        request, so nothing behind the guard can read them instead."""
+        identity = self.policy.identity
+        if identity is None:
+            return scope
+        headers = scope.get("headers", [])
+        peer = scope["client"][0] if scope.get("client") else ""
+        asker = identity.asker(headers) if self.proxies.trusts(peer) else None
+        names = identity.names()
+        return {**scope, "headers": [(k, v) for k, v in headers if k not in names], ASKER: asker}
 
     def _with_client(self, scope):
         """The real client and scheme behind a trusted proxy; the forwarding

@@ -30,9 +30,12 @@ from pathlib import Path
 from index.storage import builds
 from index.errors import AskdocError
 
-from ..answer import Answer
+from ..answer import NOT_FOUND, Answer
 from ..query import is_follow_up
 from ..core import Assistant
+from ..permissions import Readers
+from ..scope import Scope
+from .identity import Asker
 
 if TYPE_CHECKING:
     from ..generate import Generator
@@ -51,6 +54,7 @@ class LiveAssistant:
         self.max_batch = max_batch
         self._build = builds.current_build(self.index_dir) if self.index_dir else None
         self.generator: Generator | None = None  # set when an LLM writes the answers
+        self.readers: Readers | None = None  # set when the server knows who asks: each reads only what they may
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -61,32 +65,44 @@ class LiveAssistant:
     def index(self) -> builds.Index:
         return self.assistant.index
 
-    def submit(self, question: str, history: list[dict] | None = None, scope=None) -> Future:
+    def submit(self, question: str, history: list[dict] | None = None, scope=None, asker: Asker | None = None) -> Future:
         """Queue a question; the future resolves to its ``Answer`` (or the
-        error ``Assistant.ask`` would raise)."""
+        error ``Assistant.ask`` would raise). With ``readers``, the question
+        searches only what ``asker`` may read (no asker: nothing)."""
         future: Future = Future()
+        if self.readers is not None:
+            try:
+                scope = self.readers.scope_for(asker, self.index.doc_ids, Scope.parse(scope))
+            except Exception as exc:  # the asker's error, raised where the answer is awaited
+                future.set_exception(exc)
+                return future
+            if scope is not None and not scope.entries:
+                future.set_result(Answer(question=question, text=NOT_FOUND, abstained=True))
+                return future
         self._queue.put((question, history, scope, future))
         return future
 
-    def ask(self, question: str, history: list[dict] | None = None, scope=None) -> Answer:
+    def ask(self, question: str, history: list[dict] | None = None, scope=None, asker: Asker | None = None) -> Answer:
         """Queue the question and wait for its answer, blocking this thread."""
-        return self.submit(question, history, scope).result()
+        return self.submit(question, history, scope, asker).result()
 
-    async def ask_async(self, question: str, history: list[dict] | None = None, scope=None) -> Answer:
+    async def ask_async(self, question: str, history: list[dict] | None = None, scope=None,
+                        asker: Asker | None = None) -> Answer:
         """Queue the question and wait for its answer without holding a thread.
 
         The server's handlers use this: waiting in threads would let a crowd
         of API callers fill the thread pool that the UI's events need too.
         """
-        return await asyncio.wrap_future(self.submit(question, history, scope))
+        return await asyncio.wrap_future(self.submit(question, history, scope, asker))
 
-    async def answer(self, question: str, history: list[dict] | None = None, scope=None) -> Answer:
+    async def answer(self, question: str, history: list[dict] | None = None, scope=None,
+                     asker: Asker | None = None) -> Answer:
         """The answer a user sees: generated and checked when an LLM is
         configured (``generator``), else (and on any failure) quotes."""
         if self.generator is None:
-            return await self.ask_async(question, history, scope)
+            return await self.ask_async(question, history, scope, asker)
         final: Answer | None = None
-        async for event, value in self.answer_events(question, history, scope):
+        async for event, value in self.answer_events(question, history, scope, asker):
             if event == "answer":
                 final = value
         if final is None:
@@ -94,19 +110,19 @@ class LiveAssistant:
         return final
 
     async def answer_events(self, question: str, history: list[dict] | None = None,
-                            scope=None) -> AsyncIterator[tuple[str, Any]]:
+                            scope=None, asker: Asker | None = None) -> AsyncIterator[tuple[str, Any]]:
         """``("sentence", Quote)`` for each generated sentence as it passes
         its check, then ``("answer", Answer)``; only the latter without an LLM.
         A bad question raises its ``QuestionError`` before anything is yielded."""
         if self.generator is None:
-            yield "answer", await self.ask_async(question, history, scope)
+            yield "answer", await self.ask_async(question, history, scope, asker)
             return
         searched = question
         if history and is_follow_up(question):
             # The model may say what "that" means; a rewrite using words from
             # nowhere in the conversation is refused and the rules apply.
             searched = await self.generator.rewrite(question, history) or question
-        extractive = await self.ask_async(searched, history, scope)
+        extractive = await self.ask_async(searched, history, scope, asker)
         async for event, value in self.generator.stream(extractive, history):
             yield event, (replace(value, question=question) if event == "answer" else value)
 

@@ -9,6 +9,7 @@ import html
 import logging
 
 from .documents import Library
+from .identity import asker_in
 
 log = logging.getLogger(__name__)
 
@@ -96,16 +97,21 @@ ADMIN_FORM = """
 """
 
 
-def documents_tab(library: Library):
+def documents_tab(library: Library, private: bool = False):
     """The tab's components and events, inside the caller's ``gr.Blocks``;
-    returns the listing function and the components it updates."""
+    returns the listing function and the components it updates. ``private``:
+    the server knows its users, and each sees only what they may read (the
+    page itself lists nothing)."""
     import gradio as gr
 
-    def show():
-        listing = library.listing()
+    def show(request: gr.Request):
+        readers, asker = library.answerer.readers, asker_in(request)
+        listing = library.listing(None if readers is None else lambda doc_id: readers.may_read(asker, doc_id))
         return documents_html(listing), gr.Timer(active=listing["refresh"]["state"] == "running")
 
-    table = gr.HTML(documents_html(library.listing()), elem_id="askdoc-documents")
+    show.__annotations__["request"] = gr.Request  # Gradio reads it; postponed annotations hide it
+    table = gr.HTML(documents_html(library.listing(lambda _: False) if private else library.listing()),
+                    elem_id="askdoc-documents")
     timer = gr.Timer(1.0, active=False)
     # documents.js clicks this after a change, so the table follows the refresh.
     reload = gr.Button("Reload the list", visible="hidden", elem_id="askdoc-documents-reload")

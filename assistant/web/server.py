@@ -28,6 +28,9 @@ from .chat_api import create_chat_router
 from .documents import Library
 from ..core import Assistant
 from .guard import Guard, Policy
+from .identity import IdentityHeaders
+from ..permissions import FILE_NAME as PERMISSIONS_FILE, PermissionsFile, Readers
+from index.errors import PermissionsError
 from .live import LiveAssistant
 from .assets import add_assets, static_text
 from .sources import create_source_router
@@ -58,17 +61,39 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = ()  # proxies whose X-Forwarded-* headers count (clients.parse_proxies)
     llm: "LLMConfig | None" = None  # an OpenAI-compatible server that writes answers (checked) from the excerpts
     ui: bool = True  # the Gradio chat at / (off: API, widget and source views only, and no Gradio in memory)
+    trust_user_header: str | None = None  # who is asking, as the proxies of forwarded_allow_ips say
+    trust_groups_header: str | None = None  # their groups, comma-separated
+    permissions: Path | None = None  # who may read what (default: DOCS/.permissions.toml, when there is one)
 
     @property
     def policy(self) -> Policy:
         return Policy(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
                       admin_token=self.admin_token or None, rate_limit=self.rate_limit, root_path=self.root_path,
-                      max_upload_bytes=self.max_upload_mb * 2**20, trusted_proxies=self.forwarded_allow_ips)
+                      max_upload_bytes=self.max_upload_mb * 2**20, trusted_proxies=self.forwarded_allow_ips,
+                      identity=IdentityHeaders.of(self.trust_user_header, self.trust_groups_header))
+
+    def readers(self) -> Readers | None:
+        """What each asker may read, when the server knows who asks; a
+        ``PermissionsError`` for a permissions file that cannot be applied."""
+        if not self.trust_user_header:
+            if self.permissions is not None:
+                raise PermissionsError("--permissions needs --trust-user-header: askdoc must know who is asking")
+            return None
+        if not self.forwarded_allow_ips:
+            raise PermissionsError("--trust-user-header needs --forwarded-allow-ips: the addresses of the proxies "
+                                   "whose identity headers askdoc may believe")
+        if self.permissions is not None:
+            return Readers(PermissionsFile(self.permissions))
+        if self.docs_dir is not None and (Path(self.docs_dir) / PERMISSIONS_FILE).exists():
+            return Readers(PermissionsFile(Path(self.docs_dir) / PERMISSIONS_FILE))
+        return Readers(None)
 
 
 def create_app(assistant: Assistant, settings: Settings):
     """The whole server as one ASGI app."""
+    readers = settings.readers()  # before anything starts: a bad permissions file stops the server
     answerer = LiveAssistant(assistant, settings.index_dir)
+    answerer.readers = readers
     answerer.start_watching()
     app = FastAPI(
         title="askdoc API", version=assistant.index.manifest.askdoc_version,
@@ -169,6 +194,9 @@ def serve(assistant: Assistant, settings: Settings) -> None:
 
     app = create_app(assistant, settings)
     url = f"http://{settings.host}:{settings.port}{settings.root_path}/"
+    if not settings.trust_user_header and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("askdoc knows no users: whoever reaches %s may ask about every document (sign-in through the "
+                    "intranet's proxy: --trust-user-header, guide/security.md)", url)
     log.info("askdoc is serving %s (documents: %d, chunks: %d); press Ctrl-C to stop",
              url, len(assistant.index.documents), assistant.index.chunk_count)
     # Keep idle connections longer than a proxy or client pool would: a server

@@ -9,7 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from . import Answerer
+from . import Answerer, may_read
+from .identity import asker_of
 from .render import PDF_CSP, highlight_spans, pdf_page_html, source_page_html
 
 # Document text must never run as code, whatever a bug in escaping might let through.
@@ -27,12 +28,19 @@ def create_source_router(answerer: Answerer, docs_dir: Path | None) -> APIRouter
         path = (folder / doc).resolve()
         return path if folder in path.parents and path.is_file() else None
 
-    @router.get("/document", include_in_schema=False)
-    def document_file(doc: str = Query(...)):
+    def readable(request: Request, doc: str):
+        """The indexed document ``doc``, when the asker may read it: one the
+        asker may not read is as absent as one that does not exist."""
         try:
-            answerer.index.document(doc)
+            if not may_read(answerer, asker_of(request.scope), doc):
+                raise KeyError(doc)
+            return answerer.index.document(doc)
         except KeyError:
             raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
+
+    @router.get("/document", include_in_schema=False)
+    def document_file(request: Request, doc: str = Query(...)):
+        readable(request, doc)
         path = original(doc)
         if path is None:
             raise HTTPException(status_code=404, detail=f"the file of {doc!r} is not available")
@@ -42,11 +50,7 @@ def create_source_router(answerer: Answerer, docs_dir: Path | None) -> APIRouter
     @router.get("/source", response_class=HTMLResponse, include_in_schema=False)
     def source(request: Request, doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1,
                h: list[str] = Query(default=[]), full: bool = False, view: str = ""):
-        index = answerer.index
-        try:
-            document = index.document(doc)
-        except KeyError:
-            raise HTTPException(status_code=404, detail=f"no document {doc!r} in the index") from None
+        document = readable(request, doc)
         highlights = [(start, end) if hs < 0 or he < 0 else (hs, he)] + highlight_spans(h)
         page_number = document.page_at(highlights[0][0])
         if view != "text" and page_number and original(doc) is not None:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Iterator
 from ..answer import Answer
 from ..core import Turn, history_of
 from ..scope import folders_of
-from . import Answerer
+from . import Answerer, readable_ids
+from .identity import asker_in
 
 if TYPE_CHECKING:
     from .documents import Library
@@ -128,13 +129,17 @@ def load_examples(docs_dir: Path | None) -> list[str]:
     return [line.strip() for line in lines if line.strip() and not line.startswith("#")][:8]
 
 
-def header_markdown(index) -> str:
+def header_markdown(index, readable: int | None = None) -> str:
+    """The line above the chat; with ``readable``, the count of documents the
+    asker may read and nothing that tells of the others."""
     m = index.manifest
     built = m.built_at.replace("T", " ").replace("Z", " UTC")
+    size = f"{len(m.documents)} document(s) · {m.chunks} chunks" if readable is None else f"{readable} document(s) you may read"
     return (
-        f"**askdoc** · {len(m.documents)} document(s) · {m.chunks} chunks · model {escape_markdown(m.model_id)} · "
+        f"**askdoc** · {size} · model {escape_markdown(m.model_id)} · "
         f"index built {built}. Answers quote the documents verbatim; click a [n] or a card to see the source."
     )
+
 
 
 class FeedbackLog:
@@ -210,7 +215,7 @@ class Conversation:
     def __init__(self, answerer: Answerer, feedback: FeedbackLog) -> None:
         self.answerer, self.feedback = answerer, feedback
 
-    async def respond(self, message: str, past: list[tuple[Turn, str]], limit: str | None = None):
+    async def respond(self, message: str, past: list[tuple[Turn, str]], limit: str | None = None, request=None):
         message = (message or "").strip()
         shown = messages_of(past)
         if not message:
@@ -219,7 +224,8 @@ class Conversation:
         shown = shown + [{"role": "user", "content": escape_markdown(message)}, {"role": "assistant", "content": ""}]
         streamed: list[str] = []
         try:
-            async for event, value in self.answerer.answer_events(message, history_of(t for t, _ in past), limit or None):
+            async for event, value in self.answerer.answer_events(message, history_of(t for t, _ in past), limit or None,
+                                                                  asker_in(request)):
                 if event == "sentence":  # a generated sentence that passed its check
                     streamed.append(f"{escape_markdown(value.text)} {escape_markdown(value.markers)}")
                     shown[-1] = {"role": "assistant", "content": GENERATED_LABEL + " ".join(streamed)}
@@ -266,10 +272,18 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
     """The Blocks app over ``answerer``; with ``library``, a Documents tab."""
     import gradio as gr
 
+    # A server that knows its users builds a page that names no document:
+    # each asker's own are filled in when their page loads.
+    private = answerer.readers is not None
+    examples = [] if private else examples  # written for everyone; they may name what some may not read
+
+    def readable(request) -> list[str]:
+        return readable_ids(answerer, asker_in(request))
+
     with gr.Blocks(title="askdoc", analytics_enabled=False) as demo:
         turns = gr.State([])  # [(Turn, the answer as shown)]: server-side, per session
         asked = gr.Textbox(visible=False)  # the question being answered
-        header = gr.Markdown(header_markdown(answerer.index), elem_id="askdoc-header")
+        header = gr.Markdown(header_markdown(answerer.index, 0 if private else None), elem_id="askdoc-header")
         with gr.Tab("Ask", id="ask"), gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=320):
                 chatbot = gr.Chatbot(
@@ -282,7 +296,7 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
                         show_label=False, placeholder="Ask about the documents…", scale=5, max_lines=4,
                         elem_id="askdoc-question", autofocus=True, submit_btn=True,
                     )
-                choices = scope_choices(answerer.index.doc_ids)
+                choices = scope_choices([] if private else answerer.index.doc_ids)
                 scope = gr.Dropdown(choices=choices, value="", label="Search in", elem_id="askdoc-scope",
                                     visible=len(choices) > 2, interactive=True, filterable=True)
                 if examples:
@@ -296,13 +310,14 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
             from .panel import documents_tab
 
             with gr.Tab("Documents", id="documents", elem_id="askdoc-documents-tab") as documents:
-                show_documents, document_outputs = documents_tab(library)
+                show_documents, document_outputs = documents_tab(library, private)
             documents.select(show_documents, None, document_outputs, api_visibility="private")
 
         conversation = Conversation(answerer, feedback)
         # Gradio finds the event-data parameter by its annotation, which
         # postponed annotations turn into a string it cannot resolve.
         Conversation.vote.__annotations__["data"] = gr.LikeData
+        Conversation.respond.__annotations__["request"] = gr.Request
 
         # Cleared in the browser, instantly and without a server round trip:
         # a clear that reached the page late (a busy server) used to wipe a
@@ -311,10 +326,16 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
         clear_js = f"() => {empty}"
 
         # The index may have been rebuilt since start-up: describe the live one.
-        demo.load(lambda: header_markdown(answerer.index), None, header, api_visibility="private")
-        demo.load(lambda: gr.update(choices=scope_choices(answerer.index.doc_ids),
-                                    visible=len(scope_choices(answerer.index.doc_ids)) > 2), None, scope,
-                  api_visibility="private")
+        def describe(request: gr.Request):
+            return header_markdown(answerer.index, len(readable(request)) if private else None)
+
+        def pick(request: gr.Request):
+            choices = scope_choices(readable(request))
+            return gr.update(choices=choices, visible=len(choices) > 2)
+
+        describe.__annotations__["request"] = pick.__annotations__["request"] = gr.Request
+        demo.load(describe, None, header, api_visibility="private")
+        demo.load(pick, None, scope, api_visibility="private")
         # Enter moves the question out of the box in the browser, so the
         # box is free at once: a next question typed while this answer
         # streams is never overwritten by the answer's updates.

@@ -1,0 +1,197 @@
+"""Who is asking, enforced where answers are made: a real ``askdoc serve``
+(real model, real Gradio) behind a proxy that names the person in
+``X-Remote-User`` and ``X-Remote-Groups``, with a permissions file that
+keeps ``hr/`` to the hr group.
+
+The proxy is played by the tests themselves from 127.0.0.1, the one address
+the server trusts; a second server that trusts another address shows the
+same headers are ignored from anyone else.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+
+import httpx
+import pytest
+
+from assistant.web.access import Access, access_of
+from tests.support import DEFAULT_DOCS, GradioSession, Server, route_table
+
+HR_DOC = "hr/pay-bands.txt"
+HR_TEXT = ("Pay bands for 2027\n\nThe pay band for a senior engineer is 9,400 krona a month. "
+           "Bands are reviewed by the works council every March.\n")
+QUESTION = "What is the pay band for a senior engineer?"
+# What an asker outside hr must never see: the HR document's words and its name.
+LEAKS = ("9,400", "krona", "works council", "pay-bands", "Pay bands", "hr/")
+RULES = '"" = ["*"]\n"hr" = ["hr", "managers"]\n'
+OLGA = {"X-Remote-User": "olga", "X-Remote-Groups": "sales"}
+HANNA = {"X-Remote-User": "hanna", "X-Remote-Groups": "staff, hr"}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    base = tmp_path_factory.mktemp("identity")
+    docs = base / "docs"
+    shutil.copytree(DEFAULT_DOCS, docs)
+    (docs / "hr").mkdir()
+    (docs / "hr" / "pay-bands.txt").write_text(HR_TEXT, encoding="utf-8")
+    (docs / ".permissions.toml").write_text(RULES, encoding="utf-8")
+    (docs / ".examples").write_text(QUESTION + "\n", encoding="utf-8")
+    server = Server(docs, base / "index", "--trust-user-header", "X-Remote-User", "--trust-groups-header",
+                    "X-Remote-Groups", "--forwarded-allow-ips", "127.0.0.1", "--rate-limit", "0").wait("/embed.js")
+    yield {"server": server, "docs": docs, "base": base}
+    server.stop()
+
+
+def client(site, who: dict | None) -> httpx.Client:
+    return httpx.Client(base_url=site["server"].url, headers=who or {}, timeout=60)
+
+
+def leaked(text: str) -> list[str]:
+    return [leak for leak in LEAKS if leak in text]
+
+
+def ask(site, who, **body) -> httpx.Response:
+    return client(site, who).post("/api/ask", json={"question": QUESTION, **body})
+
+
+def test_an_hr_member_reads_hr_and_the_rest(site):
+    answer = ask(site, HANNA).json()
+    assert "9,400 krona" in answer["answer"] and answer["citations"][0]["source"] == HR_DOC
+    hanna = client(site, HANNA)
+    assert "9,400" in hanna.get("/source", params={"doc": HR_DOC, "full": "true"}).text
+    assert HR_DOC in [d["id"] for d in hanna.get("/api/documents").json()["documents"]]
+    assert hanna.get("/api/healthz").json()["documents"] == 2
+
+
+# Every route that is not a static file, with what it is asked; a route added without a line here fails the walk below.
+def outsider_requests() -> dict[tuple[str, str], list[dict]]:
+    return {
+        ("POST", "/api/ask"): [{"json": {"question": QUESTION}}, {"json": {"question": QUESTION, "scope": "hr"}},
+                               {"json": {"question": QUESTION, "scope": [HR_DOC]}},
+                               {"json": {"question": "What does the works council review?"}}],
+        ("POST", "/api/ask/stream"): [{"json": {"question": QUESTION}}, {"json": {"question": QUESTION, "scope": "hr/"}}],
+        ("POST", "/v1/chat/completions"): [{"json": {"model": "askdoc", "messages": [{"role": "user", "content": QUESTION}]}},
+                                           {"json": {"model": "askdoc", "stream": True,
+                                                     "messages": [{"role": "user", "content": QUESTION}]}}],
+        ("GET", "/v1/models"): [{}],
+        ("GET", "/source"): [{"params": {"doc": HR_DOC, "full": "true"}}, {"params": {"doc": HR_DOC, "view": "text"}}],
+        ("GET", "/document"): [{"params": {"doc": HR_DOC}}],
+        ("GET", "/api/documents"): [{}],
+        ("GET", "/api/healthz"): [{}],
+        ("GET", "/"): [{"headers": {"Accept": "text/html"}}],
+        ("GET", "/config"): [{}],
+    }
+
+
+def named_in(request: dict) -> set[str]:
+    """What a request itself sends: its question, and the document and folder names it scopes to."""
+    body, params = request.get("json", {}), request.get("params", {})
+    scope = body.get("scope") or []
+    return {*([scope] if isinstance(scope, str) else scope), *([params["doc"]] if "doc" in params else []),
+            *([body["question"]] if "question" in body else []), *(m["content"] for m in body.get("messages", []))}
+
+
+def test_an_asker_outside_hr_gets_not_one_word_of_it_by_any_route(site, tmp_path, fake_embedder):
+    olga = client(site, OLGA)
+    for (method, path), requests in outsider_requests().items():
+        for request in requests:
+            response = olga.request(method, path, **request)
+            assert response.status_code in (200, 404, 422), f"{method} {path} {request}: {response.status_code}"
+            # A refusal may repeat the name the asker sent; nothing else of it.
+            said = response.text
+            for echoed in sorted(named_in(request), key=len, reverse=True):
+                said = said.replace(echoed, "")
+            assert not leaked(said), f"{method} {path} {request} told of {leaked(said)}"
+    # A scope naming hr reads as one naming nothing at all.
+    assert ask(site, OLGA, scope="hr").json()["detail"] == "no document or folder 'hr' in the index"
+    assert olga.get("/api/healthz").json()["documents"] == 1
+    # The chat page's own functions: the question, the scope picker and the header as filled in for this asker.
+    session = GradioSession(olga, GradioSession.functions(olga.get("/config").json()))
+    for name, data in [("respond", [QUESTION, None, ""]), ("respond", [QUESTION, None, "hr/"]),
+                       ("describe", []), ("pick", []), ("show", [])]:
+        if name in session.fns:
+            completed = session.call(name, data)
+            assert completed["success"] or name == "respond", completed
+            said = str(completed["output"])
+            for echoed in (d for d in data if isinstance(d, str) and d):
+                said = said.replace(echoed, "")
+            assert not leaked(said), f"{name} told of {leaked(said)}"
+    assert {"respond", "describe", "pick"} <= set(session.fns)
+    walked = set(outsider_requests()) | {("POST", "/gradio_api/queue/join"), ("GET", "/gradio_api/queue/data")}
+    # Every non-static route askdoc serves is in the walk above (or answers Gradio's protocol only).
+    from assistant.core import Assistant
+    from assistant.web.server import Settings, create_app
+    from index.build import build_index
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.txt").write_text("Alpha line.\n", encoding="utf-8")
+    build_index(docs, tmp_path / "index", fake_embedder)
+    app = create_app(Assistant.load(tmp_path / "index", embedder=fake_embedder),
+                     Settings(index_dir=tmp_path / "index", docs_dir=docs, trust_user_header="X-Remote-User",
+                              forwarded_allow_ips=("127.0.0.1",), admin_token="admin"))
+    for method, path, _ in route_table(app.app):
+        access = access_of(method, path)
+        method = "GET" if method == "HEAD" else method
+        if access in (Access.DATA, Access.ASK) and not path.startswith("/gradio_api/"):
+            assert (method, path) in walked, f"{method} {path} answers askers but no test asks it as an outsider"
+
+
+def test_without_a_user_nothing_but_static_files_answers(site):
+    anonymous = client(site, None)
+    assert anonymous.get("/embed.js").status_code == 200
+    for method, path in [("POST", "/api/ask"), ("GET", "/api/documents"), ("GET", "/config"), ("GET", "/"),
+                         ("GET", "/source")]:
+        response = anonymous.request(method, path, json={"question": QUESTION} if method == "POST" else None)
+        assert response.status_code == 401 and not leaked(response.text), f"{method} {path}"
+    assert client(site, {"X-Remote-User": "", "X-Remote-Groups": "hr"}).post("/api/ask", json={"question": QUESTION}).status_code == 401
+
+
+def test_a_permissions_change_takes_effect_without_a_restart(site):
+    rules = site["docs"] / ".permissions.toml"
+    try:
+        rules.write_text('"" = ["*"]\n"hr" = ["hr", "sales"]\n', encoding="utf-8")
+        deadline = time.monotonic() + 10
+        while "9,400" not in ask(site, OLGA).text and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "9,400 krona" in ask(site, OLGA).json()["answer"]
+        # A broken change keeps the rules before it: it never opens (or closes) anything by accident.
+        rules.write_text('"" = ["*"]\n"hr" = "sales"\n', encoding="utf-8")
+        os.utime(rules, None)
+        assert "9,400 krona" in ask(site, OLGA).json()["answer"]
+    finally:
+        rules.write_text(RULES, encoding="utf-8")
+        os.utime(rules, None)
+    deadline = time.monotonic() + 10
+    while leaked(ask(site, OLGA).text) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not leaked(ask(site, OLGA).text)
+
+
+def test_identity_headers_from_an_untrusted_address_are_ignored(site, tmp_path):
+    server = Server(site["docs"], site["base"] / "index", "--no-ui", "--trust-user-header", "X-Remote-User",
+                    "--forwarded-allow-ips", "10.11.12.13").wait("/embed.js")
+    try:
+        response = httpx.post(server.url + "/api/ask", json={"question": QUESTION}, headers=HANNA, timeout=60)
+        assert response.status_code == 401 and not leaked(response.text)
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("rules, trusted, says", [
+    ('"" = ["*"]\n"hr" = "hr"\n', "127.0.0.1", 'line 2: "hr" must list groups'),
+    ('"" = ["*"]\n', "", "--trust-user-header needs --forwarded-allow-ips"),
+])
+def test_a_server_that_cannot_apply_its_permissions_does_not_start(site, tmp_path, rules, trusted, says):
+    (tmp_path / "rules.toml").write_text(rules, encoding="utf-8")
+    server = Server(site["docs"], site["base"] / "index", "--no-ui", "--trust-user-header", "X-Remote-User",
+                    "--permissions", str(tmp_path / "rules.toml"), *(["--forwarded-allow-ips", trusted] if trusted else []))
+    try:
+        assert server.process.wait(60) != 0
+        assert says in server.log.read_text()
+    finally:
+        server.stop()
