@@ -139,11 +139,23 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
               type=click.Path(path_type=Path, dir_okay=False),
               help="Which groups may read which folders and files (TOML). Default: DOCS/.permissions.toml when "
                    "it exists; without one, everyone signed in reads everything.")
+@click.option("--audit-log", envvar="ASKDOC_AUDIT_LOG", show_envvar=True, default=None,
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Where each question answered and each vote is recorded (JSON lines: time, user, groups, "
+                   "question, scope, cited documents, abstained, vote). Default: INDEX/audit.jsonl.")
+@click.option("--audit-max-mb", envvar="ASKDOC_AUDIT_MAX_MB", show_envvar=True, default=10, show_default=True,
+              type=click.IntRange(1, 10_000), help="Size at which the audit log is rotated (5 rotated files kept).")
+@click.option("--audit-keep-days", envvar="ASKDOC_AUDIT_KEEP_DAYS", show_envvar=True, default=None,
+              type=click.FloatRange(min=0), help="Delete rotated audit files older than this many days.")
+@click.option("--audit-no-questions", is_flag=True, envvar="ASKDOC_AUDIT_NO_QUESTIONS", show_envvar=True,
+              help="Record no question text in the audit log (who asked, when, what was cited is still recorded).")
+@click.option("--no-audit", is_flag=True, envvar="ASKDOC_NO_AUDIT", show_envvar=True, help="Keep no audit log.")
 @llm_options
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, forwarded_allow_ips: tuple[str, ...], root_path: str,
                   admin_token: str | None, max_upload_mb: int, no_ui: bool, trust_user_header: str | None,
-                  trust_groups_header: str | None, permissions_file: Path | None,
+                  trust_groups_header: str | None, permissions_file: Path | None, audit_log: Path | None,
+                  audit_max_mb: int, audit_keep_days: float | None, audit_no_questions: bool, no_audit: bool,
                   llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
 
@@ -156,6 +168,7 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         assistant.embedder.encode(["askdoc"])  # the model loads now, beside the import, not at the first question
         loading_ui.join()
     from .web.guard import normalize_root_path, parse_origins
+    from .web.audit import AuditSettings
     from .web.server import Settings, serve
 
     logging.getLogger("assistant.web.server").setLevel(logging.INFO)
@@ -165,6 +178,8 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         admin_token=admin_token or None, max_upload_mb=max_upload_mb, forwarded_allow_ips=forwarded_allow_ips,
         llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui, trust_user_header=trust_user_header or None,
         trust_groups_header=trust_groups_header or None, permissions=permissions_file,
+        audit=None if no_audit else AuditSettings(audit_log or index_dir / "audit.jsonl", audit_max_mb * 2**20,
+                                                  retention_days=audit_keep_days, questions=not audit_no_questions),
     ))
 
 

@@ -195,3 +195,18 @@ def test_a_server_that_cannot_apply_its_permissions_does_not_start(site, tmp_pat
         assert says in server.log.read_text()
     finally:
         server.stop()
+
+
+def test_every_answer_is_in_the_audit_trail_with_who_asked(site):
+    from assistant.web.audit import read
+
+    ask(site, HANNA)
+    ask(site, OLGA, scope="hr")  # refused: not an answer
+    session = GradioSession(client(site, OLGA), GradioSession.functions(client(site, OLGA).get("/config").json()))
+    session.call("respond", ["Who did Singh meet?", None, ""])
+    records = read(site["base"] / "index" / "audit.jsonl")
+    hanna = [r for r in records if r["user"] == "hanna" and r["question"] == QUESTION]
+    assert hanna and hanna[-1]["cited"][0] == HR_DOC and hanna[-1]["groups"] == ["hr", "staff"]
+    olga = [r for r in records if r["user"] == "olga" and r["question"] == "Who did Singh meet?"]
+    assert olga and olga[-1]["groups"] == ["sales"] and HR_DOC not in olga[-1]["cited"]  # the chat page's too
+    assert not [r for r in records if r["user"] == "olga" and r.get("scope") == ["hr"]]  # a refusal is no answer

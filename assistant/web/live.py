@@ -35,6 +35,7 @@ from ..query import is_follow_up
 from ..core import Assistant
 from ..permissions import Readers
 from ..scope import Scope
+from .audit import AuditLog
 from .identity import Asker
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class LiveAssistant:
         self._build = builds.current_build(self.index_dir) if self.index_dir else None
         self.generator: Generator | None = None  # set when an LLM writes the answers
         self.readers: Readers | None = None  # set when the server knows who asks: each reads only what they may
+        self.audit: AuditLog | None = None  # set when each answer is recorded (audit.py)
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -70,6 +72,14 @@ class LiveAssistant:
         error ``Assistant.ask`` would raise). With ``readers``, the question
         searches only what ``asker`` may read (no asker: nothing)."""
         future: Future = Future()
+        if self.audit is not None:
+            audit, requested = self.audit, scope
+
+            def record(done: Future) -> None:
+                if not done.cancelled() and done.exception() is None:
+                    audit.answered(asker, question, requested, done.result())
+
+            future.add_done_callback(record)
         if self.readers is not None:
             try:
                 scope = self.readers.scope_for(asker, self.index.doc_ids, Scope.parse(scope))

@@ -28,6 +28,7 @@ from .chat_api import create_chat_router
 from .documents import Library
 from ..core import Assistant
 from .guard import Guard, Policy
+from .audit import AuditLog, AuditSettings
 from .identity import IdentityHeaders
 from ..permissions import FILE_NAME as PERMISSIONS_FILE, PermissionsFile, Readers
 from index.errors import PermissionsError
@@ -64,6 +65,7 @@ class Settings:
     trust_user_header: str | None = None  # who is asking, as the proxies of forwarded_allow_ips say
     trust_groups_header: str | None = None  # their groups, comma-separated
     permissions: Path | None = None  # who may read what (default: DOCS/.permissions.toml, when there is one)
+    audit: AuditSettings | None = None  # the audit trail (default: INDEX/audit.jsonl); None: none
 
     @property
     def policy(self) -> Policy:
@@ -94,6 +96,8 @@ def create_app(assistant: Assistant, settings: Settings):
     readers = settings.readers()  # before anything starts: a bad permissions file stops the server
     answerer = LiveAssistant(assistant, settings.index_dir)
     answerer.readers = readers
+    audit = AuditLog(settings.audit) if settings.audit is not None else None
+    answerer.audit = audit
     answerer.start_watching()
     app = FastAPI(
         title="askdoc API", version=assistant.index.manifest.askdoc_version,
@@ -125,7 +129,7 @@ def create_app(assistant: Assistant, settings: Settings):
 
     policy = settings.policy
     if settings.ui:
-        app, limited = _with_ui(app, answerer, library, settings)
+        app, limited = _with_ui(app, answerer, library, settings, audit)
         policy = replace(policy, limited_events=limited)
     else:
         @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -143,14 +147,14 @@ NO_UI_PAGE = (
 )
 
 
-def _with_ui(app, answerer: LiveAssistant, library: Library, settings: Settings):
+def _with_ui(app, answerer: LiveAssistant, library: Library, settings: Settings, audit: AuditLog | None):
     """The Gradio chat mounted at ``/`` (Gradio is imported only here), and
     the indices of its functions that answer or write (rate-limited)."""
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read once, when gradio is imported
     import gradio as gr
 
     feedback = FeedbackLog(Path(settings.index_dir) / "feedback.jsonl")
-    demo = build_ui(answerer, feedback, load_examples(settings.docs_dir), library)
+    demo = build_ui(answerer, feedback, load_examples(settings.docs_dir), library, audit)
     # UI handlers only await the model queue, so a UI question in flight
     # costs no thread: let as many run as one model batch holds, so that a
     # crowd of UI users is answered together rather than four at a time.

@@ -24,6 +24,7 @@ from . import Answerer, readable_ids
 from .identity import asker_in
 
 if TYPE_CHECKING:
+    from .audit import AuditLog
     from .documents import Library
 from .render import answer_markdown, answer_markdown_parts, cards_html, escape_markdown
 
@@ -212,8 +213,8 @@ class Conversation:
     scope picker's choice, which the assistant checks), never the history
     or the chat's content."""
 
-    def __init__(self, answerer: Answerer, feedback: FeedbackLog) -> None:
-        self.answerer, self.feedback = answerer, feedback
+    def __init__(self, answerer: Answerer, feedback: FeedbackLog, audit: "AuditLog | None" = None) -> None:
+        self.answerer, self.feedback, self.audit = answerer, feedback, audit
 
     async def respond(self, message: str, past: list[tuple[Turn, str]], limit: str | None = None, request=None):
         message = (message or "").strip()
@@ -257,7 +258,7 @@ class Conversation:
         """The server's side of *New conversation*: the turns are gone."""
         return []
 
-    def vote(self, past: list[tuple[Turn, str]], data) -> None:
+    def vote(self, past: list[tuple[Turn, str]], data, request=None) -> None:
         """A thumbs up or down on a turn of this session's own conversation."""
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         try:
@@ -265,10 +266,14 @@ class Conversation:
         except (TypeError, ValueError):
             return
         if 0 <= turn_number < len(past) and data.liked is not None:
-            self.feedback.record(past[turn_number][0], bool(data.liked))
+            turn = past[turn_number][0]
+            self.feedback.record(turn, bool(data.liked))
+            if self.audit is not None:
+                self.audit.voted(asker_in(request), turn.question, turn.answer, bool(data.liked))
 
 
-def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], library: "Library | None" = None):
+def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], library: "Library | None" = None,
+             audit: "AuditLog | None" = None):
     """The Blocks app over ``answerer``; with ``library``, a Documents tab."""
     import gradio as gr
 
@@ -313,11 +318,11 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
                 show_documents, document_outputs = documents_tab(library, private)
             documents.select(show_documents, None, document_outputs, api_visibility="private")
 
-        conversation = Conversation(answerer, feedback)
+        conversation = Conversation(answerer, feedback, audit)
         # Gradio finds the event-data parameter by its annotation, which
         # postponed annotations turn into a string it cannot resolve.
         Conversation.vote.__annotations__["data"] = gr.LikeData
-        Conversation.respond.__annotations__["request"] = gr.Request
+        Conversation.respond.__annotations__["request"] = Conversation.vote.__annotations__["request"] = gr.Request
 
         # Cleared in the browser, instantly and without a server round trip:
         # a clear that reached the page late (a busy server) used to wipe a
