@@ -190,6 +190,19 @@ def test_without_the_token_nothing_answers_and_no_vote_is_written(site):
     assert not (site["index"] / "feedback.jsonl").exists()
 
 
+def test_insights_need_the_admin_token_and_sum_up_the_audit_trail(site):
+    client = client_of(site)
+    client.post("/api/ask", json={"question": "What did Singh tell Dong Jun?"}).raise_for_status()
+    client.post("/api/ask", json={"question": "What is the price of tea in Lisbon?"}).raise_for_status()
+    assert client.get("/api/insights").status_code == 403
+    assert client_of(site, token=None).get("/api/insights", headers={"X-Askdoc-Admin": ADMIN}).status_code == 401
+    report = client.get("/api/insights", headers={"X-Askdoc-Admin": ADMIN}).json()
+    assert report["answers"] >= 2 and "What is the price of tea in Lisbon?" in str(report["unanswered"])
+    assert {f["folder"] for f in report["folders"]} == {""} and report["never_cited"] == []
+    exported = client.get("/api/insights", params={"format": "csv"}, headers={"X-Askdoc-Admin": ADMIN})
+    assert exported.headers["content-type"].startswith("text/csv") and "unanswered" in exported.text
+
+
 def test_the_chat_page_signs_in_once_with_a_strict_http_only_cookie(site):
     browserless = client_of(site, token=None)
     wrong = browserless.post("/signin", data={"token": "nope", "next": "/"})

@@ -20,8 +20,8 @@ Kinds of access, from least to most guarded:
   for one outside the queue): ``DATA``, and
   ``ASK`` when its function answers or writes (the guard reads which from the
   body).
-- ``ADMIN``: writes the documents folder: ``DATA``, and the admin token,
-  checked before the body is read.
+- ``ADMIN``: writes the documents folder, or reads the audit trail's
+  insights: ``DATA``, and the admin token, checked before the body is read.
 """
 
 from __future__ import annotations
@@ -93,6 +93,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/documents", READ, Access.DATA),
     Route("/api/documents", POST, Access.ADMIN),
     Route("/api/documents/", frozenset({"DELETE"}), Access.ADMIN, prefix=True),
+    Route("/api/insights", READ, Access.ADMIN),  # what was asked and not found: the audit trail, summed up
     Route("/v1/models", READ, Access.DATA),
     Route("/v1/chat/completions", POST, Access.ASK),
 )

@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any, AsyncIterator, Literal, Sequence
 
 from fastapi import APIRouter, File, Form, Header, HTTPException, Request, UploadFile
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
 from index.errors import AskdocError, IndexStateError
@@ -26,6 +26,7 @@ from .identity import asker_of
 from .live import primed, text_deltas
 
 if TYPE_CHECKING:
+    from .audit import AuditLog
     from .documents import Library
 
 log = logging.getLogger(__name__)
@@ -124,10 +125,12 @@ def status_of(exc: AskdocError) -> int:
     return 503 if isinstance(exc, IndexStateError) else 422
 
 
-def create_router(answerer: Answerer, library: "Library | None" = None) -> APIRouter:
+def create_router(answerer: Answerer, library: "Library | None" = None, audit: "AuditLog | None" = None) -> APIRouter:
     router = APIRouter(prefix="/api", tags=["askdoc"])
     if library is not None:
         _document_routes(router, library)
+        if audit is not None:
+            _insights_route(router, library, audit)
 
     async def answer_or_error(request: AskRequest, http: Request) -> Answer:
         try:
@@ -167,6 +170,27 @@ def create_router(answerer: Answerer, library: "Library | None" = None) -> APIRo
                 "model": m.model_id, "built_at": m.built_at}
 
     return router
+
+
+def _insights_route(router: APIRouter, library: "Library", audit: "AuditLog") -> None:
+    from .audit import read
+    from .documents import ADMIN_HEADER, NotAllowed
+    from .insights import as_csv, insights
+
+    @router.get("/insights", summary="What people asked and could not find (admin token)",
+                description=f"From the audit trail: questions the documents could not answer (similar ones grouped), "
+                            f"answers voted down, the most asked questions, documents never cited, counts per folder. "
+                            f"`format=csv` for a spreadsheet. Needs the `{ADMIN_HEADER}` header.")
+    def insights_report(format: Literal["json", "csv"] = "json", admin: str | None = Header(None, alias=ADMIN_HEADER)):
+        try:
+            library.authorize(admin)
+        except NotAllowed as exc:
+            raise HTTPException(status_code=403, detail=str(exc)) from exc
+        report = insights(read(audit.settings.path), library.answerer.index.doc_ids)
+        if format == "csv":
+            return Response(as_csv(report), media_type="text/csv",
+                            headers={"Content-Disposition": 'attachment; filename="askdoc-insights.csv"'})
+        return report
 
 
 def _document_routes(router: APIRouter, library: "Library") -> None:

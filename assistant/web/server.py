@@ -117,7 +117,7 @@ def create_app(assistant: Assistant, settings: Settings):
     library = Library(answerer, settings.docs_dir, settings.index_dir, settings.admin_token,
                       settings.max_upload_mb * 2**20)
     app.state.library = library
-    app.include_router(create_router(answerer, library))
+    app.include_router(create_router(answerer, library, audit))
     app.include_router(create_chat_router(answerer))
 
     @app.exception_handler(RequestValidationError)
