@@ -57,12 +57,14 @@ class Weights:
     # How strongly each retriever ranks a chunk (reciprocal-rank fusion of
     # its dense and BM25 ranks) and the document around it (its best BM25
     # score, its second-best chunk), and how much a sentence's document's
-    # best chunk counts: fitted on news (tests/benchmarks/fit_ranking.py,
-    # guide/quality.md).
+    # best chunk counts ("anchor"), that chunk's standing adding its BM25
+    # score as a share of the most any chunk could score ("bm25"): fitted on
+    # news (tests/benchmarks/fit_ranking.py, guide/quality.md).
     fusion: float = field(default_factory=lambda: params.load().chunk_weight("fusion"))
     lexical: float = field(default_factory=lambda: params.load().chunk_weight("lexical"))  # BM25 / best candidate's
     document: float = field(default_factory=lambda: params.load().chunk_weight("document"))
     anchor: float = field(default_factory=lambda: params.load().chunk_weight("anchor"))  # sentences: their document's best chunk
+    bm25: float = field(default_factory=lambda: params.load().chunk_weight("bm25"))  # weighs the anchor only
     fusion_k: int = 60
     window: int = 2
     dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
@@ -154,6 +156,22 @@ class Retriever:
                 searched += group
         return list(dict.fromkeys(searched))
 
+    def _bm25_share(self, searched: list[str], ids: np.ndarray) -> np.ndarray:
+        """Each chunk's BM25 score for the searched terms as a share of the
+        most any chunk could score (every term, saturated): an absolute
+        scale, the same whatever else is a candidate or in scope."""
+        lexical = self.index.chunk_lexical
+        n = self.index.chunk_count
+        k1 = float(lexical.k1)
+        ceiling = 0.0
+        for term in searched:
+            df = lexical.document_frequency(term)
+            if df:
+                ceiling += (k1 + 1) * math.log(1 + (n - df + 0.5) / (df + 0.5))
+        if ceiling <= 0:
+            return np.zeros(len(ids))
+        return lexical.scores_at(searched, ids) / ceiling
+
     @staticmethod
     def _holds(lexical, terms: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
         """For each of ``rows``, does it hold any of ``terms``? Binary search
@@ -227,9 +245,16 @@ class Retriever:
         ]
         best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
-        return hits, self._sentences(query, query_vector, hits, weighted, total), unknown
+        standing = [h.score for h in hits]
+        if w.anchor and w.bm25 and topical and hits:
+            # How strongly BM25 ranks each chunk weighs which document the
+            # answer comes from, not which of a document's sentences it quotes.
+            chunks = np.array([h.chunk for h in hits], dtype=np.int64)
+            standing = (np.array(standing) + w.bm25 * self._bm25_share(self._searched(topical), chunks)).tolist()
+        return hits, self._sentences(query, query_vector, hits, weighted, total, standing), unknown
 
-    def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total) -> list[SentenceHit]:
+    def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total,
+                   standing: list[float]) -> list[SentenceHit]:
         w = self.weights
         ix = self.index
         t = ix.tables
@@ -273,11 +298,15 @@ class Retriever:
         if w.anchor:
             # Which document the answer comes from weighs the chunk ranking: a
             # sentence's document's best chunk, against the best chunk of all.
+            # The same for all of a document's sentences: its own order stands.
             best_in_doc: dict[str, float] = {}
-            for hit in hits:
-                best_in_doc[hit.source] = max(best_in_doc.get(hit.source, -np.inf), hit.score)
-            gap = np.array([best_in_doc[owner[s].source] - hits[0].score for s in rows.tolist()])
+            for hit, stands in zip(hits, standing):
+                best_in_doc[hit.source] = max(best_in_doc.get(hit.source, -np.inf), stands)
+            gap = np.array([best_in_doc[owner[s].source] - max(standing) for s in rows.tolist()])
+            plain_best = float(scores.max())
             scores = scores + w.anchor * gap
+            # It reorders; the best keeps the plain best's score, the scale the abstention threshold was set on.
+            scores = scores + (plain_best - float(scores.max()))
         results = [
             SentenceHit(
                 sentence=s, chunk=owner[s].chunk, source=owner[s].source, start=starts[i], end=ends[i],

@@ -11,6 +11,7 @@ from assistant.retrieve import FEATURES, Retriever, Weights
 from index.build import build_index
 from index.documents.chunking import ChunkConfig
 from index.storage.builds import load
+from index.storage.lexical import tokenize
 
 DOCS = {
     "river.txt": "The river Alder floods every spring. Farmers built levees in 1952. The levees failed in 1978.\n\n"
@@ -41,7 +42,7 @@ def test_bm25_adds_chunks_dense_search_missed(index, fake_embedder):
 
 
 def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder):
-    weights = Weights(fusion=0.0, lexical=0.0, document=0.0)
+    weights = Weights(fusion=0.0, lexical=0.0, document=0.0, bm25=0.0)
     hits, _, _ = search(index, fake_embedder, "When did the levees fail?", weights)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for h in hits:
@@ -54,8 +55,8 @@ def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder)
 @pytest.mark.parametrize("lexical, document", [(0.5, 0.0), (0.0, 0.4), (1.0, 0.2)])
 def test_document_weights_choose_between_documents_not_within_one(index, fake_embedder, lexical, document):
     question = "When did the canal open and the levees fail?"
-    plain, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=0.0, document=0.0))
-    weighted, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=lexical, document=document))
+    plain, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=0.0, document=0.0, bm25=0.0))
+    weighted, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=lexical, document=document, bm25=0.0))
     base = {h.chunk: h.score for h in plain}
     by_doc: dict[str, list] = {}
     for h in weighted:
@@ -66,6 +67,46 @@ def test_document_weights_choose_between_documents_not_within_one(index, fake_em
         assert len(shifts) == 1
     # The best keeps the plain best's score: the abstention threshold's scale.
     assert weighted[0].score == pytest.approx(plain[0].score, abs=1e-6)
+
+
+def test_bm25_share_is_each_chunks_bm25_against_the_most_any_chunk_could_score(index, fake_embedder):
+    retriever = Retriever(index, fake_embedder)
+    terms = tokenize("levees canal")
+    rows = np.arange(index.chunk_count)
+    share = retriever._bm25_share(terms, rows)
+    lexical = index.chunk_lexical
+    ceiling = sum((lexical.k1 + 1) * np.log(1 + (index.chunk_count - lexical.document_frequency(t) + 0.5)
+                                            / (lexical.document_frequency(t) + 0.5)) for t in terms)
+    assert share == pytest.approx(lexical.scores(terms) / ceiling, abs=1e-6)
+    assert share.max() > 0 and (share < 1).all()
+    # An absolute scale: a chunk's share is the same whatever else is a candidate (or in scope).
+    assert retriever._bm25_share(terms, rows[::-1][:2]) == pytest.approx(share[::-1][:2], abs=1e-7)
+    assert retriever._bm25_share(["nowhere"], rows).tolist() == [0.0] * index.chunk_count
+
+
+def test_bm25_share_weighs_which_document_answers_not_which_of_its_sentences(index, fake_embedder):
+    question = "Did the farmers of the river build levees and bake bread with flour?"
+    hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0, bm25=0.0))
+    retriever = Retriever(index, fake_embedder, Weights(anchor=2.0, bm25=3.0))
+    seen = {}
+    measured = retriever._bm25_share
+
+    def recorded(terms, ids):
+        seen["share"] = dict(zip(ids.tolist(), measured(terms, ids).tolist()))
+        return measured(terms, ids)
+
+    retriever._bm25_share = recorded  # type: ignore[method-assign]
+    weighted_hits, weighted, _ = retriever.search(prepare(question))
+    assert [h.score for h in weighted_hits] == [h.score for h in hits]  # the chunks' own scores stand
+    standing = {h.chunk: h.score + 3.0 * seen["share"][h.chunk] for h in hits}
+    best_in = {}
+    for h in hits:
+        best_in[h.source] = max(best_in.get(h.source, -1e9), standing[h.chunk])
+    before = {h.sentence: h.score for h in plain}
+    assert len(best_in) >= 2 and len(set(seen["share"].values())) > 1
+    shifts = [h.score - before[h.sentence] - 2.0 * (best_in[h.source] - max(standing.values())) for h in weighted]
+    assert max(shifts) - min(shifts) == pytest.approx(0.0, abs=1e-5)  # the same for every sentence
+    assert weighted[0].score == pytest.approx(plain[0].score, abs=1e-6)  # the best keeps the plain best's score
 
 
 def test_sentences_holding_the_asked_kind_of_information_win(index, fake_embedder):
@@ -95,16 +136,16 @@ def test_a_score_is_the_weighted_sum_of_its_features(index, fake_embedder):
 
 def test_a_sentence_outside_the_best_chunks_document_loses_by_its_documents_gap(index, fake_embedder):
     question = "Did the farmers of the river build levees and bake bread with flour?"
-    hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0))
-    _, anchored, _ = search(index, fake_embedder, question, Weights(anchor=2.0))
+    hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0, bm25=0.0))
+    _, anchored, _ = search(index, fake_embedder, question, Weights(anchor=2.0, bm25=0.0))
     best_in = {}
     for h in hits:
         best_in[h.source] = max(best_in.get(h.source, -1e9), h.score)
     before = {h.sentence: h.score for h in plain}
     assert len(best_in) >= 2
-    for h in anchored:
-        gap = best_in[h.source] - hits[0].score
-        assert h.score == pytest.approx(before[h.sentence] + 2.0 * gap, abs=1e-5)
+    shifts = [h.score - before[h.sentence] - 2.0 * (best_in[h.source] - hits[0].score) for h in anchored]
+    assert max(shifts) - min(shifts) == pytest.approx(0.0, abs=1e-5)
+    assert anchored[0].score == pytest.approx(plain[0].score, abs=1e-6)  # the abstention threshold's scale
 
 
 def test_sentences_come_only_from_the_best_chunks(index, fake_embedder):

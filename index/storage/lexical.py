@@ -201,6 +201,11 @@ class LexicalIndex:
             scores[held] += np.asarray(self._data[start:end])[at[held]]
         return scores
 
+    @property
+    def k1(self) -> float:
+        """BM25's term-frequency saturation: a term's score never reaches ``(k1 + 1) * idf``."""
+        return float(self._params.get("k1", 1.5))
+
     def _span(self, token: str) -> tuple[int, int]:
         """Where ``token``'s postings lie in the postings file ((0, 0): nowhere)."""
         token_id = self._vocabulary.get(token)
