@@ -40,11 +40,13 @@ serve: install
 
 # Browser tests drive Debian's chromium through the playwright package; its
 # own browser download is never used (it cannot work offline). The OCR tests
-# run Debian's tesseract, as `askdoc index --ocr` does.
+# run Debian's tesseract, as `askdoc index --ocr` does; the sign-in tests put
+# Debian's nginx in front, as an intranet's proxy (started by the tests only).
 browser:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	command -v tesseract >/dev/null 2>&1 || missing="$$missing tesseract-ocr"; \
+	command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian's$$missing for the tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi

@@ -3,9 +3,11 @@
 ``X-Remote-User`` and ``X-Remote-Groups``, with a permissions file that
 keeps ``hr/`` to the hr group.
 
-The proxy is played by the tests themselves from 127.0.0.1, the one address
-the server trusts; a second server that trusts another address shows the
-same headers are ignored from anyone else.
+Most tests play the proxy themselves from 127.0.0.1, the one address the
+server trusts; a second server that trusts another address shows the same
+headers are ignored from anyone else. The last ones put Debian's nginx in
+front (basic auth, the groups from a map on the user), as an intranet would,
+and a person asks in Chromium through it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import httpx
 import pytest
 
 from assistant.web.access import Access, access_of
-from tests.support import DEFAULT_DOCS, GradioSession, Server, route_table
+from tests.support import DEFAULT_DOCS, GradioSession, PageWatch, Server, free_port, route_table, ui_round_trip
 
 HR_DOC = "hr/pay-bands.txt"
 HR_TEXT = ("Pay bands for 2027\n\nThe pay band for a senior engineer is 9,400 krona a month. "
@@ -210,3 +212,96 @@ def test_every_answer_is_in_the_audit_trail_with_who_asked(site):
     olga = [r for r in records if r["user"] == "olga" and r["question"] == "Who did Singh meet?"]
     assert olga and olga[-1]["groups"] == ["sales"] and HR_DOC not in olga[-1]["cited"]  # the chat page's too
     assert not [r for r in records if r["user"] == "olga" and r.get("scope") == ["hr"]]  # a refusal is no answer
+
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+PASSWORDS = {"olga": "olga-pw", "hanna": "hanna-pw"}
+
+
+@pytest.fixture(scope="module")
+def proxy(site, tmp_path_factory):
+    """Debian's nginx on a free port: basic auth, then X-Remote-User and X-Remote-Groups to askdoc."""
+    import subprocess
+
+    if not os.path.exists(NGINX):
+        if os.environ.get("CI"):
+            pytest.fail("nginx is missing: make test installs it (Debian package nginx)")
+        pytest.skip("nginx not installed (apt-get install nginx)")
+    work = tmp_path_factory.mktemp("nginx")
+    (work / "htpasswd").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in PASSWORDS.items()), encoding="utf-8")
+    port = free_port()
+    upstream = site["server"].url.removeprefix("http://")
+    temp = " ".join(f"{kind}_temp_path {work}/{kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    (work / "nginx.conf").write_text(f"""
+user root;
+worker_processes 1;
+daemon off;
+pid {work}/nginx.pid;
+error_log {work}/error.log;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  {temp}
+  map $remote_user $askdoc_groups {{ default ""; olga "sales"; hanna "staff, hr"; }}
+  server {{
+    listen 127.0.0.1:{port};
+    location / {{
+      auth_basic "Intranet";
+      auth_basic_user_file {work}/htpasswd;
+      proxy_set_header X-Remote-User $remote_user;
+      proxy_set_header X-Remote-Groups $askdoc_groups;
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_http_version 1.1;
+      proxy_buffering off;
+      proxy_read_timeout 120s;
+      proxy_pass http://{upstream};
+    }}
+  }}
+}}
+""", encoding="utf-8")
+    process = subprocess.Popen([NGINX, "-p", str(work), "-c", str(work / "nginx.conf")], stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(url + "/embed.js", timeout=2)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+def test_through_nginx_each_person_gets_what_they_may_read(proxy):
+    assert httpx.post(proxy + "/api/ask", json={"question": QUESTION}).status_code == 401  # nginx asks first
+    # Whatever a client claims, nginx replaces it with who signed in.
+    olga = httpx.Client(base_url=proxy, auth=("olga", PASSWORDS["olga"]), headers=HANNA, timeout=60)
+    answer = olga.post("/api/ask", json={"question": QUESTION}).json()
+    assert not leaked(str(answer)), answer
+    assert olga.get("/source", params={"doc": HR_DOC}).status_code == 404
+    hanna = httpx.Client(base_url=proxy, auth=("hanna", PASSWORDS["hanna"]), timeout=60)
+    assert "9,400 krona" in hanna.post("/api/ask", json={"question": QUESTION}).json()["answer"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("user, reads_hr", [("olga", False), ("hanna", True)])
+def test_a_person_asks_in_the_browser_through_nginx(proxy, browser, user, reads_hr):
+    watch = PageWatch(browser, proxy, http_credentials={"username": user, "password": PASSWORDS[user]})
+    page = watch.page
+    try:
+        page.goto(proxy + "/")
+        page.locator("#askdoc-question textarea").wait_for()
+        ui_round_trip(page, QUESTION)
+        page.wait_for_function("document.querySelector('#askdoc-sources [data-turn]') !== null", timeout=60_000)
+        chat, sources = page.locator("#askdoc-chat").inner_text(), page.locator("#askdoc-sources").inner_text()
+        header = page.locator("#askdoc-header").inner_text()
+        if reads_hr:
+            assert "9,400 krona" in chat and HR_DOC in sources and "2 document(s)" in header
+        else:
+            assert not leaked(chat + sources + page.content()), leaked(chat + sources + page.content())
+            assert "1 document(s)" in header
+        assert not watch.errors and not watch.foreign
+    finally:
+        watch.context.close()
