@@ -135,6 +135,9 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
                    "permissions file allows.")
 @click.option("--trust-groups-header", envvar="ASKDOC_TRUST_GROUPS_HEADER", show_envvar=True, default=None,
               metavar="NAME", help="Their groups, comma-separated (e.g. X-Remote-Groups), from the same proxies.")
+@click.option("--session-secret", envvar="ASKDOC_SESSION_SECRET", show_envvar=True, default=None,
+              help="A secret shared with the intranet page's own server, which asks POST /api/session for a "
+                   "person's short-lived widget token (minutes long, bound to a user and groups).")
 @click.option("--permissions", "permissions_file", envvar="ASKDOC_PERMISSIONS", show_envvar=True, default=None,
               type=click.Path(path_type=Path, dir_okay=False),
               help="Which groups may read which folders and files (TOML). Default: DOCS/.permissions.toml when "
@@ -154,7 +157,7 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, forwarded_allow_ips: tuple[str, ...], root_path: str,
                   admin_token: str | None, max_upload_mb: int, no_ui: bool, trust_user_header: str | None,
-                  trust_groups_header: str | None, permissions_file: Path | None, audit_log: Path | None,
+                  trust_groups_header: str | None, session_secret: str | None, permissions_file: Path | None, audit_log: Path | None,
                   audit_max_mb: int, audit_keep_days: float | None, audit_no_questions: bool, no_audit: bool,
                   llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
@@ -177,7 +180,8 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
         admin_token=admin_token or None, max_upload_mb=max_upload_mb, forwarded_allow_ips=forwarded_allow_ips,
         llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui, trust_user_header=trust_user_header or None,
-        trust_groups_header=trust_groups_header or None, permissions=permissions_file,
+        trust_groups_header=trust_groups_header or None, session_secret=session_secret or None,
+        permissions=permissions_file,
         audit=None if no_audit else AuditSettings(audit_log or index_dir / "audit.jsonl", audit_max_mb * 2**20,
                                                   retention_days=audit_keep_days, questions=not audit_no_questions),
     ))

@@ -33,8 +33,14 @@ OLGA = {"X-Remote-User": "olga", "X-Remote-Groups": "sales"}
 HANNA = {"X-Remote-User": "hanna", "X-Remote-Groups": "staff, hr"}
 
 
+SECRET = "session-s3cret"  # shared with the intranet page's own server, which mints widget sessions
+
+
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
+    from assistant.web.sessions import mint
+    from tests.test_widget import HOST_PAGE, StaticSite
+
     base = tmp_path_factory.mktemp("identity")
     docs = base / "docs"
     shutil.copytree(DEFAULT_DOCS, docs)
@@ -42,10 +48,21 @@ def site(tmp_path_factory):
     (docs / "hr" / "pay-bands.txt").write_text(HR_TEXT, encoding="utf-8")
     (docs / ".permissions.toml").write_text(RULES, encoding="utf-8")
     (docs / ".examples").write_text(QUESTION + "\n", encoding="utf-8")
+    # Intranet pages with the widget, each rendered by its server for one signed-in person.
+    port = free_port()
+    pages = {}
+    for who, groups in (("olga", ["sales"]), ("hanna", ["staff", "hr"])):
+        (base / who).mkdir()
+        pages[who] = StaticSite(base / who, HOST_PAGE.format(askdoc=f"http://127.0.0.1:{port}", open="true", extra="",
+                                                             token=mint(SECRET, who, groups, minutes=30)))
     server = Server(docs, base / "index", "--trust-user-header", "X-Remote-User", "--trust-groups-header",
-                    "X-Remote-Groups", "--forwarded-allow-ips", "127.0.0.1", "--rate-limit", "0").wait("/embed.js")
-    yield {"server": server, "docs": docs, "base": base}
+                    "X-Remote-Groups", "--forwarded-allow-ips", "127.0.0.1", "--rate-limit", "0",
+                    "--allowed-origins", ",".join(p.url for p in pages.values()), port=port,
+                    env={"ASKDOC_SESSION_SECRET": SECRET}).wait("/embed.js")
+    yield {"server": server, "docs": docs, "base": base, "pages": pages}
     server.stop()
+    for page in pages.values():
+        page.stop()
 
 
 def client(site, who: dict | None) -> httpx.Client:
@@ -303,5 +320,67 @@ def test_a_person_asks_in_the_browser_through_nginx(proxy, browser, user, reads_
             assert not leaked(chat + sources + page.content()), leaked(chat + sources + page.content())
             assert "1 document(s)" in header
         assert not watch.errors and not watch.foreign
+    finally:
+        watch.context.close()
+
+
+def session_of(site, user: str, groups, minutes: float = 5) -> httpx.Response:
+    return httpx.post(site["server"].url + "/api/session", json={"user": user, "groups": groups, "minutes": minutes},
+                      headers={"Authorization": f"Bearer {SECRET}"}, timeout=30)
+
+
+def test_a_widget_session_minted_by_the_pages_server_reads_as_its_person(site):
+    from assistant.web.sessions import mint
+
+    olga, hanna = session_of(site, "olga", ["sales"]).json(), session_of(site, "hanna", "staff, hr").json()
+    assert olga["expires_in"] == 300 and olga["token"].startswith("askdoc1.")
+    said = ask(site, {"Authorization": f"Bearer {olga['token']}"}).text
+    assert not leaked(said.replace(QUESTION, "")), said
+    assert "9,400 krona" in ask(site, {"Authorization": f"Bearer {hanna['token']}"}).json()["answer"]
+    # Expired, forged or altered tokens are no one.
+    expired = mint(SECRET, "hanna", ["hr"], minutes=1, now=time.time() - 120)
+    forged = mint("a guess", "hanna", ["hr"], minutes=5)
+    altered = hanna["token"][:-3] + ("AAA" if not hanna["token"].endswith("AAA") else "BBB")
+    for token, says in ((expired, "expired"), (forged, "expired"), (altered, "expired")):
+        response = ask(site, {"Authorization": f"Bearer {token}"})
+        assert response.status_code == 401 and says in response.json()["detail"] and not leaked(response.text)
+
+
+@pytest.mark.parametrize("secret, body, status", [
+    (None, {"user": "hanna", "groups": ["hr"]}, 401),
+    ("wrong", {"user": "hanna", "groups": ["hr"]}, 401),
+    (SECRET, {"user": "", "groups": ["hr"]}, 422),
+    (SECRET, {"user": "hanna", "groups": ["hr"], "minutes": 61}, 422),
+    (SECRET, {"user": "hanna", "groups": ["hr"], "minutes": 0}, 422),
+    (SECRET, {"user": "hanna", "groups": [3]}, 422),
+])
+def test_only_the_pages_server_mints_sessions_and_only_short_ones(site, secret, body, status):
+    headers = {"Authorization": f"Bearer {secret}"} if secret else {}
+    response = httpx.post(site["server"].url + "/api/session", json=body, headers=headers, timeout=30)
+    assert response.status_code == status and "token" not in response.json()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("user, reads_hr", [("olga", False), ("hanna", True)])
+def test_the_widget_on_an_intranet_page_answers_its_person(site, browser, user, reads_hr):
+    from tests.support import ask_widget
+
+    page_site = site["pages"][user]
+    watch = PageWatch(browser, page_site.url)
+    watch.allowed.add(site["server"].url.split("://", 1)[1])
+    page = watch.page
+    try:
+        page.goto(page_site.url + "/")
+        ask_widget(page, QUESTION)
+        page.wait_for_function(
+            """() => { const root = document.querySelector('#askdoc-widget').shadowRoot;
+                       return root.querySelectorAll('.msg.bot, .msg.error').length >= 1
+                              && !root.querySelector('button.send').disabled; }""", timeout=60_000)
+        said = page.locator("#askdoc-widget .msg").last.inner_text()
+        if reads_hr:
+            assert "9,400 krona" in said
+        else:
+            assert not leaked(said) and "9,400" not in page.content()
+        assert not watch.foreign and not watch.dialogs
     finally:
         watch.context.close()

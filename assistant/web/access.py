@@ -12,6 +12,8 @@ Kinds of access, from least to most guarded:
 - ``PUBLIC``: askdoc's and Gradio's static files (scripts, styles, icons,
   the API's documentation); nothing from the documents.
 - ``SIGNIN``: the page that takes the API token and sets the session cookie.
+- ``MINT``: the page's server asking for a person's short-lived session
+  token, with the session secret (``sessions.py``); nothing from the documents.
 - ``DATA``: answers, returns document text or bytes, lists documents: the
   caller's origin must be allowed, the API token given (when the server has
   one) and the body small.
@@ -33,6 +35,7 @@ from enum import Enum
 class Access(str, Enum):
     PUBLIC = "public"
     SIGNIN = "signin"
+    MINT = "mint"
     DATA = "data"
     ASK = "ask"
     EVENT = "event"
@@ -73,6 +76,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/favicon.ico", READ, Access.PUBLIC),
     Route("/robots.txt", READ, Access.PUBLIC),
     Route("/signin", READ | POST, Access.SIGNIN),
+    Route("/api/session", POST, Access.MINT),
     # The chat page and what it calls. Its HTML and /config hold the document
     # names (the scope picker, the examples).
     Route("/", READ, Access.DATA),

@@ -41,8 +41,11 @@ from typing import Any
 from .access import Access, access_of, is_routed
 from .bodies import read_body, replay
 from .clients import RateLimiter, TrustedProxies
-from .identity import ASKER, IdentityHeaders
+from .identity import ASKER, Asker, IdentityHeaders
+from .sessions import MAX_MINUTES, is_session_token, mint, verify
 from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
+
+SESSION = "askdoc.session"  # the ASGI scope key set when the asker came from a session token
 
 MAX_BODY_BYTES = 64 * 1024
 ADMIN_HEADER = b"x-askdoc-admin"
@@ -62,6 +65,10 @@ class Policy:
     failed_attempts: int = 10  # wrong tokens per client per minute before 429
     limited_events: frozenset[int] = frozenset()  # Gradio functions that answer or write (rate-limited)
     identity: IdentityHeaders | None = None  # who is asking, as trusted proxies say (--trust-user-header)
+    session_secret: str | None = None  # signs the widget's short-lived session tokens (--session-secret)
+
+    def knows_users(self) -> bool:
+        return self.identity is not None or bool(self.session_secret)
 
     def allows_any_origin(self) -> bool:
         return "*" in self.allowed_origins
@@ -156,9 +163,13 @@ class Guard:
                            "(the administrator can add it with --allowed-origins)", origin)
         if access is Access.SIGNIN:
             return await self._signin(scope, receive, send, origin)
-        if self.policy.identity is not None and scope.get(ASKER) is None:
-            return await self._refuse(send, 401, "sign in through your intranet first: this server answers only people "
-                                                 "its reverse proxy has signed in", origin)
+        if access is Access.MINT:
+            return await self._mint(scope, receive, send, origin)
+        if self.policy.knows_users() and scope.get(ASKER) is None:
+            expired = is_session_token(self._bearer(scope))
+            return await self._refuse(send, 401, "this session has expired: reload the page" if expired else
+                                      "sign in through your intranet first: this server answers only people it "
+                                      "knows (its reverse proxy's sign-in, or a session from the page's server)", origin)
         client = scope["client"][0] if scope.get("client") else "unknown"
         refusal = self._authenticate(scope, client, access)
         if refusal is not None:
@@ -190,7 +201,8 @@ class Guard:
 
     def _authenticate(self, scope, client: str, access: Access):
         """None when the request may go on, else (status, detail, headers)."""
-        token = self.policy.api_token
+        # A session the page's server minted with the shared secret stands for the API token.
+        token = None if scope.get(SESSION) else self.policy.api_token
         bearer = self._bearer(scope)
         cookie = cookie_of(scope.get("headers", ()))
         admin = _header(scope, ADMIN_HEADER) if access is Access.ADMIN else None
@@ -265,17 +277,61 @@ class Guard:
         await self._redirect(send, target, [(b"set-cookie", set_cookie(self.policy.api_token, root, secure))])
 
     def _with_identity(self, scope):
-        """Who is asking, read from the identity headers of a trusted proxy
-        only (``scope[ASKER]``); the headers themselves are removed from every
-        request, so nothing behind the guard can read them instead."""
-        identity = self.policy.identity
-        if identity is None:
+        """Who is asking (``scope[ASKER]``): as the identity headers of a
+        trusted proxy say, or a session token the page's server minted. The
+        identity headers are removed from every request, so nothing behind
+        the guard can read them instead."""
+        if not self.policy.knows_users():
             return scope
         headers = scope.get("headers", [])
-        peer = scope["client"][0] if scope.get("client") else ""
-        asker = identity.asker(headers) if self.proxies.trusts(peer) else None
-        names = identity.names()
-        return {**scope, "headers": [(k, v) for k, v in headers if k not in names], ASKER: asker}
+        asker = None
+        identity = self.policy.identity
+        if identity is not None:
+            peer = scope["client"][0] if scope.get("client") else ""
+            asker = identity.asker(headers) if self.proxies.trusts(peer) else None
+            headers = [(k, v) for k, v in headers if k not in identity.names()]
+        bearer = self._bearer(scope)
+        if asker is None and self.policy.session_secret and is_session_token(bearer):
+            found = verify(self.policy.session_secret, bearer or "")
+            if found is not None:
+                asker = Asker(found[0], frozenset(found[1]))
+                return {**scope, "headers": headers, ASKER: asker, SESSION: True}
+        return {**scope, "headers": headers, ASKER: asker}
+
+    async def _mint(self, scope, receive, send, origin: str | None):
+        """``POST /api/session``: the page's server, with the shared secret,
+        gets a token for one person for minutes (``sessions.mint``)."""
+        secret = self.policy.session_secret
+        client = scope["client"][0] if scope.get("client") else "unknown"
+        if not secret:
+            return await self._refuse(send, 404, "not found", origin)
+        wait = self.failures.check(client, count=False)
+        if wait:
+            status, detail, extra = self._throttled(wait)
+            return await self._refuse(send, status, detail, origin, extra)
+        given = self._bearer(scope) or ""
+        if not secrets.compare_digest(given.encode(), secret.encode()):
+            self.failures.check(client)
+            return await self._refuse(send, 401, "the session secret is required (Authorization: Bearer …)", origin,
+                                      [(b"www-authenticate", b"Bearer")])
+        body = await read_body(receive, self.policy.max_body_bytes)
+        try:
+            request = json.loads(body or b"{}")
+            groups = request.get("groups", [])
+            if isinstance(groups, str):
+                groups = groups.split(",")
+            if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
+                raise ValueError("groups is a list of names")
+            minutes = float(request.get("minutes", 10))
+            token = mint(secret, str(request.get("user") or ""), groups, minutes)
+        except (ValueError, AttributeError, TypeError) as exc:
+            return await self._refuse(send, 422, f"a session is {{\"user\": str, \"groups\": [str], \"minutes\": "
+                                                 f"1-{MAX_MINUTES}}}: {exc}", origin)
+        reply = json.dumps({"token": token, "expires_in": int(minutes * 60)}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(reply)).encode()),
+                   (b"cache-control", b"no-store"), *self._cors_headers(origin)]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": reply})
 
     def _with_client(self, scope):
         """The real client and scheme behind a trusted proxy; the forwarding

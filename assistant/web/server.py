@@ -65,6 +65,7 @@ class Settings:
     trust_user_header: str | None = None  # who is asking, as the proxies of forwarded_allow_ips say
     trust_groups_header: str | None = None  # their groups, comma-separated
     permissions: Path | None = None  # who may read what (default: DOCS/.permissions.toml, when there is one)
+    session_secret: str | None = None  # shared with the page's server, which mints widget sessions (/api/session)
     audit: AuditSettings | None = None  # the audit trail (default: INDEX/audit.jsonl); None: none
 
     @property
@@ -72,16 +73,18 @@ class Settings:
         return Policy(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
                       admin_token=self.admin_token or None, rate_limit=self.rate_limit, root_path=self.root_path,
                       max_upload_bytes=self.max_upload_mb * 2**20, trusted_proxies=self.forwarded_allow_ips,
-                      identity=IdentityHeaders.of(self.trust_user_header, self.trust_groups_header))
+                      identity=IdentityHeaders.of(self.trust_user_header, self.trust_groups_header),
+                      session_secret=self.session_secret or None)
 
     def readers(self) -> Readers | None:
         """What each asker may read, when the server knows who asks; a
         ``PermissionsError`` for a permissions file that cannot be applied."""
-        if not self.trust_user_header:
+        if not self.trust_user_header and not self.session_secret:
             if self.permissions is not None:
-                raise PermissionsError("--permissions needs --trust-user-header: askdoc must know who is asking")
+                raise PermissionsError("--permissions needs --trust-user-header or --session-secret: askdoc must know "
+                                       "who is asking")
             return None
-        if not self.forwarded_allow_ips:
+        if self.trust_user_header and not self.forwarded_allow_ips:
             raise PermissionsError("--trust-user-header needs --forwarded-allow-ips: the addresses of the proxies "
                                    "whose identity headers askdoc may believe")
         if self.permissions is not None:
@@ -198,7 +201,7 @@ def serve(assistant: Assistant, settings: Settings) -> None:
 
     app = create_app(assistant, settings)
     url = f"http://{settings.host}:{settings.port}{settings.root_path}/"
-    if not settings.trust_user_header and settings.host not in ("127.0.0.1", "localhost", "::1"):
+    if not (settings.trust_user_header or settings.session_secret) and settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("askdoc knows no users: whoever reaches %s may ask about every document (sign-in through the "
                     "intranet's proxy: --trust-user-header, guide/security.md)", url)
     log.info("askdoc is serving %s (documents: %d, chunks: %d); press Ctrl-C to stop",
