@@ -85,6 +85,7 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks.scale --sizes 100000 --stores faiss milvus qdrant
 	$(BIN)/python -m tests.benchmarks.engines
 	$(BIN)/python -m tests.benchmarks.workers
+	$(BIN)/python -m tests.benchmarks.permissions
 	@# RealTime QA's news is not in the repository: RTQA=path/to/realtimeqa_public runs it (guide/quality.md).
 	@# 2023 Q1 is the part the ranking weights were fitted on, 2024 Q1 the held-out part.
 	@if [ -n "$(RTQA)" ]; then \
