@@ -138,6 +138,14 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
 @click.option("--session-secret", envvar="ASKDOC_SESSION_SECRET", show_envvar=True, default=None,
               help="A secret shared with the intranet page's own server, which asks POST /api/session for a "
                    "person's short-lived widget token (minutes long, bound to a user and groups).")
+@click.option("--oidc-issuer", envvar="ASKDOC_OIDC_ISSUER", show_envvar=True, default=None, metavar="URL",
+              help="Sign people in with this OpenID Connect provider (authorization code with PKCE); the client "
+                   "secret, if the provider gave one, goes in ASKDOC_OIDC_CLIENT_SECRET. Its redirect URL: "
+                   "https://THIS-SERVER/signin/callback.")
+@click.option("--oidc-client-id", envvar="ASKDOC_OIDC_CLIENT_ID", show_envvar=True, default=None,
+              help="askdoc's client id at the provider.")
+@click.option("--oidc-groups-claim", envvar="ASKDOC_OIDC_GROUPS_CLAIM", show_envvar=True, default="groups",
+              show_default=True, help="The ID token (or userinfo) claim that lists a person's groups.")
 @click.option("--permissions", "permissions_file", envvar="ASKDOC_PERMISSIONS", show_envvar=True, default=None,
               type=click.Path(path_type=Path, dir_okay=False),
               help="Which groups may read which folders and files (TOML). Default: DOCS/.permissions.toml when "
@@ -157,7 +165,8 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, forwarded_allow_ips: tuple[str, ...], root_path: str,
                   admin_token: str | None, max_upload_mb: int, no_ui: bool, trust_user_header: str | None,
-                  trust_groups_header: str | None, session_secret: str | None, permissions_file: Path | None, audit_log: Path | None,
+                  trust_groups_header: str | None, session_secret: str | None, oidc_issuer: str | None,
+                  oidc_client_id: str | None, oidc_groups_claim: str, permissions_file: Path | None, audit_log: Path | None,
                   audit_max_mb: int, audit_keep_days: float | None, audit_no_questions: bool, no_audit: bool,
                   llm_url: str | None, llm_model: str, llm_timeout: float) -> None:
     """Start the web app: chat UI at /, JSON API at /api, widget at /embed.js.
@@ -181,10 +190,27 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         admin_token=admin_token or None, max_upload_mb=max_upload_mb, forwarded_allow_ips=forwarded_allow_ips,
         llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui, trust_user_header=trust_user_header or None,
         trust_groups_header=trust_groups_header or None, session_secret=session_secret or None,
+        oidc=oidc_settings(oidc_issuer, oidc_client_id, oidc_groups_claim),
         permissions=permissions_file,
         audit=None if no_audit else AuditSettings(audit_log or index_dir / "audit.jsonl", audit_max_mb * 2**20,
                                                   retention_days=audit_keep_days, questions=not audit_no_questions),
     ))
+
+
+def oidc_settings(issuer: str | None, client_id: str | None, groups_claim: str):
+    """The OpenID Connect settings of ``askdoc serve`` (None without an issuer)."""
+    from .web.oidc import OidcSettings
+
+    if not issuer:
+        if client_id:
+            raise click.UsageError("--oidc-client-id needs --oidc-issuer")
+        return None
+    if not client_id:
+        raise click.UsageError("--oidc-issuer needs --oidc-client-id (askdoc's client id at the provider)")
+    if not issuer.startswith(("https://", "http://")):
+        raise click.UsageError(f"--oidc-issuer must be the provider's URL, not {issuer!r}")
+    return OidcSettings(issuer.rstrip("/"), client_id, os.environ.get("ASKDOC_OIDC_CLIENT_SECRET") or None,
+                        groups_claim or "groups")
 
 
 def _import_in_background(*modules: str):

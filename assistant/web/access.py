@@ -76,6 +76,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/favicon.ico", READ, Access.PUBLIC),
     Route("/robots.txt", READ, Access.PUBLIC),
     Route("/signin", READ | POST, Access.SIGNIN),
+    Route("/signin/oidc", READ, Access.SIGNIN),  # OpenID Connect: to the provider, and back
+    Route("/signin/callback", READ, Access.SIGNIN),
     Route("/api/session", POST, Access.MINT),
     # The chat page and what it calls. Its HTML and /config hold the document
     # names (the scope picker, the examples).

@@ -36,14 +36,18 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .access import Access, access_of, is_routed
 from .bodies import read_body, replay
 from .clients import RateLimiter, TrustedProxies
 from .identity import ASKER, Asker, IdentityHeaders
+from .oidc import USER_COOKIE
 from .sessions import MAX_MINUTES, is_session_token, mint, verify
-from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
+from .signin import cookie_named, cookie_of, form_fields, local_target, oidc_failed_page, session_value, set_cookie, signin_page
+
+if TYPE_CHECKING:
+    from .oidc import OidcSignIn
 
 SESSION = "askdoc.session"  # the ASGI scope key set when the asker came from a session token
 
@@ -66,9 +70,10 @@ class Policy:
     limited_events: frozenset[int] = frozenset()  # Gradio functions that answer or write (rate-limited)
     identity: IdentityHeaders | None = None  # who is asking, as trusted proxies say (--trust-user-header)
     session_secret: str | None = None  # signs the widget's short-lived session tokens (--session-secret)
+    oidc: "OidcSignIn | None" = None  # sign-in with an OpenID provider (--oidc-issuer)
 
     def knows_users(self) -> bool:
-        return self.identity is not None or bool(self.session_secret)
+        return self.identity is not None or bool(self.session_secret) or self.oidc is not None
 
     def allows_any_origin(self) -> bool:
         return "*" in self.allowed_origins
@@ -162,10 +167,15 @@ class Guard:
                 send, 403, f"origin {origin} is not allowed to use this askdoc server "
                            "(the administrator can add it with --allowed-origins)", origin)
         if access is Access.SIGNIN:
+            if self.policy.oidc is not None and path != "/signin":
+                return await self._oidc(path, scope, send)
             return await self._signin(scope, receive, send, origin)
         if access is Access.MINT:
             return await self._mint(scope, receive, send, origin)
         if self.policy.knows_users() and scope.get(ASKER) is None:
+            if self.policy.oidc is not None and method == "GET" and "text/html" in (_header(scope, b"accept") or ""):
+                target = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
+                return await self._redirect(send, self.policy.oidc.start_url(self.policy.root_path, target))
             expired = is_session_token(self._bearer(scope))
             return await self._refuse(send, 401, "this session has expired: reload the page" if expired else
                                       "sign in through your intranet first: this server answers only people it "
@@ -290,6 +300,9 @@ class Guard:
             peer = scope["client"][0] if scope.get("client") else ""
             asker = identity.asker(headers) if self.proxies.trusts(peer) else None
             headers = [(k, v) for k, v in headers if k not in identity.names()]
+        if asker is None and self.policy.oidc is not None:
+            found = self.policy.oidc.asker(cookie_named(headers, USER_COOKIE))
+            asker = Asker(found[0], frozenset(found[1])) if found else None
         bearer = self._bearer(scope)
         if asker is None and self.policy.session_secret and is_session_token(bearer):
             found = verify(self.policy.session_secret, bearer or "")
@@ -297,6 +310,33 @@ class Guard:
                 asker = Asker(found[0], frozenset(found[1]))
                 return {**scope, "headers": headers, ASKER: asker, SESSION: True}
         return {**scope, "headers": headers, ASKER: asker}
+
+    async def _oidc(self, path: str, scope, send):
+        """The two steps of an OpenID Connect sign-in (``oidc.py``)."""
+        from .oidc import CALLBACK, FLOW_COOKIE, FLOW_SECONDS, START, SignInError, cookie
+
+        oidc, root = self.policy.oidc, self.policy.root_path
+        assert oidc is not None
+        secure = scope.get("scheme") == "https"
+        redirect_uri = f"{scope.get('scheme', 'http')}://{own_origin_netloc(scope)}{root}{CALLBACK}"
+        query = form_fields(scope.get("query_string", b""))
+        try:
+            if path == START:
+                url, flow = await oidc.start(redirect_uri, local_target(query.get("next"), root))
+                return await self._redirect(send, url, [(b"set-cookie", cookie(FLOW_COOKIE, flow, root, secure, FLOW_SECONDS))])
+            if path == CALLBACK:
+                session, target = await oidc.finish(redirect_uri, query, cookie_named(scope.get("headers", []), FLOW_COOKIE))
+                return await self._redirect(send, local_target(target, root), [
+                    (b"set-cookie", cookie(USER_COOKIE, session, root, secure, oidc.settings.session_hours * 3600)),
+                    (b"set-cookie", cookie(FLOW_COOKIE, "", root, secure, 0))])
+        except SignInError as exc:
+            return await self._html(send, 401, oidc_failed_page(root, str(exc)))
+        except Exception:  # the provider cannot be reached, or answers nonsense
+            import logging
+
+            logging.getLogger(__name__).exception("OpenID Connect sign-in failed")
+            return await self._html(send, 502, oidc_failed_page(root, "the sign-in provider cannot be reached"))
+        return await self._refuse(send, 404, "not found", None)
 
     async def _mint(self, scope, receive, send, origin: str | None):
         """``POST /api/session``: the page's server, with the shared secret,

@@ -39,6 +39,7 @@ from .ui import CSS, HEAD, LIMITED_UI_FUNCTIONS, FeedbackLog, build_ui, load_exa
 
 if TYPE_CHECKING:
     from ..generate import LLMConfig
+    from .oidc import OidcSettings
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ class Settings:
     trust_groups_header: str | None = None  # their groups, comma-separated
     permissions: Path | None = None  # who may read what (default: DOCS/.permissions.toml, when there is one)
     session_secret: str | None = None  # shared with the page's server, which mints widget sessions (/api/session)
+    oidc: "OidcSettings | None" = None  # sign-in with an OpenID provider
     audit: AuditSettings | None = None  # the audit trail (default: INDEX/audit.jsonl); None: none
 
     @property
@@ -76,13 +78,16 @@ class Settings:
                       identity=IdentityHeaders.of(self.trust_user_header, self.trust_groups_header),
                       session_secret=self.session_secret or None)
 
+    def knows_users(self) -> bool:
+        return bool(self.trust_user_header or self.session_secret or self.oidc)
+
     def readers(self) -> Readers | None:
         """What each asker may read, when the server knows who asks; a
         ``PermissionsError`` for a permissions file that cannot be applied."""
-        if not self.trust_user_header and not self.session_secret:
+        if not self.knows_users():
             if self.permissions is not None:
-                raise PermissionsError("--permissions needs --trust-user-header or --session-secret: askdoc must know "
-                                       "who is asking")
+                raise PermissionsError("--permissions needs a sign-in (--trust-user-header, --oidc-issuer or "
+                                       "--session-secret): askdoc must know who is asking")
             return None
         if self.trust_user_header and not self.forwarded_allow_ips:
             raise PermissionsError("--trust-user-header needs --forwarded-allow-ips: the addresses of the proxies "
@@ -131,6 +136,10 @@ def create_app(assistant: Assistant, settings: Settings):
     app.include_router(create_source_router(answerer, settings.docs_dir))
 
     policy = settings.policy
+    if settings.oidc is not None:
+        from .oidc import OidcSignIn
+
+        policy = replace(policy, oidc=OidcSignIn(settings.oidc))
     if settings.ui:
         app, limited = _with_ui(app, answerer, library, settings, audit)
         policy = replace(policy, limited_events=limited)
@@ -201,7 +210,7 @@ def serve(assistant: Assistant, settings: Settings) -> None:
 
     app = create_app(assistant, settings)
     url = f"http://{settings.host}:{settings.port}{settings.root_path}/"
-    if not (settings.trust_user_header or settings.session_secret) and settings.host not in ("127.0.0.1", "localhost", "::1"):
+    if not settings.knows_users() and settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("askdoc knows no users: whoever reaches %s may ask about every document (sign-in through the "
                     "intranet's proxy: --trust-user-header, guide/security.md)", url)
     log.info("askdoc is serving %s (documents: %d, chunks: %d); press Ctrl-C to stop",

@@ -37,20 +37,19 @@ def _signature(secret: str, payload: str) -> str:
     return _b64(hmac.new(secret.encode(), payload.encode("ascii"), hashlib.sha256).digest())
 
 
-def mint(secret: str, user: str, groups: list[str] | tuple[str, ...], minutes: float, now: float | None = None) -> str:
-    """A token for ``user`` in ``groups`` that lasts ``minutes`` (at most ``MAX_MINUTES``)."""
-    if not user or not user.strip():
-        raise ValueError("a session names a user")
-    if not 0 < minutes <= MAX_MINUTES:
-        raise ValueError(f"a session lasts more than 0 and at most {MAX_MINUTES} minutes")
-    expires = int((time.time() if now is None else now) + minutes * 60)
-    body = {"u": user.strip(), "g": sorted({g.strip() for g in groups if g.strip()}), "exp": expires}
-    payload = _b64(json.dumps(body, separators=(",", ":")).encode())
+def seal(secret: str, body: dict, seconds: float, now: float | None = None) -> str:
+    """``body`` signed with ``secret``, valid for ``seconds`` (``unseal`` reads it back).
+
+    >>> unseal("k", seal("k", {"next": "/"}, 60, now=0), now=59)
+    {'next': '/'}
+    """
+    payload = _b64(json.dumps({**body, "exp": int((time.time() if now is None else now) + seconds)},
+                              separators=(",", ":")).encode())
     return f"{PREFIX}{payload}.{_signature(secret, payload)}"
 
 
-def verify(secret: str, token: str, now: float | None = None) -> tuple[str, tuple[str, ...]] | None:
-    """(user, groups) of a token signed with ``secret`` and not expired; None otherwise."""
+def unseal(secret: str, token: str, now: float | None = None) -> dict | None:
+    """The body of a token ``seal`` signed with ``secret``, unless altered or expired."""
     if not token.startswith(PREFIX):
         return None
     payload, _, signature = token[len(PREFIX):].partition(".")
@@ -58,12 +57,30 @@ def verify(secret: str, token: str, now: float | None = None) -> tuple[str, tupl
         return None
     try:
         body = json.loads(_unb64(payload))
-        user, groups, expires = str(body["u"]), tuple(str(g) for g in body["g"]), float(body["exp"])
-    except (ValueError, KeyError, TypeError):
+        expires = float(body.pop("exp"))
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
-    if (time.time() if now is None else now) >= expires or not user:
+    return body if (time.time() if now is None else now) < expires else None
+
+
+def mint(secret: str, user: str, groups: list[str] | tuple[str, ...], minutes: float, now: float | None = None,
+         longest: float = MAX_MINUTES) -> str:
+    """A token for ``user`` in ``groups`` that lasts ``minutes`` (at most ``longest``)."""
+    if not user or not user.strip():
+        raise ValueError("a session names a user")
+    if not 0 < minutes <= longest:
+        raise ValueError(f"a session lasts more than 0 and at most {longest:g} minutes")
+    return seal(secret, {"u": user.strip(), "g": sorted({g.strip() for g in groups if g.strip()})}, minutes * 60, now)
+
+
+def verify(secret: str, token: str, now: float | None = None) -> tuple[str, tuple[str, ...]] | None:
+    """(user, groups) of a token signed with ``secret`` and not expired; None otherwise."""
+    body = unseal(secret, token, now)
+    try:
+        user, groups = str(body["u"]), tuple(str(g) for g in body["g"])  # type: ignore[index]
+    except (KeyError, TypeError):
         return None
-    return user, groups
+    return (user, groups) if user else None
 
 
 def is_session_token(token: str | None) -> bool:

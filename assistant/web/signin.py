@@ -33,11 +33,16 @@ def cookie_of(headers: list[tuple[bytes, bytes]]) -> str | None:
     >>> cookie_of([(b"cookie", b"a=1; askdoc_session=abc; b=2")])
     'abc'
     """
+    return cookie_named(headers, COOKIE)
+
+
+def cookie_named(headers: list[tuple[bytes, bytes]], wanted: str) -> str | None:
+    """The cookie ``wanted`` among a request's headers (None: not sent)."""
     for key, value in headers:
         if key == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 name, _, content = part.strip().partition("=")
-                if name == COOKIE:
+                if name == wanted:
                     return content
     return None
 
@@ -68,6 +73,17 @@ def form_fields(body: bytes) -> dict[str, str]:
     """
     fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
     return {key: values[0] for key, values in fields.items()}
+
+
+def oidc_failed_page(root_path: str, message: str) -> bytes:
+    """Why an OpenID Connect sign-in did not work, and a way to try again."""
+    e = html.escape
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>askdoc: sign-in failed</title>
+<style>body {{ font: 16px/1.5 system-ui, sans-serif; margin: 2rem; color: #1f2328; }} a {{ color: #0969da; }}</style>
+</head><body><main><h1>askdoc</h1><p role="alert">The sign-in did not work: {e(message)}.</p>
+<p><a href="{e(root_path)}/signin/oidc?next={e(root_path)}/">Sign in again</a></p></main></body></html>""".encode()
 
 
 def signin_page(root_path: str, target: str, message: str = "") -> bytes:
