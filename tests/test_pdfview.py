@@ -125,3 +125,25 @@ def test_the_pdf_view_is_served_without_a_cdn_and_never_serves_other_files(serve
         assert httpx.get(running.url + "/document", params={"doc": doc}).status_code == 404
     text_view = httpx.get(running.url + "/source", params={"doc": "notes.txt", "start": 0, "end": 10})
     assert "mark" in text_view.text and "pdfview" not in text_view.text
+
+
+@pytest.mark.parametrize("width", [420, 700])
+def test_the_page_fits_the_frame_so_no_marked_word_is_cut_off(server, browser, width):
+    import httpx
+
+    running, _ = server
+    question = next(iter(QUESTIONS))
+    first = httpx.post(running.url + "/api/ask", json={"question": question}, timeout=30).json()["citations"][0]
+    citation = Citation(**{k: (tuple(map(tuple, v)) if k == "highlights" else v) for k, v in first.items()})
+    w = PageWatch(browser, running.url)
+    view = w.page
+    view.set_viewport_size({"width": width, "height": 800})  # as narrow as the frame beside the chat, and wider
+    view.goto(f"{running.url}/{source_url(citation)}")
+    view.wait_for_selector("#askdoc-pdf[data-ready='1']", timeout=30_000)
+    frame = view.evaluate("() => { const r = document.getElementById('askdoc-pdf'); "
+                          "return [r.scrollWidth, r.clientWidth, document.documentElement.scrollWidth]; }")
+    assert frame[0] <= frame[1] and frame[2] <= width, f"the page overflows the frame: {frame}"
+    marks = [m.bounding_box() for m in view.locator("mark.askdoc-hit").all()]
+    assert marks and all(m["x"] >= 0 and m["x"] + m["width"] <= width for m in marks)
+    assert w.errors == []
+    w.close()

@@ -89,8 +89,11 @@ async function show() {
     document.getElementById("askdoc-pages").textContent = `page ${number} of ${pdf.numPages}`;
     const page = await pdf.getPage(number);
     const natural = page.getViewport({ scale: 1 });
-    const width = Math.min(root.clientWidth || 800, 1100);
-    const scale = Math.max(0.5, Math.min(2.5, width / natural.width));
+    // The page fits the frame's width (its padding left out): a sentence is never cut off at the right.
+    const style = getComputedStyle(root);
+    const inner = (root.clientWidth || 800) - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const width = Math.min(inner, 1100);
+    const scale = Math.max(0.2, Math.min(2.5, width / natural.width));
     const viewport = page.getViewport({ scale });
     const sheet = document.getElementById("askdoc-page");
     sheet.style.setProperty("--scale-factor", String(scale));
