@@ -46,6 +46,40 @@ def violations(page, axe_source: str) -> list[str]:
     return found
 
 
+def ui_insights(page) -> None:
+    """Open the Insights tab, give the admin token, show the report."""
+    page.get_by_role("tab", name="Insights").click()
+    page.locator("#askdoc-insights-token").fill("a11y-admin")
+    page.get_by_role("button", name="Show insights").click()
+    page.get_by_text("Asked and not found").wait_for()
+
+
+def test_the_insights_tab_shows_what_was_asked_and_not_found(browser, server):
+    import httpx
+
+    asked = "What colour is the moon's umbrella?"
+    httpx.post(server.url + "/api/ask", json={"question": asked}, headers={"Authorization": f"Bearer {TOKEN}"},
+               timeout=60).raise_for_status()
+    watch = PageWatch(browser, server.url)
+    page = watch.page
+    try:
+        sign_in(page, server.url, TOKEN)
+        page.get_by_role("tab", name="Insights").click()
+        page.locator("#askdoc-insights-token").fill("not the token")
+        page.get_by_role("button", name="Show insights").click()
+        page.get_by_text("a valid admin token is required").wait_for()
+        ui_insights(page)
+        report = page.locator("#askdoc-insights-report").inner_text()
+        assert asked in report and "Never cited" in report
+        with page.expect_download() as download:
+            page.get_by_role("button", name="Download CSV").click()
+        assert asked in open(download.value.path(), encoding="utf-8").read()
+        # The sign-in page (401) and the wrong token (403) were asked for on purpose; nothing else failed.
+        assert [e for e in watch.errors if not e.startswith("Failed to load resource")] == []
+    finally:
+        watch.context.close()
+
+
 def test_every_page_has_no_wcag_a_or_aa_violation(browser, server, axe_source):
     # The pages' own Content-Security-Policy forbids inline scripts: the test's axe is let in, nothing else changes.
     watch = PageWatch(browser, server.url, bypass_csp=True)
@@ -63,6 +97,8 @@ def test_every_page_has_no_wcag_a_or_aa_violation(browser, server, axe_source):
         page.get_by_role("tab", name="Documents").click()
         page.locator("#askdoc-add").wait_for()
         assert violations(page, axe_source) == [], "the Documents tab with the admin form"
+        ui_insights(page)
+        assert violations(page, axe_source) == [], "the Insights tab with its report"
         page.goto(server.url + "/source?doc=admm-plus-2024-singh.txt&start=0&end=200")
         assert violations(page, axe_source) == [], "a source view"
         page.goto(server.url + "/embed-example")

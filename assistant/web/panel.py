@@ -122,3 +122,25 @@ def documents_tab(library: Library, private: bool = False):
     timer.tick(show, None, [table, timer], api_visibility="private")
     reload.click(show, None, [table, timer], api_visibility="private")
     return show, [table, timer]
+
+
+# The Insights tab (insights.js draws the report it reads from /api/insights).
+INSIGHTS_FORM = """
+<div class="askdoc-admin">
+  <p>What people asked and could not find, answers voted down, the most asked questions and the documents never
+  cited: from the audit trail, for whoever holds the admin token.</p>
+  <label for="askdoc-insights-token">Admin token</label>
+  <input id="askdoc-insights-token" type="password" autocomplete="off">
+  <div><button type="button" id="askdoc-insights-show">Show insights</button>
+  <button type="button" id="askdoc-insights-csv">Download CSV</button></div>
+  <p id="askdoc-insights-message" role="status"></p>
+  <div id="askdoc-insights-report"></div>
+</div>
+"""
+
+
+def insights_tab() -> None:
+    """The tab's one component, inside the caller's ``gr.Blocks``."""
+    import gradio as gr
+
+    gr.HTML(INSIGHTS_FORM, elem_id="askdoc-insights")

@@ -175,7 +175,8 @@ def _with_ui(app, answerer: LiveAssistant, library: Library, settings: Settings,
     # skips them while a mounted app "has not launched", so say it has, and
     # keep the documents and the index out of what it may ever serve.
     mounted = gr.mount_gradio_app(
-        app, demo, path="/", theme=theme(), css=CSS, head=HEAD + f"<script>{static_text('documents.js')}</script>",
+        app, demo, path="/", theme=theme(), css=CSS,
+        head=HEAD + "".join(f"<script>{static_text(name)}</script>" for name in ("documents.js", "insights.js")),
         footer_links=[],
         root_path=settings.root_path or None, ssr_mode=False, show_error=False,
         max_file_size=settings.max_upload_mb * 2**20, allowed_paths=[],

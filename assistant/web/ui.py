@@ -66,7 +66,10 @@ CSS = """
 .dark #askdoc-header, .dark .askdoc-score, .dark .askdoc-sources-empty { color: #b9bec7; }
 .askdoc-n { color: #b93f0b; }
 .dark .askdoc-n { color: #fdba74; }
-#askdoc-add { background: #b93f0b; border-color: #b93f0b; color: #fff; }
+#askdoc-add, #askdoc-insights-show { background: #b93f0b; border-color: #b93f0b; color: #fff; }
+#askdoc-insights-show, #askdoc-insights-csv { padding: .35rem .9rem; border-radius: 6px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); margin-right: .5rem; }
+#askdoc-insights-report h3 { margin: 1rem 0 .25rem; font-size: 1rem; }
 .askdoc-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
 #askdoc-viewer iframe { width: 100%; height: 60vh; border: 1px solid var(--border-color-primary); border-radius: 8px;
   background: #fff; }
@@ -324,6 +327,11 @@ def build_ui(answerer: Answerer, feedback: FeedbackLog, examples: list[str], lib
             with gr.Tab("Documents", id="documents", elem_id="askdoc-documents-tab") as documents:
                 show_documents, document_outputs = documents_tab(library, private)
             documents.select(show_documents, None, document_outputs, api_visibility="private")
+            if audit is not None and library.editable:
+                from .panel import insights_tab
+
+                with gr.Tab("Insights", id="insights", elem_id="askdoc-insights-tab"):
+                    insights_tab()
 
         conversation = Conversation(answerer, feedback, audit)
         # Gradio finds the event-data parameter by its annotation, which
