@@ -384,3 +384,16 @@ def test_the_widget_on_an_intranet_page_answers_its_person(site, browser, user, 
         assert not watch.foreign and not watch.dialogs
     finally:
         watch.context.close()
+
+
+def test_a_server_that_knows_no_users_says_so_when_others_can_reach_it(site):
+    server = Server(site["docs"], site["base"] / "index", "--no-ui", "--host", "0.0.0.0").wait("/embed.js")
+    try:
+        assert "askdoc knows no users" in server.log.read_text()
+    finally:
+        server.stop()
+    quiet = Server(site["docs"], site["base"] / "index", "--no-ui").wait("/embed.js")
+    try:
+        assert "knows no users" not in quiet.log.read_text()
+    finally:
+        quiet.stop()
