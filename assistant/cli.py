@@ -22,6 +22,7 @@ from index.errors import AskdocError
 
 from .opening import build, open_index
 from .options import docs_option, index_option, llm_config, llm_options, model_option, proxies, store_uri
+from .serve_options import audit_options, audit_settings, import_in_background, oidc_settings, signin_options
 from .terminal import Bar, print_answer, setup_logging
 
 if TYPE_CHECKING:
@@ -129,38 +130,8 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
               type=click.IntRange(1, 2048), help="Largest file an administrator may upload.")
 @click.option("--no-ui", is_flag=True, envvar="ASKDOC_NO_UI", show_envvar=True,
               help="Serve the API, the widget and the source views only: no chat page, and no Gradio in memory.")
-@click.option("--trust-user-header", envvar="ASKDOC_TRUST_USER_HEADER", show_envvar=True, default=None, metavar="NAME",
-              help="Who is asking, as the intranet's reverse proxy says (e.g. X-Remote-User), believed only from "
-                   "--forwarded-allow-ips; a request without it gets 401. Each person then reads only what the "
-                   "permissions file allows.")
-@click.option("--trust-groups-header", envvar="ASKDOC_TRUST_GROUPS_HEADER", show_envvar=True, default=None,
-              metavar="NAME", help="Their groups, comma-separated (e.g. X-Remote-Groups), from the same proxies.")
-@click.option("--session-secret", envvar="ASKDOC_SESSION_SECRET", show_envvar=True, default=None,
-              help="A secret shared with the intranet page's own server, which asks POST /api/session for a "
-                   "person's short-lived widget token (minutes long, bound to a user and groups).")
-@click.option("--oidc-issuer", envvar="ASKDOC_OIDC_ISSUER", show_envvar=True, default=None, metavar="URL",
-              help="Sign people in with this OpenID Connect provider (authorization code with PKCE); the client "
-                   "secret, if the provider gave one, goes in ASKDOC_OIDC_CLIENT_SECRET. Its redirect URL: "
-                   "https://THIS-SERVER/signin/callback.")
-@click.option("--oidc-client-id", envvar="ASKDOC_OIDC_CLIENT_ID", show_envvar=True, default=None,
-              help="askdoc's client id at the provider.")
-@click.option("--oidc-groups-claim", envvar="ASKDOC_OIDC_GROUPS_CLAIM", show_envvar=True, default="groups",
-              show_default=True, help="The ID token (or userinfo) claim that lists a person's groups.")
-@click.option("--permissions", "permissions_file", envvar="ASKDOC_PERMISSIONS", show_envvar=True, default=None,
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="Which groups may read which folders and files (TOML). Default: DOCS/.permissions.toml when "
-                   "it exists; without one, everyone signed in reads everything.")
-@click.option("--audit-log", envvar="ASKDOC_AUDIT_LOG", show_envvar=True, default=None,
-              type=click.Path(path_type=Path, dir_okay=False),
-              help="Where each question answered and each vote is recorded (JSON lines: time, user, groups, "
-                   "question, scope, cited documents, abstained, vote). Default: INDEX/audit.jsonl.")
-@click.option("--audit-max-mb", envvar="ASKDOC_AUDIT_MAX_MB", show_envvar=True, default=10, show_default=True,
-              type=click.IntRange(1, 10_000), help="Size at which the audit log is rotated (5 rotated files kept).")
-@click.option("--audit-keep-days", envvar="ASKDOC_AUDIT_KEEP_DAYS", show_envvar=True, default=None,
-              type=click.FloatRange(min=0), help="Delete rotated audit files older than this many days.")
-@click.option("--audit-no-questions", is_flag=True, envvar="ASKDOC_AUDIT_NO_QUESTIONS", show_envvar=True,
-              help="Record no question text in the audit log (who asked, when, what was cited is still recorded).")
-@click.option("--no-audit", is_flag=True, envvar="ASKDOC_NO_AUDIT", show_envvar=True, help="Keep no audit log.")
+@signin_options
+@audit_options
 @llm_options
 def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, forwarded_allow_ips: tuple[str, ...], root_path: str,
@@ -174,13 +145,12 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     Builds or refreshes the index first when needed, loads it once, and logs
     the address to open. Works with no internet connection.
     """
-    loading_ui = None if no_ui else _import_in_background("assistant.web.server", "gradio")
+    loading_ui = None if no_ui else import_in_background("assistant.web.server", "gradio")
     assistant, folder = open_index(docs, index_dir, model)
     if loading_ui is not None:
         assistant.embedder.encode(["askdoc"])  # the model loads now, beside the import, not at the first question
         loading_ui.join()
     from .web.guard import normalize_root_path, parse_origins
-    from .web.audit import AuditSettings
     from .web.server import Settings, serve
 
     logging.getLogger("assistant.web.server").setLevel(logging.INFO)
@@ -192,48 +162,8 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         trust_groups_header=trust_groups_header or None, session_secret=session_secret or None,
         oidc=oidc_settings(oidc_issuer, oidc_client_id, oidc_groups_claim),
         permissions=permissions_file,
-        audit=None if no_audit else AuditSettings(audit_log or index_dir / "audit.jsonl", audit_max_mb * 2**20,
-                                                  retention_days=audit_keep_days, questions=not audit_no_questions),
+        audit=audit_settings(index_dir, audit_log, audit_max_mb, audit_keep_days, audit_no_questions, no_audit),
     ))
-
-
-def oidc_settings(issuer: str | None, client_id: str | None, groups_claim: str):
-    """The OpenID Connect settings of ``askdoc serve`` (None without an issuer)."""
-    from .web.oidc import OidcSettings
-
-    if not issuer:
-        if client_id:
-            raise click.UsageError("--oidc-client-id needs --oidc-issuer")
-        return None
-    if not client_id:
-        raise click.UsageError("--oidc-issuer needs --oidc-client-id (askdoc's client id at the provider)")
-    if not issuer.startswith(("https://", "http://")):
-        raise click.UsageError(f"--oidc-issuer must be the provider's URL, not {issuer!r}")
-    return OidcSettings(issuer.rstrip("/"), client_id, os.environ.get("ASKDOC_OIDC_CLIENT_SECRET") or None,
-                        groups_claim or "groups")
-
-
-def _import_in_background(*modules: str):
-    """Import ``modules`` in a thread while the index and model load: Gradio
-    takes seconds to import, and the model's set-up spends much of its time
-    in onnxruntime's C++ without holding the GIL, so on two cores the two
-    overlap (the chat page answers sooner after launch). A module that fails
-    to import fails again, with its message, where it is used."""
-    import importlib
-    import threading
-
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read once, when gradio is imported
-
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # reported by the import that needs it
-                return
-
-    thread = threading.Thread(target=load, name="askdoc-import-ui", daemon=True)
-    thread.start()
-    return thread
 
 
 @cli.command("ask")

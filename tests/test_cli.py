@@ -255,7 +255,7 @@ def test_eval_names_a_bad_question_file(default_index, tmp_path, content):
 
 
 def test_modules_imported_in_the_background_load_and_a_failing_one_is_left_to_its_user():
-    from assistant.cli import _import_in_background
+    from assistant.serve_options import import_in_background as _import_in_background
 
     name = "tests.support.background_probe"
     sys.modules.pop(name, None)

@@ -41,15 +41,15 @@ from typing import TYPE_CHECKING, Any
 from .access import Access, access_of, is_routed
 from .bodies import read_body, replay
 from .clients import RateLimiter, TrustedProxies
-from .identity import ASKER, Asker, IdentityHeaders
-from .oidc import USER_COOKIE
-from .sessions import MAX_MINUTES, is_session_token, mint, verify
-from .signin import cookie_named, cookie_of, form_fields, local_target, oidc_failed_page, session_value, set_cookie, signin_page
+from .identity import ASKER, IdentityHeaders
+from .people import SESSION, mint_session, oidc_step, unknown, with_asker
+from .replies import (bearer, cors_headers, header, html_page, redirect, refuse, target_of, wants_page, with_cors,
+                      with_frame_policy)
+from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
 
 if TYPE_CHECKING:
     from .oidc import OidcSignIn
 
-SESSION = "askdoc.session"  # the ASGI scope key set when the asker came from a session token
 
 MAX_BODY_BYTES = 64 * 1024
 ADMIN_HEADER = b"x-askdoc-admin"
@@ -98,15 +98,8 @@ def normalize_root_path(value: str | None) -> str:
     return f"/{value}" if value else ""
 
 
-def _header(scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 def own_origin_netloc(scope) -> str | None:
-    host = _header(scope, b"x-forwarded-host") or _header(scope, b"host")
+    host = header(scope, b"x-forwarded-host") or header(scope, b"host")
     return host.split(",")[0].strip().lower() if host else None
 
 
@@ -144,68 +137,61 @@ class Guard:
             return await send({"type": "websocket.close", "code": 1008})
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        scope = self._with_client(self._with_identity(self._with_prefix(scope)))
+        scope = self._with_client(with_asker(self.policy, self.proxies, self._with_prefix(scope)))
         path = scope["path"][len(self.policy.root_path):] or "/"
         method = scope["method"]
-        origin = _header(scope, b"origin")
-        send = self._with_frame_policy(send)
+        origin = header(scope, b"origin")
+        send = with_frame_policy(send, self.frame_ancestors().encode())
         if method == "OPTIONS":
             if not is_routed(path):
-                return await self._refuse(send, 404, "not found", None)
+                return await refuse(send, 404, "not found", None)
             # Preflights always pass, so the real request can be refused with
             # a reason the asking page can read.
-            headers = [(b"content-length", b"0"), *self._cors_headers(origin)]
+            headers = [(b"content-length", b"0"), *cors_headers(origin)]
             await send({"type": "http.response.start", "status": 204, "headers": headers})
             return await send({"type": "http.response.body", "body": b""})
         access = access_of(method, path)
         if access is None:
-            return await self._refuse(send, 404, "not found", None)
+            return await refuse(send, 404, "not found", None)
         if access is Access.PUBLIC:
             return await self.app(scope, receive, send)
         if not self.origin_allowed(origin, scope):
-            return await self._refuse(
+            return await refuse(
                 send, 403, f"origin {origin} is not allowed to use this askdoc server "
                            "(the administrator can add it with --allowed-origins)", origin)
         if access is Access.SIGNIN:
             if self.policy.oidc is not None and path != "/signin":
-                return await self._oidc(path, scope, send)
+                return await oidc_step(self.policy, path, scope, send, own_origin_netloc(scope))
             return await self._signin(scope, receive, send, origin)
         if access is Access.MINT:
-            return await self._mint(scope, receive, send, origin)
+            return await mint_session(self.policy, self.failures, self._throttled, scope, receive, send, origin)
         if self.policy.knows_users() and scope.get(ASKER) is None:
-            if self.policy.oidc is not None and method == "GET" and "text/html" in (_header(scope, b"accept") or ""):
-                target = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
-                return await self._redirect(send, self.policy.oidc.start_url(self.policy.root_path, target))
-            expired = is_session_token(self._bearer(scope))
-            return await self._refuse(send, 401, "this session has expired: reload the page" if expired else
-                                      "sign in through your intranet first: this server answers only people it "
-                                      "knows (its reverse proxy's sign-in, or a session from the page's server)", origin)
+            return await unknown(self.policy, scope, send, origin)
         client = scope["client"][0] if scope.get("client") else "unknown"
         refusal = self._authenticate(scope, client, access)
         if refusal is not None:
             status, detail, extra = refusal
-            if status == 401 and method == "GET" and "text/html" in (_header(scope, b"accept") or ""):
-                target = scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope.get("query_string") else "")
-                return await self._html(send, 401, signin_page(self.policy.root_path, target))
-            return await self._refuse(send, status, detail, origin, extra)
+            if status == 401 and wants_page(scope):
+                return await html_page(send, 401, signin_page(self.policy.root_path, target_of(scope)))
+            return await refuse(send, status, detail, origin, extra)
         if access is Access.ADMIN and method == "POST":
             return await self._upload(scope, receive, send, origin)
-        length = _header(scope, b"content-length")
+        length = header(scope, b"content-length")
         limit = self.policy.max_body_bytes
         too_large = f"the request body is larger than {limit // 1024:,} KB"
         if length is not None and length.isdigit() and int(length) > limit:
-            return await self._refuse(send, 422, too_large, origin)
+            return await refuse(send, 422, too_large, origin)
         body = await read_body(receive, limit)
         if body is None:
-            return await self._refuse(send, 422, too_large, origin)
+            return await refuse(send, 422, too_large, origin)
         if access is Access.ASK or (access is Access.EVENT and self._limited_event(body)):
             wait = self.limiter.check(client)
             if wait:
                 seconds = max(1, int(wait + 0.999))
-                return await self._refuse(
+                return await refuse(
                     send, 429, f"too many questions: at most {self.policy.rate_limit} a minute; try again in {seconds} s",
                     origin, [(b"retry-after", str(seconds).encode())])
-        await self.app(scope, replay(body, receive), self._with_cors(send, origin))
+        await self.app(scope, replay(body, receive), with_cors(send, origin))
 
     # -- who is asking ---------------------------------------------------
 
@@ -213,23 +199,23 @@ class Guard:
         """None when the request may go on, else (status, detail, headers)."""
         # A session the page's server minted with the shared secret stands for the API token.
         token = None if scope.get(SESSION) else self.policy.api_token
-        bearer = self._bearer(scope)
+        given = bearer(scope)
         cookie = cookie_of(scope.get("headers", ()))
-        admin = _header(scope, ADMIN_HEADER) if access is Access.ADMIN else None
+        admin = header(scope, ADMIN_HEADER) if access is Access.ADMIN else None
         # A session cookie is an HMAC no one guesses; a stale one (the token
         # changed) just gets the sign-in form, and is not counted as a guess.
-        presented = [c for c in (bearer, admin) if c is not None]
+        presented = [c for c in (given, admin) if c is not None]
         if presented:
             wait = self.failures.check(client, count=False)
             if wait:
                 return self._throttled(wait)
         if token:
-            if bearer is None and cookie is None:
+            if given is None and cookie is None:
                 return 401, "a valid API token is required (Authorization: Bearer …)", [(b"www-authenticate", b"Bearer")]
-            good = (bearer is not None and secrets.compare_digest(bearer.encode(), token.encode())) or \
+            good = (given is not None and secrets.compare_digest(given.encode(), token.encode())) or \
                    (cookie is not None and secrets.compare_digest(cookie.encode(), session_value(token).encode()))
             if not good:
-                if bearer is not None:
+                if given is not None:
                     self.failures.check(client)
                 return 401, "a valid API token is required (Authorization: Bearer …)", [(b"www-authenticate", b"Bearer")]
         if access is Access.ADMIN:
@@ -246,14 +232,6 @@ class Guard:
         return (429, f"too many wrong tokens from this address; try again in {seconds} s",
                 [(b"retry-after", str(seconds).encode())])
 
-    @staticmethod
-    def _bearer(scope) -> str | None:
-        given = _header(scope, b"authorization")
-        if given is None:
-            return None
-        scheme, _, token = given.partition(" ")
-        return token.strip() if scheme.lower() == "bearer" else ""
-
     def _limited_event(self, body: bytes) -> bool:
         """Whether a Gradio event calls a function that answers or writes."""
         try:
@@ -267,111 +245,24 @@ class Guard:
         query = form_fields(scope.get("query_string", b""))
         if scope["method"] == "GET" or not self.policy.api_token:
             if not self.policy.api_token:
-                return await self._redirect(send, local_target(query.get("next"), root))
-            return await self._html(send, 200, signin_page(root, local_target(query.get("next"), root)))
+                return await redirect(send, local_target(query.get("next"), root))
+            return await html_page(send, 200, signin_page(root, local_target(query.get("next"), root)))
         body = await read_body(receive, self.policy.max_body_bytes)
         if body is None:
-            return await self._refuse(send, 422, "the sign-in form is too large", origin)
+            return await refuse(send, 422, "the sign-in form is too large", origin)
         fields = form_fields(body)
         target = local_target(fields.get("next"), root)
         client = scope["client"][0] if scope.get("client") else "unknown"
         wait = self.failures.check(client, count=False)
         if wait:
             status, detail, extra = self._throttled(wait)
-            return await self._html(send, status, signin_page(root, target, detail), extra)
+            return await html_page(send, status, signin_page(root, target, detail), extra)
         given = fields.get("token", "")
         if not secrets.compare_digest(given.encode(), self.policy.api_token.encode()):
             self.failures.check(client)
-            return await self._html(send, 401, signin_page(root, target, "That token is not right."))
+            return await html_page(send, 401, signin_page(root, target, "That token is not right."))
         secure = scope.get("scheme") == "https"
-        await self._redirect(send, target, [(b"set-cookie", set_cookie(self.policy.api_token, root, secure))])
-
-    def _with_identity(self, scope):
-        """Who is asking (``scope[ASKER]``): as the identity headers of a
-        trusted proxy say, or a session token the page's server minted. The
-        identity headers are removed from every request, so nothing behind
-        the guard can read them instead."""
-        if not self.policy.knows_users():
-            return scope
-        headers = scope.get("headers", [])
-        asker = None
-        identity = self.policy.identity
-        if identity is not None:
-            peer = scope["client"][0] if scope.get("client") else ""
-            asker = identity.asker(headers) if self.proxies.trusts(peer) else None
-            headers = [(k, v) for k, v in headers if k not in identity.names()]
-        if asker is None and self.policy.oidc is not None:
-            found = self.policy.oidc.asker(cookie_named(headers, USER_COOKIE))
-            asker = Asker(found[0], frozenset(found[1])) if found else None
-        bearer = self._bearer(scope)
-        if asker is None and self.policy.session_secret and is_session_token(bearer):
-            found = verify(self.policy.session_secret, bearer or "")
-            if found is not None:
-                asker = Asker(found[0], frozenset(found[1]))
-                return {**scope, "headers": headers, ASKER: asker, SESSION: True}
-        return {**scope, "headers": headers, ASKER: asker}
-
-    async def _oidc(self, path: str, scope, send):
-        """The two steps of an OpenID Connect sign-in (``oidc.py``)."""
-        from .oidc import CALLBACK, FLOW_COOKIE, FLOW_SECONDS, START, SignInError, cookie
-
-        oidc, root = self.policy.oidc, self.policy.root_path
-        assert oidc is not None
-        secure = scope.get("scheme") == "https"
-        redirect_uri = f"{scope.get('scheme', 'http')}://{own_origin_netloc(scope)}{root}{CALLBACK}"
-        query = form_fields(scope.get("query_string", b""))
-        try:
-            if path == START:
-                url, flow = await oidc.start(redirect_uri, local_target(query.get("next"), root))
-                return await self._redirect(send, url, [(b"set-cookie", cookie(FLOW_COOKIE, flow, root, secure, FLOW_SECONDS))])
-            if path == CALLBACK:
-                session, target = await oidc.finish(redirect_uri, query, cookie_named(scope.get("headers", []), FLOW_COOKIE))
-                return await self._redirect(send, local_target(target, root), [
-                    (b"set-cookie", cookie(USER_COOKIE, session, root, secure, oidc.settings.session_hours * 3600)),
-                    (b"set-cookie", cookie(FLOW_COOKIE, "", root, secure, 0))])
-        except SignInError as exc:
-            return await self._html(send, 401, oidc_failed_page(root, str(exc)))
-        except Exception:  # the provider cannot be reached, or answers nonsense
-            import logging
-
-            logging.getLogger(__name__).exception("OpenID Connect sign-in failed")
-            return await self._html(send, 502, oidc_failed_page(root, "the sign-in provider cannot be reached"))
-        return await self._refuse(send, 404, "not found", None)
-
-    async def _mint(self, scope, receive, send, origin: str | None):
-        """``POST /api/session``: the page's server, with the shared secret,
-        gets a token for one person for minutes (``sessions.mint``)."""
-        secret = self.policy.session_secret
-        client = scope["client"][0] if scope.get("client") else "unknown"
-        if not secret:
-            return await self._refuse(send, 404, "not found", origin)
-        wait = self.failures.check(client, count=False)
-        if wait:
-            status, detail, extra = self._throttled(wait)
-            return await self._refuse(send, status, detail, origin, extra)
-        given = self._bearer(scope) or ""
-        if not secrets.compare_digest(given.encode(), secret.encode()):
-            self.failures.check(client)
-            return await self._refuse(send, 401, "the session secret is required (Authorization: Bearer …)", origin,
-                                      [(b"www-authenticate", b"Bearer")])
-        body = await read_body(receive, self.policy.max_body_bytes)
-        try:
-            request = json.loads(body or b"{}")
-            groups = request.get("groups", [])
-            if isinstance(groups, str):
-                groups = groups.split(",")
-            if not isinstance(groups, list) or not all(isinstance(g, str) for g in groups):
-                raise ValueError("groups is a list of names")
-            minutes = float(request.get("minutes", 10))
-            token = mint(secret, str(request.get("user") or ""), groups, minutes)
-        except (ValueError, AttributeError, TypeError) as exc:
-            return await self._refuse(send, 422, f"a session is {{\"user\": str, \"groups\": [str], \"minutes\": "
-                                                 f"1-{MAX_MINUTES}}}: {exc}", origin)
-        reply = json.dumps({"token": token, "expires_in": int(minutes * 60)}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(reply)).encode()),
-                   (b"cache-control", b"no-store"), *self._cors_headers(origin)]
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": reply})
+        await redirect(send, target, [(b"set-cookie", set_cookie(self.policy.api_token, root, secure))])
 
     def _with_client(self, scope):
         """The real client and scheme behind a trusted proxy; the forwarding
@@ -384,10 +275,10 @@ class Guard:
                 scope = {**scope, "headers": [(k, v) for k, v in headers if k not in forwarding]}
             return scope
         scope = dict(scope)
-        forwarded_for = _header(scope, b"x-forwarded-for")
+        forwarded_for = header(scope, b"x-forwarded-for")
         if forwarded_for:
             scope["client"] = (self.proxies.client(peer, forwarded_for), 0)
-        proto = _header(scope, b"x-forwarded-proto")
+        proto = header(scope, b"x-forwarded-proto")
         if proto:
             scope["scheme"] = proto.split(",")[-1].strip().lower()
         return scope
@@ -407,73 +298,6 @@ class Guard:
         scope["root_path"] = prefix
         return scope
 
-    # -- answers ---------------------------------------------------------
-
-    def _with_frame_policy(self, send):
-        policy = self.frame_ancestors().encode()
-
-        async def wrapped(message):
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
-                content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
-                if content_type.startswith(b"text/html"):
-                    existing = [i for i, (k, _) in enumerate(headers) if k.lower() == b"content-security-policy"]
-                    if existing:
-                        i = existing[0]
-                        value = headers[i][1]
-                        if b"frame-ancestors" in value:
-                            value = b";".join(p for p in value.split(b";") if b"frame-ancestors" not in p)
-                        headers[i] = (headers[i][0], value.rstrip(b"; ") + b"; " + policy)
-                    else:
-                        headers.append((b"content-security-policy", policy))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        return wrapped
-
-    def _with_cors(self, send, origin: str | None):
-        cors = self._cors_headers(origin)
-        if not cors:
-            return send
-
-        async def wrapped(message):
-            if message["type"] == "http.response.start":
-                message = {**message, "headers": [*message.get("headers", []), *cors]}
-            await send(message)
-
-        return wrapped
-
-    def _cors_headers(self, origin: str | None) -> list[tuple[bytes, bytes]]:
-        if origin is None:
-            return []
-        return [
-            (b"access-control-allow-origin", origin.encode("latin-1")),
-            (b"vary", b"Origin"),
-            (b"access-control-allow-headers", b"Authorization, Content-Type, X-Askdoc-Admin"),
-            (b"access-control-allow-methods", b"GET, POST, DELETE, OPTIONS"),
-            (b"access-control-max-age", b"600"),
-        ]
-
-    async def _refuse(self, send, status: int, detail: str, origin: str | None, extra=()) -> None:
-        body = json.dumps({"detail": detail}).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   *self._cors_headers(origin), *extra]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
-
-    @staticmethod
-    async def _html(send, status: int, page: bytes, extra=()) -> None:
-        headers = [(b"content-type", b"text/html; charset=utf-8"), (b"content-length", str(len(page)).encode()),
-                   (b"cache-control", b"no-store"), *extra]
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": page})
-
-    @staticmethod
-    async def _redirect(send, target: str, extra=()) -> None:
-        headers = [(b"location", target.encode("latin-1", "replace")), (b"content-length", b"0"), *extra]
-        await send({"type": "http.response.start", "status": 303, "headers": headers})
-        await send({"type": "http.response.body", "body": b""})
-
     # -- bodies ----------------------------------------------------------
 
     async def _upload(self, scope, receive, send, origin: str | None):
@@ -481,9 +305,9 @@ class Guard:
         the client left (it stops reading), and the client gets a 413."""
         limit = self.policy.max_upload_bytes + MULTIPART_SLACK
         too_large = f"the upload is larger than {self.policy.max_upload_bytes // 2**20} MB"
-        length = _header(scope, b"content-length")
+        length = header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
-            return await self._refuse(send, 413, too_large, origin)
+            return await refuse(send, 413, too_large, origin)
         seen, overflow, started = 0, False, False
 
         async def counted():
@@ -504,9 +328,9 @@ class Guard:
             await send(message)
 
         try:
-            await self.app(scope, counted, self._with_cors(held, origin))
+            await self.app(scope, counted, with_cors(held, origin))
         except Exception:
             if not overflow:
                 raise
         if overflow and not started:
-            await self._refuse(send, 413, too_large, origin)
+            await refuse(send, 413, too_large, origin)
