@@ -12,7 +12,7 @@ import secrets
 from .bodies import read_body
 from .identity import ASKER, Asker
 from .oidc import USER_COOKIE
-from .replies import bearer, html_page, json_reply, redirect, refuse
+from .replies import bearer, html_page, json_reply, redirect, refuse, target_of, wants_page
 from .sessions import MAX_MINUTES, is_session_token, mint, verify
 from .signin import cookie_named, form_fields, local_target, oidc_failed_page
 
@@ -51,8 +51,6 @@ async def unknown(policy, scope, send, origin: str | None):
     """The answer to a request that carries no one on a server that knows
     its users: a page goes to the OpenID provider when there is one, the
     rest is 401 with why."""
-    from .replies import target_of, wants_page
-
     if policy.oidc is not None and wants_page(scope):
         return await redirect(send, policy.oidc.start_url(policy.root_path, target_of(scope)))
     if is_session_token(bearer(scope)):
