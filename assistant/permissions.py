@@ -25,12 +25,13 @@ import logging
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
-from index.errors import PermissionsError, QuestionError
+from index.errors import PermissionsError
 
-from .scope import Scope, folders_of
+from .scope import Scope, check_names, folders_of
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,13 @@ class Permissions:
         """What a server with no permissions file applies: all of it, to everyone signed in."""
         return cls((("", (EVERYONE,)),))
 
+    @cached_property
+    def _by_path(self) -> dict[str, tuple[str, ...]]:
+        return dict(self.entries)
+
     def groups_for(self, doc_id: str) -> tuple[str, ...]:
         """The groups that may read ``doc_id``: its nearest entry's (none: nobody)."""
-        by_path = dict(self.entries)
+        by_path = self._by_path
         path = doc_id.strip("/")
         while True:
             if path in by_path:
@@ -185,9 +190,17 @@ class Readers:
         return self.rules.current().readable(doc_ids, asker.groups)
 
     def may_read(self, asker, doc_id: str) -> bool:
+        return self.visible(asker)(doc_id)
+
+    def visible(self, asker) -> Callable[[str], bool]:
+        """Whether ``asker`` may read a document, for many documents: the
+        permissions file is looked at once, not once per document."""
         if asker is None:
-            return False
-        return self.rules is None or self.rules.current().may_read(doc_id, asker.groups)
+            return lambda doc_id: False
+        if self.rules is None:
+            return lambda doc_id: True
+        rules, groups = self.rules.current(), frozenset(asker.groups)
+        return lambda doc_id: rules.may_read(doc_id, groups)
 
     def scope_for(self, asker, doc_ids: Sequence[str], requested: Scope | None) -> Scope | None:
         """The documents a question of ``asker`` searches: those of
@@ -206,9 +219,6 @@ class Readers:
         if requested is None and asker is not None and len(readable) == len(doc_ids):
             return None
         if requested is not None:
-            ids, folders = set(readable), set(folders_of(readable))
-            missing = [e for e in requested.entries if e not in ids and e.rstrip("/") + "/" not in folders]
-            if missing:
-                raise QuestionError(f"no document or folder {', '.join(map(repr, missing[:5]))} in the index")
+            check_names(requested, set(readable), set(folders_of(readable)))
             readable = [d for d in readable if requested.holds(d)]
         return Scope(tuple(readable))

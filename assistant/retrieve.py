@@ -104,9 +104,7 @@ class Retriever:
         self.scopes = ScopeChunks(index.doc_ids, lambda: index.tables.chunk_doc)
 
     def idf(self, token: str) -> float:
-        n = self.index.sentence_count
-        df = self.index.sentence_lexical.document_frequency(token)
-        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+        return self.index.sentence_lexical.idf(token)
 
     def _coverage(self, lexical, rows: np.ndarray, weighted_terms: list[tuple[tuple[str, ...], float]],
                   total: float) -> np.ndarray:
@@ -161,13 +159,7 @@ class Retriever:
         most any chunk could score (every term, saturated): an absolute
         scale, the same whatever else is a candidate or in scope."""
         lexical = self.index.chunk_lexical
-        n = self.index.chunk_count
-        k1 = float(lexical.k1)
-        ceiling = 0.0
-        for term in searched:
-            df = lexical.document_frequency(term)
-            if df:
-                ceiling += (k1 + 1) * math.log(1 + (n - df + 0.5) / (df + 0.5))
+        ceiling = sum((lexical.k1 + 1) * lexical.idf(term) for term in searched if lexical.document_frequency(term))
         if ceiling <= 0:
             return np.zeros(len(ids))
         return lexical.scores_at(searched, ids) / ceiling
@@ -205,9 +197,10 @@ class Retriever:
         engine = ix.engine
         k = min(w.dense_candidates, ix.chunk_count if within is None else len(within.chunks))
         candidates = set(engine.nearest_chunks(np.asarray(query_vector, dtype=np.float32), k, within).tolist())
+        searched = self._searched(topical)  # what BM25 searches, here and below
         lexical_order: list[int] = []
         if topical:
-            lexical_order = engine.lexical_chunks(self._searched(topical), w.lexical_candidates, within).tolist()
+            lexical_order = engine.lexical_chunks(searched, w.lexical_candidates, within).tolist()
             candidates.update(lexical_order)
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
         dense = ix.chunk_vectors[ids] @ query_vector
@@ -220,7 +213,7 @@ class Retriever:
         # they choose between documents and leave each one's own order alone.
         docs = ix.tables.chunk_doc[ids]
         if w.lexical and topical:  # the document's best BM25 score, against the best candidate's
-            bm25 = ix.chunk_lexical.scores_at(self._searched(topical), ids)
+            bm25 = ix.chunk_lexical.scores_at(searched, ids)
             scores = scores + w.lexical * (best_per_group(bm25, docs) / max(float(bm25.max()), 1e-9) - 1.0)
         if w.document:  # how well the document's second-best chunk answers
             second = second_per_group(scores, docs)
@@ -250,7 +243,7 @@ class Retriever:
             # How strongly BM25 ranks each chunk weighs which document the
             # answer comes from, not which of a document's sentences it quotes.
             chunks = np.array([h.chunk for h in hits], dtype=np.int64)
-            standing = (np.array(standing) + w.bm25 * self._bm25_share(self._searched(topical), chunks)).tolist()
+            standing = (np.array(standing) + w.bm25 * self._bm25_share(searched, chunks)).tolist()
         return hits, self._sentences(query, query_vector, hits, weighted, total, standing), unknown
 
     def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total,
@@ -302,7 +295,8 @@ class Retriever:
             best_in_doc: dict[str, float] = {}
             for hit, stands in zip(hits, standing):
                 best_in_doc[hit.source] = max(best_in_doc.get(hit.source, -np.inf), stands)
-            gap = np.array([best_in_doc[owner[s].source] - max(standing) for s in rows.tolist()])
+            best = max(standing)
+            gap = np.array([best_in_doc[owner[s].source] - best for s in rows.tolist()])
             plain_best = float(scores.max())
             scores = scores + w.anchor * gap
             # It reorders; the best keeps the plain best's score, the scale the abstention threshold was set on.

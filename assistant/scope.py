@@ -68,6 +68,14 @@ def folders_of(doc_ids: Sequence[str]) -> list[str]:
     return sorted({folder for doc_id in doc_ids for folder in _ancestors(doc_id)})
 
 
+def check_names(scope: Scope, doc_ids: set[str], folders: set[str]) -> None:
+    """A ``QuestionError`` naming the entries of ``scope`` that are neither
+    one of ``doc_ids`` nor one of ``folders`` (as ``folders_of`` writes them)."""
+    missing = [e for e in scope.entries if e not in doc_ids and e.rstrip("/") + "/" not in folders]
+    if missing:
+        raise QuestionError(f"no document or folder {', '.join(map(repr, missing[:5]))} in the index")
+
+
 def _ancestors(doc_id: str) -> list[str]:
     """The folders above a document, outermost first.
 
@@ -111,11 +119,9 @@ class ScopeChunks:
         if found is not None:
             self._known.move_to_end(scope)
             return found
+        check_names(scope, self._id_set, self._folder_set)
         ids = {e for e in scope.entries if e in self._id_set}
         folders = {e.rstrip("/") + "/" for e in scope.entries if e not in ids}
-        missing = [e for e in scope.entries if e not in ids and e.rstrip("/") + "/" not in self._folder_set]
-        if missing:
-            raise QuestionError(f"no document or folder {', '.join(map(repr, missing[:5]))} in the index")
         rows = np.array([r for r, doc_id in enumerate(self._doc_ids)
                          if doc_id in ids or any(f in folders for f in _ancestors(doc_id))], dtype=np.int64)
         found = Restriction.of_documents(rows, self._chunk_doc)

@@ -10,7 +10,8 @@ questions asynchronously and shows the index it answers from
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING, AsyncIterator, Protocol
+import time
+from typing import Any, TYPE_CHECKING, AsyncIterator, Callable, Protocol
 
 if TYPE_CHECKING:
     from index.storage.builds import Index
@@ -48,3 +49,17 @@ def readable_ids(answerer: Answerer, asker: "Asker | None") -> list[str]:
 
 def may_read(answerer: Answerer, asker: "Asker | None", doc_id: str) -> bool:
     return answerer.readers is None or answerer.readers.may_read(asker, doc_id)
+
+
+def visible_to(answerer: Answerer, asker: "Asker | None") -> "Callable[[str], bool] | None":
+    """What a listing may show ``asker`` (None: everything, on a server that knows no users)."""
+    return None if answerer.readers is None else answerer.readers.visible(asker)
+
+
+def utc_now() -> str:
+    """Now, as the server's records write it.
+
+    >>> len(utc_now()), utc_now().endswith("Z")
+    (20, True)
+    """
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

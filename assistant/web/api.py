@@ -21,7 +21,7 @@ from index.errors import AskdocError, IndexStateError
 
 from ..answer import Answer, Citation
 from ..core import MAX_QUESTION_CHARS
-from . import Answerer, readable_ids
+from . import Answerer, readable_ids, visible_to
 from .identity import asker_of
 from .live import primed, text_deltas
 
@@ -203,8 +203,7 @@ def _document_routes(router: APIRouter, library: "Library") -> None:
 
     @router.get("/documents", summary="The indexed documents, the skipped files and the refresh in progress")
     def documents(http: Request) -> dict:
-        readers, asker = library.answerer.readers, asker_of(http.scope)
-        return library.listing(None if readers is None else lambda doc_id: readers.may_read(asker, doc_id))
+        return library.listing(visible_to(library.answerer, asker_of(http.scope)))
 
     @router.post("/documents", status_code=201, summary="Add documents (admin token)",
                  description=f"Multipart form: `file` (one or more), optional `folder` (`hr/`) and `replace` "

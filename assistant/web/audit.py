@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import utc_now
+
 log = logging.getLogger(__name__)
 
 
@@ -33,10 +35,6 @@ class AuditSettings:
     keep: int = 5  # rotated files kept
     retention_days: float | None = None  # rotated files older than this are deleted
     questions: bool = True  # False: no question text in the log
-
-
-def now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class AuditLog:
@@ -65,7 +63,7 @@ class AuditLog:
         return {"question": question} if self.settings.questions else {}
 
     def _write(self, record: dict[str, Any]) -> None:
-        line = json.dumps({"time": now(), **record}, ensure_ascii=False) + "\n"
+        line = json.dumps({"time": utc_now(), **record}, ensure_ascii=False) + "\n"
         path = self.settings.path
         try:
             with self._lock:

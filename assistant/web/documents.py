@@ -23,7 +23,6 @@ import re
 import secrets
 import shutil
 import threading
-import time
 import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass
@@ -34,6 +33,7 @@ from index.errors import AskdocError
 from index.documents.formats import FORMATS, SUPPORTED_SUFFIXES
 from index.documents.office import PACKAGE_SUFFIXES, PackageTooLarge, check_package
 
+from . import utc_now
 from .live import LiveAssistant
 
 log = logging.getLogger(__name__)
@@ -342,17 +342,13 @@ class Library:
                 self.answerer.reload_if_changed()
                 state = Refresh(state="idle", message=f"{report.documents} documents indexed "
                                 f"({report.embedded} embedded, {report.removed} removed, {len(report.skipped)} skipped)",
-                                finished_at=_now())
+                                finished_at=utc_now())
             except Exception as exc:  # the server keeps serving the previous index; the panel shows why
                 log.exception("refreshing the index after a change failed")
-                state = Refresh(state="failed", message=str(exc), finished_at=_now())
+                state = Refresh(state="failed", message=str(exc), finished_at=utc_now())
             with self._lock:
                 if not self._again:
                     self._refresh = state
                     return
                 self._again = False
                 self._refresh = Refresh(state="running", stage="starting")
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -11,7 +11,8 @@ expiry and the nonce sent.
    exchanged for tokens with the verifier, the ID token checked, the groups
    read from ``--oidc-groups-claim`` (the ID token's, else the userinfo's),
    and the person's session set as an HttpOnly, SameSite=Lax cookie (Secure
-   over HTTPS) signed with the server's key (``USER_COOKIE``).
+   over HTTPS) signed with the server's key (``USER_COOKIE``): a session
+   token as the widget's (``sessions.mint``), hours long.
 
 The guard (``guard.Guard``) runs both steps and reads the session cookie.
 """
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from .sessions import seal, unseal
+from .sessions import mint, seal, unseal, verify
 
 log = logging.getLogger(__name__)
 
@@ -140,16 +141,12 @@ class OidcSignIn:
         groups = claims.get(self.settings.groups_claim) or []
         if isinstance(groups, str):
             groups = groups.split(",")
-        session = seal(self.key, {"u": user, "g": sorted({str(g).strip() for g in groups if str(g).strip()})},
-                       self.settings.session_hours * 3600)
-        return session, flow.get("next") or "/"
+        minutes = self.settings.session_hours * 60
+        return mint(self.key, user, [str(g) for g in groups], minutes, longest=minutes), flow.get("next") or "/"
 
     def asker(self, cookie: str | None) -> tuple[str, tuple[str, ...]] | None:
         """(user, groups) of a session cookie this server set and that has not expired."""
-        body = unseal(self.key, cookie or "")
-        if not body or not body.get("u"):
-            return None
-        return str(body["u"]), tuple(str(g) for g in body.get("g", []))
+        return verify(self.key, cookie or "")
 
     def start_url(self, root: str, target: str) -> str:
         return f"{root}{START}?{urlencode({'next': target})}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import logging
 
+from . import visible_to
 from .documents import Library
 from .identity import asker_in
 
@@ -105,8 +106,7 @@ def documents_tab(library: Library, private: bool = False):
     import gradio as gr
 
     def show(request: gr.Request):
-        readers, asker = library.answerer.readers, asker_in(request)
-        listing = library.listing(None if readers is None else lambda doc_id: readers.may_read(asker, doc_id))
+        listing = library.listing(visible_to(library.answerer, asker_in(request)))
         return documents_html(listing), gr.Timer(active=listing["refresh"]["state"] == "running")
 
     show.__annotations__["request"] = gr.Request  # Gradio reads it; postponed annotations hide it

@@ -94,9 +94,8 @@ class Settings:
                                    "whose identity headers askdoc may believe")
         if self.permissions is not None:
             return Readers(PermissionsFile(self.permissions))
-        if self.docs_dir is not None and (Path(self.docs_dir) / PERMISSIONS_FILE).exists():
-            return Readers(PermissionsFile(Path(self.docs_dir) / PERMISSIONS_FILE))
-        return Readers(None)
+        default = Path(self.docs_dir) / PERMISSIONS_FILE if self.docs_dir is not None else None
+        return Readers(PermissionsFile(default) if default is not None and default.exists() else None)
 
 
 def create_app(assistant: Assistant, settings: Settings):

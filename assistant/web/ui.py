@@ -13,14 +13,13 @@ import html
 import json
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
 from ..answer import Answer
 from ..core import Turn, history_of
 from ..scope import folders_of
-from . import Answerer, readable_ids
+from . import Answerer, readable_ids, utc_now
 from .identity import asker_in
 
 if TYPE_CHECKING:
@@ -59,7 +58,6 @@ CSS = """
 .askdoc-admin .askdoc-inline { font-weight: normal; }
 #askdoc-add, .askdoc-delete { justify-self: start; padding: .35rem .9rem; border-radius: 6px; cursor: pointer;
   border: 1px solid var(--border-color-primary); background: var(--button-secondary-background-fill); color: inherit; }
-#askdoc-add { background: var(--button-primary-background-fill); color: var(--button-primary-text-color); }
 /* Text colours with at least 4.5:1 contrast (WCAG 2.1 AA) on the light and dark themes: the theme's own
    accent and subdued greys are lighter than that. */
 #askdoc-header, .askdoc-score, .askdoc-sources-empty { color: #595f69; }
@@ -152,7 +150,6 @@ def header_markdown(index, readable: int | None = None) -> str:
     )
 
 
-
 class FeedbackLog:
     """Append-only JSON Lines of votes, one object per thumbs up or down."""
 
@@ -162,7 +159,7 @@ class FeedbackLog:
 
     def record(self, turn: Turn, liked: bool) -> dict:
         entry = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "time": utc_now(),
             "question": turn.question,
             "answer": turn.answer.text,
             "abstained": turn.answer.abstained,

@@ -7,6 +7,7 @@ weakest, so BM25 is kept beside FAISS and fused at query time.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from array import array
 from functools import lru_cache
@@ -200,6 +201,15 @@ class LexicalIndex:
             held = postings[at] == rows
             scores[held] += np.asarray(self._data[start:end])[at[held]]
         return scores
+
+    def idf(self, token: str) -> float:
+        """BM25's inverse document frequency of ``token`` (Lucene's, as bm25s stores it), in double precision.
+
+        >>> round(LexicalIndex.build([["gas"], ["rain"], ["gas"]]).idf("rain"), 4)
+        0.9808
+        """
+        df = self.document_frequency(token)
+        return math.log(1 + (self.size - df + 0.5) / (df + 0.5))
 
     @property
     def k1(self) -> float:
