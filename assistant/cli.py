@@ -145,20 +145,22 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     Builds or refreshes the index first when needed, loads it once, and logs
     the address to open. Works with no internet connection.
     """
+    # Gradio imports in a thread from now on; the API answers as soon as the
+    # model is loaded, and the chat page follows when it is built (web/later.py).
     loading_ui = None if no_ui else import_in_background("assistant.web.server", "gradio")
     assistant, folder = open_index(docs, index_dir, model)
     if loading_ui is not None:
         assistant.embedder.encode(["askdoc"])  # the model loads now, beside the import, not at the first question
-        loading_ui.join()
     from .web.guard import normalize_root_path, parse_origins
     from .web.server import Settings, serve
 
-    logging.getLogger("assistant.web.server").setLevel(logging.INFO)
+    for name in ("assistant.web.server", "assistant.web.later"):
+        logging.getLogger(name).setLevel(logging.INFO)
     serve(assistant, Settings(
         index_dir=index_dir, docs_dir=folder, host=host, port=port, root_path=normalize_root_path(root_path),
         allowed_origins=parse_origins(allowed_origins), api_token=api_token or None, rate_limit=rate_limit,
         admin_token=admin_token or None, max_upload_mb=max_upload_mb, forwarded_allow_ips=forwarded_allow_ips,
-        llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui, trust_user_header=trust_user_header or None,
+        llm=llm_config(llm_url, llm_model, llm_timeout), ui=not no_ui, page_later=True, trust_user_header=trust_user_header or None,
         trust_groups_header=trust_groups_header or None, session_secret=session_secret or None,
         oidc=oidc_settings(oidc_issuer, oidc_client_id, oidc_groups_claim),
         permissions=permissions_file,

@@ -83,8 +83,9 @@ def import_in_background(*modules: str):
     """Import ``modules`` in a thread while the index and model load: Gradio
     takes seconds to import, and the model's set-up spends much of its time
     in onnxruntime's C++ without holding the GIL, so on two cores the two
-    overlap (the chat page answers sooner after launch). A module that fails
-    to import fails again, with its message, where it is used."""
+    overlap; the server does not wait for it (web/later.py builds the chat
+    page once Gradio is in). A module that fails to import fails again, with
+    its message, where it is used."""
     import importlib
     import threading
 

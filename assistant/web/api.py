@@ -82,6 +82,8 @@ class Health(BaseModel):
     sentences: int | None = None
     model: str
     built_at: str
+    # The chat page: built while the API already answers ("starting"), "failed" (the log says why), or "off" (--no-ui).
+    chat_page: Literal["ready", "starting", "failed", "off"] = "ready"
 
 
 def sse(event: str, data: dict) -> str:
@@ -163,11 +165,12 @@ def create_router(answerer: Answerer, library: "Library | None" = None, audit: "
     @router.get("/healthz", response_model=Health, summary="The index being served")
     def healthz(http: Request) -> dict:
         m = answerer.index.manifest
+        page = getattr(http.app.state, "chat_page", "ready")
         if answerer.readers is not None:  # counts would tell what an asker may not read
             return {"status": "ok", "documents": len(readable_ids(answerer, asker_of(http.scope))),
-                    "model": m.model_id, "built_at": m.built_at}
+                    "model": m.model_id, "built_at": m.built_at, "chat_page": page}
         return {"status": "ok", "documents": len(m.documents), "chunks": m.chunks, "sentences": m.sentences,
-                "model": m.model_id, "built_at": m.built_at}
+                "model": m.model_id, "built_at": m.built_at, "chat_page": page}
 
     return router
 

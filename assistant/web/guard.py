@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from .access import Access, access_of, is_routed
@@ -117,6 +117,11 @@ class Guard:
         self.limiter = RateLimiter(self.policy.rate_limit)
         self.failures = RateLimiter(self.policy.failed_attempts)
         self.proxies = TrustedProxies(self.policy.trusted_proxies)
+
+    def limit_events(self, events: frozenset[int]) -> None:
+        """Count these Gradio functions against the rate limit: the chat
+        page's, once it is built (``later.ChatPageLater``)."""
+        self.policy = replace(self.policy, limited_events=events)
 
     def origin_allowed(self, origin: str | None, scope) -> bool:
         if origin is None:

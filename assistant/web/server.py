@@ -7,7 +7,8 @@ kind of route needs (origins, token, admin token, rate limit, body size).
 The index loads once at start-up; ``live.LiveAssistant`` takes questions in
 turn and swaps in a rebuilt index without a restart. This module
 imports FastAPI at the top and Gradio when the UI is on: only ``askdoc serve``
-loads it.
+loads it, and there the chat page is built while the API already answers
+(``later.py``).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from .audit import AuditLog, AuditSettings
 from .identity import IdentityHeaders
 from ..permissions import FILE_NAME as PERMISSIONS_FILE, PermissionsFile, Readers
 from index.errors import PermissionsError
+from .later import ChatPageLater
 from .live import LiveAssistant
 from .assets import add_assets, static_text
 from .sources import create_source_router
@@ -63,6 +65,7 @@ class Settings:
     forwarded_allow_ips: tuple[str, ...] = ()  # proxies whose X-Forwarded-* headers count (clients.parse_proxies)
     llm: "LLMConfig | None" = None  # an OpenAI-compatible server that writes answers (checked) from the excerpts
     ui: bool = True  # the Gradio chat at / (off: API, widget and source views only, and no Gradio in memory)
+    page_later: bool = False  # answer at once and build the chat page meanwhile (later.ChatPageLater; askdoc serve)
     trust_user_header: str | None = None  # who is asking, as the proxies of forwarded_allow_ips say
     trust_groups_header: str | None = None  # their groups, comma-separated
     permissions: Path | None = None  # who may read what (default: DOCS/.permissions.toml, when there is one)
@@ -139,6 +142,20 @@ def create_app(assistant: Assistant, settings: Settings):
         from .oidc import OidcSignIn
 
         policy = replace(policy, oidc=OidcSignIn(settings.oidc))
+    if settings.ui and settings.page_later:
+        api_only = app
+
+        def build():
+            mounted = _with_ui(api_only, answerer, library, settings, audit)
+            release_freed_memory()
+            return mounted
+
+        app.state.chat_page = "starting"
+        later = ChatPageLater(app, build)
+        guard = Guard(later, policy)
+        later.on_ready = guard.limit_events
+        return guard
+    app.state.chat_page = "ready" if settings.ui else "off"
     if settings.ui:
         app, limited = _with_ui(app, answerer, library, settings, audit)
         policy = replace(policy, limited_events=limited)

@@ -30,6 +30,7 @@ class Server:
         import subprocess
         import sys
 
+        self.args = extra
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = index.parent / f"server-{self.port}.log"
@@ -50,11 +51,26 @@ class Server:
                 raise RuntimeError(f"askdoc serve exited:\n{self.log.read_text()}")
             try:
                 with urllib.request.urlopen(self.url + path, timeout=2) as response:
-                    if response.status == 200:
+                    if response.status == 200 and self._page_ready():
                         return self
             except OSError:
-                time.sleep(0.5)
+                pass
+            time.sleep(0.2)
         raise TimeoutError(f"askdoc serve did not answer in {timeout}s:\n{self.log.read_text()}")
+
+    def _page_ready(self) -> bool:
+        """Whether the chat page is built (the API answers before it is, web/later.py);
+        its stylesheet is public, so this asks without the server's tokens."""
+        import urllib.request
+
+        if "--no-ui" in self.args:
+            return True
+        prefix = self.args[self.args.index("--root-path") + 1].rstrip("/") if "--root-path" in self.args else ""
+        try:
+            with urllib.request.urlopen(f"{self.url}{prefix}/theme.css", timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
 
     def stop(self) -> None:
         self.process.terminate()
