@@ -102,6 +102,7 @@ app = create_app(Assistant.load({str(tmp_path / 'index')!r}, embedder=HashEmbedd
 with TestClient(app) as client:
     assert client.post("/api/ask", json={{"question": "Which claim sits here?"}}).json()["citations"]
     assert client.get("/embed.js").status_code == 200 and "--no-ui" in client.get("/").text
+    assert client.get("/api/healthz").json()["chat_page"] == "off"
 print("gradio" in sys.modules)
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
