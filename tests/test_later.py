@@ -114,12 +114,14 @@ def test_the_api_answers_while_the_page_is_built_and_the_page_follows():
     run(scenario)
 
 
-def test_a_page_that_cannot_be_built_leaves_the_api_answering():
+def no_room():
+    raise RuntimeError("no room for Gradio")
+
+
+@pytest.mark.parametrize("build, reason", [(no_room, "no room for Gradio"),
+                                           (lambda: (api_app(), None), "nothing was mounted at /")])
+def test_a_page_that_cannot_be_built_leaves_the_api_answering(build, reason):
     app = api_app()
-
-    def build():
-        raise RuntimeError("no room for Gradio")
-
     later = ChatPageLater(app, build)
 
     async def scenario():
@@ -127,7 +129,7 @@ def test_a_page_that_cannot_be_built_leaves_the_api_answering():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=later), base_url="http://askdoc") as client:
             await until(lambda: later.failure is not None)
             page = await client.get("/", headers={"accept": "text/html"})
-            assert page.status_code == 500 and "no room for Gradio" in page.json()["detail"]
+            assert page.status_code == 500 and reason in page.json()["detail"]
             assert (await client.get("/api/healthz")).json() == {"status": "ok"}
             assert app.state.chat_page == "failed"
         await stopped(*running)

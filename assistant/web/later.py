@@ -90,20 +90,24 @@ class ChatPageLater:
         lifespan open until the server stops."""
         try:
             app, ready = await asyncio.to_thread(self.build)
+            page: Any = next((r.app for r in app.router.routes if isinstance(r, Mount) and r.path == ""), None)
+            if page is None:
+                raise RuntimeError("nothing was mounted at /")
+            async with page.router.lifespan_context(page):
+                blocks = page.get_blocks()
+                blocks.run_startup_events()
+                await blocks.run_extra_startup_events()
+                self.app = app
+                self.on_ready(ready)
+                self.mounted = True
+                app.state.chat_page = "ready"
+                log.info("the chat page is ready")
+                await stopping.wait()
         except Exception as exc:  # the API keeps answering; the page says why it is missing
+            if self.mounted:  # on its way down, as the server stops
+                log.exception("the chat page stopped with an error")
+                return
             log.exception("the chat page could not be built")
             self.failure = str(exc) or type(exc).__name__
             self.app.state.chat_page = "failed"
-            await stopping.wait()
-            return
-        page: Any = next(route.app for route in app.router.routes if isinstance(route, Mount) and route.path == "")
-        async with page.router.lifespan_context(page):
-            blocks = page.get_blocks()
-            blocks.run_startup_events()
-            await blocks.run_extra_startup_events()
-            self.app = app
-            self.on_ready(ready)
-            self.mounted = True
-            app.state.chat_page = "ready"
-            log.info("the chat page is ready")
             await stopping.wait()
