@@ -16,6 +16,7 @@ import re
 
 import numpy as np
 
+from index.documents.loaders import Document
 from index.storage.builds import Index
 from index.storage.lexical import tokenize
 
@@ -65,14 +66,40 @@ def lower_case_words(text: str) -> frozenset[str]:
 def passage_text(index: Index, sentence: int) -> str:
     """The passage around ``sentence``: its paragraph, or, for a paragraph
     of one sentence (news often puts each on its own line), that sentence
-    and its neighbours in the document."""
+    and its neighbours in the document. Read outward from ``sentence``
+    (a document's rows are one range, its paragraphs runs within it), so a
+    long document costs no more than a short one."""
     t = index.tables
-    rows = t.document_rows(int(t.sent_doc[sentence]))[0]
-    same = rows[t.sent_para[rows] == t.sent_para[sentence]]
-    if len(same) == 1:
-        same = rows[(rows >= sentence - 1) & (rows <= sentence + 1)]
-    doc = index.documents[int(t.sent_doc[sentence])]
-    return doc.text[int(t.sent_start[same[0]]) : int(t.sent_end[same[-1]])]
+    doc = int(t.sent_doc[sentence])
+    low, high = (int(b) for b in np.searchsorted(t.sent_doc, [doc, doc + 1]))
+    para = t.sent_para[sentence]
+    first = last = sentence
+    while first > low and t.sent_para[first - 1] == para:
+        first -= 1
+    while last + 1 < high and t.sent_para[last + 1] == para:
+        last += 1
+    if first == last:
+        first, last = max(sentence - 1, low), min(sentence + 1, high - 1)
+    return index.documents[doc].text[int(t.sent_start[first]) : int(t.sent_end[last])]
+
+
+_DOCUMENT_NAMES: dict[tuple[str, str, int], frozenset[str]] = {}
+
+
+def document_names(doc: Document) -> frozenset[str]:
+    """A document's names: words it capitalizes inside sentences and never
+    writes in lower case. Remembered per document (its id, its source's
+    hash and its length): reading a long document for them takes a quarter
+    of a second a megabyte, once per broad question otherwise."""
+    if not doc.sha256:
+        return names(doc.text, lower_case_words(doc.text))
+    key = (doc.id, doc.sha256, len(doc.text))
+    found = _DOCUMENT_NAMES.get(key)
+    if found is None:
+        if len(_DOCUMENT_NAMES) >= 256:
+            _DOCUMENT_NAMES.clear()
+        found = _DOCUMENT_NAMES[key] = names(doc.text, lower_case_words(doc.text))
+    return found
 
 
 _LABEL = re.compile(r"^[^.:!?\n]{1,60}:\s")  # "Roadmap For Trust Building: ..." (a title-case label)
@@ -87,9 +114,7 @@ class Scene:
 
     def __init__(self, index: Index, question: str, best: int, pool: list[int]) -> None:
         self.index = index
-        doc = index.documents[int(index.tables.sent_doc[best])]
-        # The document's names: words it capitalizes inside sentences and never writes in lower case.
-        self.vocabulary = names(doc.text, lower_case_words(doc.text))
+        self.vocabulary = document_names(index.documents[int(index.tables.sent_doc[best])])
         asked = mentioned(question, self.vocabulary)
         self.known = asked | self._names(best)
         around = [self._names(s) for s in pool]
