@@ -71,7 +71,7 @@ def passage_text(index: Index, sentence: int) -> str:
     long document costs no more than a short one."""
     t = index.tables
     doc = int(t.sent_doc[sentence])
-    low, high = (int(b) for b in np.searchsorted(t.sent_doc, [doc, doc + 1]))
+    low, high = t.sentence_range(doc)
     para = t.sent_para[sentence]
     first = last = sentence
     while first > low and t.sent_para[first - 1] == para:

@@ -43,8 +43,8 @@ from .bodies import read_body, replay
 from .clients import RateLimiter, TrustedProxies
 from .identity import ASKER, IdentityHeaders
 from .people import SESSION, mint_session, oidc_step, unknown, with_asker
-from .replies import (bearer, cors_headers, header, html_page, redirect, refuse, target_of, wants_page, with_cors,
-                      with_frame_policy)
+from .replies import (bearer, cors_headers, header, html_page, peer_of, redirect, refuse, target_of, wants_page,
+                      with_cors, with_frame_policy)
 from .signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
 
 if TYPE_CHECKING:
@@ -172,7 +172,7 @@ class Guard:
             return await mint_session(self.policy, self.failures, self._throttled, scope, receive, send, origin)
         if self.policy.knows_users() and scope.get(ASKER) is None:
             return await unknown(self.policy, scope, send, origin)
-        client = scope["client"][0] if scope.get("client") else "unknown"
+        client = peer_of(scope) or "unknown"
         refusal = self._authenticate(scope, client, access)
         if refusal is not None:
             status, detail, extra = refusal
@@ -257,7 +257,7 @@ class Guard:
             return await refuse(send, 422, "the sign-in form is too large", origin)
         fields = form_fields(body)
         target = local_target(fields.get("next"), root)
-        client = scope["client"][0] if scope.get("client") else "unknown"
+        client = peer_of(scope) or "unknown"
         wait = self.failures.check(client, count=False)
         if wait:
             status, detail, extra = self._throttled(wait)
@@ -274,7 +274,7 @@ class Guard:
         headers of anyone else dropped."""
         headers = scope.get("headers", [])
         forwarding = {b"x-forwarded-for", b"x-forwarded-proto", b"x-forwarded-host", b"forwarded", b"x-real-ip"}
-        peer = scope["client"][0] if scope.get("client") else ""
+        peer = peer_of(scope)
         if not self.proxies.trusts(peer):
             if any(key in forwarding for key, _ in headers):
                 scope = {**scope, "headers": [(k, v) for k, v in headers if k not in forwarding]}

@@ -12,7 +12,7 @@ import secrets
 from .bodies import read_body
 from .identity import ASKER, Asker
 from .oidc import USER_COOKIE
-from .replies import bearer, html_page, json_reply, redirect, refuse, target_of, wants_page
+from .replies import bearer, html_page, json_reply, peer_of, redirect, refuse, target_of, wants_page
 from .sessions import MAX_MINUTES, is_session_token, mint, verify
 from .signin import cookie_named, form_fields, local_target, oidc_failed_page
 
@@ -33,7 +33,7 @@ def with_asker(policy, proxies, scope):
     asker = None
     identity = policy.identity
     if identity is not None:
-        peer = scope["client"][0] if scope.get("client") else ""
+        peer = peer_of(scope)
         asker = identity.asker(headers) if proxies.trusts(peer) else None
         headers = [(k, v) for k, v in headers if k not in identity.names()]
     if asker is None and policy.oidc is not None:
@@ -88,7 +88,7 @@ async def mint_session(policy, failures, throttled, scope, receive, send, origin
     """``POST /api/session``: the page's server, with the shared secret, gets
     a token for one person for minutes (``sessions.mint``)."""
     secret = policy.session_secret
-    client = scope["client"][0] if scope.get("client") else "unknown"
+    client = peer_of(scope) or "unknown"
     if not secret:
         return await refuse(send, 404, "not found", origin)
     wait = failures.check(client, count=False)

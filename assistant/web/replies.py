@@ -15,6 +15,15 @@ def header(scope, name: bytes) -> str | None:
     return None
 
 
+def peer_of(scope) -> str:
+    """The address of the request's TCP peer ("" when the server does not know it).
+
+    >>> peer_of({"client": ("10.0.0.7", 51234)}), peer_of({"client": None})
+    ('10.0.0.7', '')
+    """
+    return scope["client"][0] if scope.get("client") else ""
+
+
 def bearer(scope) -> str | None:
     """The token of ``Authorization: Bearer TOKEN`` ("" for another scheme, None without the header)."""
     given = header(scope, b"authorization")

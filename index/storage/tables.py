@@ -47,12 +47,16 @@ class Tables:
     def chunk_doc(self) -> np.ndarray:
         return self.sent_doc[self.chunk_first]
 
+    def sentence_range(self, doc: int) -> tuple[int, int]:
+        """The first sentence row of document ``doc`` and the one after its
+        last: rows are grouped by document in order."""
+        low, high = np.searchsorted(self.sent_doc, [doc, doc + 1])
+        return int(low), int(high)
+
     def document_rows(self, doc: int) -> tuple[np.ndarray, np.ndarray]:
-        """(sentence rows, chunk rows) of document ``doc``: rows are grouped
-        by document in order, so each is one range."""
-        bounds = [doc, doc + 1]
-        return (np.arange(*np.searchsorted(self.sent_doc, bounds)),
-                np.arange(*np.searchsorted(self.chunk_doc, bounds)))
+        """(sentence rows, chunk rows) of document ``doc``: each is one range."""
+        return (np.arange(*self.sentence_range(doc)),
+                np.arange(*np.searchsorted(self.chunk_doc, [doc, doc + 1])))
 
     def document(self, doc: int) -> "Tables":
         """Document ``doc``'s share, numbered as if it were the only one."""
