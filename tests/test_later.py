@@ -145,7 +145,7 @@ def test_only_the_apps_own_routes_pass_before_the_page_is_mounted(path, routed):
     assert later._routed_by_app(scope) is routed
 
 
-def test_askdoc_serves_app_counts_the_pages_questions_once_it_is_built(tmp_path, write_docs):
+def test_askdoc_serves_app_is_guarded_and_counts_the_pages_questions_once_it_is_built(tmp_path, write_docs):
     """The whole app as ``askdoc serve`` makes it (``Settings.page_later``): the
     guard's rate limit learns which of the page's functions answer when the
     page is mounted, and the health check says the page is ready."""
@@ -157,16 +157,22 @@ def test_askdoc_serves_app_counts_the_pages_questions_once_it_is_built(tmp_path,
     docs = write_docs({"notice.txt": "The staff canteen closes at 15:30 on Fridays."})
     build_index(docs, tmp_path / "index", HashEmbedder())
     guard = create_app(Assistant.load(tmp_path / "index", embedder=HashEmbedder()),
-                       Settings(index_dir=tmp_path / "index", docs_dir=docs, page_later=True))
+                       Settings(index_dir=tmp_path / "index", docs_dir=docs, page_later=True, api_token="t0ken"))
     assert guard.policy.limited_events == frozenset()
+    signed = {"authorization": "Bearer t0ken"}
 
     async def scenario():
         running = await started(guard)
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=guard), base_url="http://127.0.0.1") as client:
+            # The guard stands in front of both states: no token, no answer; Gradio's own routes stay unreachable.
+            assert (await client.get("/api/healthz")).status_code == 401
+            assert (await client.post("/gradio_api/upload", headers=signed)).status_code == 404
             await until(lambda: guard.app.mounted)
             assert guard.policy.limited_events  # the page's functions that answer or write
-            assert (await client.get("/api/healthz")).json()["chat_page"] == "ready"
-            assert (await client.get("/", headers={"accept": "text/html"})).status_code == 200
+            assert (await client.get("/api/healthz", headers=signed)).json()["chat_page"] == "ready"
+            assert (await client.get("/", headers={"accept": "text/html", **signed})).status_code == 200
+            assert (await client.get("/", headers={"accept": "text/html"})).status_code == 401
+            assert (await client.get("/gradio_api/file=/etc/passwd", headers=signed)).status_code == 404
         await stopped(*running)
 
     run(scenario)
