@@ -14,6 +14,7 @@ message rather than half-read.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -23,6 +24,12 @@ from pathlib import Path
 from index.errors import ModelError
 
 VERSION = 1
+# The chunk weights retrieve.Weights reads. Files fitted before 2026-12 may
+# also name "fusion", "lexical" and "document": 0 in every shipped file, no
+# longer read (a non-zero one is reported, not silently dropped).
+CHUNK_WEIGHTS = ("anchor", "bm25")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,7 @@ class Params:
     margin: float  # a further sentence joins the answer when it scores this close to the best
     version: int = VERSION
     fitted: dict = field(default_factory=dict, compare=False)  # how and on what they were fitted
-    chunk_weights: tuple[tuple[str, float], ...] = ()  # rank fusion in a chunk's score (retrieve.Weights)
+    chunk_weights: tuple[tuple[str, float], ...] = ()  # which document answers (retrieve.Weights: CHUNK_WEIGHTS)
 
     def chunk_weight(self, name: str) -> float:
         return dict(self.chunk_weights).get(name, 0.0)
@@ -46,16 +53,19 @@ class Params:
     def from_json(cls, text: str) -> "Params":
         """The inverse of ``to_json``.
 
-        >>> p = Params((("dense", 1.0), ("context", 0.5)), 0.7, 0.3, fitted={"on": "x"}, chunk_weights=(("fusion", 0.2),))
+        >>> p = Params((("dense", 1.0), ("context", 0.5)), 0.7, 0.3, fitted={"on": "x"}, chunk_weights=(("anchor", 0.2),))
         >>> Params.from_json(p.to_json()) == p
         True
         """
         data = json.loads(text)
         if data.get("version") != VERSION:
             raise ModelError(f"askdoc parameters of version {data.get('version')!r}; this askdoc reads {VERSION}")
+        chunk_weights = {k: float(v) for k, v in data.get("chunk_weights", {}).items()}
+        for name in sorted(set(chunk_weights) - set(CHUNK_WEIGHTS)):
+            if chunk_weights.pop(name):
+                log.warning("askdoc parameters: the chunk weight %r is no longer used and is ignored", name)
         return cls(tuple((k, float(v)) for k, v in data["sentence_weights"].items()), float(data["min_score"]),
-                   float(data["margin"]), VERSION, data.get("fitted", {}),
-                   tuple((k, float(v)) for k, v in data.get("chunk_weights", {}).items()))
+                   float(data["margin"]), VERSION, data.get("fitted", {}), tuple(chunk_weights.items()))
 
 
 def packaged() -> Path:

@@ -54,18 +54,12 @@ class Weights:
 
     sentence: tuple[tuple[str, float], ...] = field(default_factory=lambda: params.load().sentence_weights)
     chunk_coverage: float = 0.5
-    # How strongly each retriever ranks a chunk (reciprocal-rank fusion of
-    # its dense and BM25 ranks) and the document around it (its best BM25
-    # score, its second-best chunk), and how much a sentence's document's
-    # best chunk counts ("anchor"), that chunk's standing adding its BM25
-    # score as a share of the most any chunk could score ("bm25"): fitted on
-    # news (tests/benchmarks/fit_ranking.py, guide/quality.md).
-    fusion: float = field(default_factory=lambda: params.load().chunk_weight("fusion"))
-    lexical: float = field(default_factory=lambda: params.load().chunk_weight("lexical"))  # BM25 / best candidate's
-    document: float = field(default_factory=lambda: params.load().chunk_weight("document"))
+    # How much a sentence's document's best chunk counts ("anchor"), that
+    # chunk's standing adding its BM25 score as a share of the most any chunk
+    # could score ("bm25"): fitted on news (tests/benchmarks/fit_ranking.py,
+    # guide/quality.md; both 0 as shipped, the file says why).
     anchor: float = field(default_factory=lambda: params.load().chunk_weight("anchor"))  # sentences: their document's best chunk
     bm25: float = field(default_factory=lambda: params.load().chunk_weight("bm25"))  # weighs the anchor only
-    fusion_k: int = 60
     window: int = 2
     dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
     lexical_candidates: int = 40
@@ -198,30 +192,12 @@ class Retriever:
         k = min(w.dense_candidates, ix.chunk_count if within is None else len(within.chunks))
         candidates = set(engine.nearest_chunks(np.asarray(query_vector, dtype=np.float32), k, within).tolist())
         searched = self._searched(topical)  # what BM25 searches, here and below
-        lexical_order: list[int] = []
         if topical:
-            lexical_order = engine.lexical_chunks(searched, w.lexical_candidates, within).tolist()
-            candidates.update(lexical_order)
+            candidates.update(engine.lexical_chunks(searched, w.lexical_candidates, within).tolist())
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
         dense = ix.chunk_vectors[ids] @ query_vector
         chunk_coverage = self._coverage(ix.chunk_lexical, ids, weighted, total)
         scores = dense + w.chunk_coverage * chunk_coverage
-        if w.fusion:
-            scores = scores + w.fusion * fused_ranks(ids, dense, lexical_order, w.fusion_k)
-        plain_best = float(scores.max()) if len(scores) else 0.0
-        # The last two weigh a chunk's document, the same for all its chunks:
-        # they choose between documents and leave each one's own order alone.
-        docs = ix.tables.chunk_doc[ids]
-        if w.lexical and topical:  # the document's best BM25 score, against the best candidate's
-            bm25 = ix.chunk_lexical.scores_at(searched, ids)
-            scores = scores + w.lexical * (best_per_group(bm25, docs) / max(float(bm25.max()), 1e-9) - 1.0)
-        if w.document:  # how well the document's second-best chunk answers
-            second = second_per_group(scores, docs)
-            scores = scores + w.document * (second - second.max())
-        if len(scores):
-            # They reorder the candidates; the best keeps the score the plain
-            # ranking gave the best, the scale the abstention threshold was set on.
-            scores = scores + (plain_best - float(scores.max()))
         # The best chunks only: sentences are read from the first few, and a
         # caller looking further than this is looking at noise.
         order = top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
@@ -311,52 +287,6 @@ class Retriever:
         ]
         results.sort(key=lambda r: -r.score)
         return results
-
-
-def fused_ranks(ids: np.ndarray, dense: np.ndarray, lexical_order: list[int], k: int) -> np.ndarray:
-    """Reciprocal-rank fusion of each candidate's rank by ``dense`` (among the
-    candidates) and its place in ``lexical_order`` (BM25's ranking), scaled so
-    that first in both is 1 and absent from one counts nothing for it.
-
-    >>> fused_ranks(np.array([3, 5, 8]), np.array([0.9, 0.2, 0.5]), [5, 3], k=1).round(3).tolist()
-    [0.833, 0.75, 0.333]
-    """
-    rank = np.empty(len(ids), dtype=np.int64)
-    rank[np.argsort(-dense, kind="stable")] = np.arange(len(ids))
-    fused = (k + 1) / (k + 1 + rank)
-    place = {chunk: at for at, chunk in enumerate(lexical_order)}
-    lexical = np.array([place.get(chunk, -1) for chunk in ids.tolist()])
-    fused = fused + np.where(lexical >= 0, (k + 1) / (k + 1 + np.maximum(lexical, 0)), 0.0)
-    return fused / 2
-
-
-def best_per_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each row's group's highest value: a chunk's document's best.
-
-    >>> best_per_group(np.array([0.2, 0.9, 0.4]), np.array([7, 3, 7])).tolist()
-    [0.4, 0.9, 0.4]
-    """
-    _, inverse = np.unique(groups, return_inverse=True)
-    best = np.full(int(inverse.max()) + 1 if len(inverse) else 0, -np.inf)
-    np.maximum.at(best, inverse, values)
-    return best[inverse]
-
-
-def second_per_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-    """Each row's group's second-highest value (0 for a group of one): how
-    well a chunk's document answers beyond its best chunk.
-
-    >>> second_per_group(np.array([0.2, 0.9, 0.4, 0.7]), np.array([7, 3, 7, 7])).tolist()
-    [0.4, 0.0, 0.4, 0.4]
-    """
-    result = np.zeros(len(values))
-    order = np.lexsort((-values, groups))  # by group, best first
-    ranked, grouped = values[order], groups[order]
-    starts = np.flatnonzero(np.r_[True, grouped[1:] != grouped[:-1]])
-    for first, stop in zip(starts.tolist(), np.r_[starts[1:], len(order)].tolist()):
-        if stop - first >= 2:
-            result[order[first:stop]] = ranked[first + 1]
-    return result
 
 
 def _stems(words) -> frozenset[str]:

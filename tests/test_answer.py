@@ -138,6 +138,22 @@ def test_packaged_parameters_round_trip_and_refuse_another_version(tmp_path):
         params.Params.from_json(json.dumps(data))
 
 
+@pytest.mark.parametrize("retired, value, reported", [("fusion", 0.3, True), ("document", 0.0, False)])
+def test_a_retired_chunk_weight_is_dropped_and_reported_when_it_was_set(caplog, retired, value, reported):
+    import json
+    import logging
+
+    from assistant import params
+
+    data = json.loads(params.load().to_json())
+    data["chunk_weights"] = {"anchor": 0.5, retired: value}
+    with caplog.at_level(logging.WARNING, logger="assistant.params"):
+        read = params.Params.from_json(json.dumps(data))
+    assert dict(read.chunk_weights) == {"anchor": 0.5}
+    assert read.chunk_weight(retired) == 0.0
+    assert (retired in caplog.text) is reported
+
+
 def test_askdoc_params_names_another_parameter_file(small, tmp_path, monkeypatch):
     from assistant import params
 

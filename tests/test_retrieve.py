@@ -42,7 +42,7 @@ def test_bm25_adds_chunks_dense_search_missed(index, fake_embedder):
 
 
 def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder):
-    weights = Weights(fusion=0.0, lexical=0.0, document=0.0, bm25=0.0)
+    weights = Weights(anchor=0.0, bm25=0.0)
     hits, _, _ = search(index, fake_embedder, "When did the levees fail?", weights)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for h in hits:
@@ -50,23 +50,6 @@ def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder)
         text = index.chunk_text(h.chunk)
         assert index.document(h.source).text[h.start : h.end] == text
     assert hits[0].source == "river.txt" and "levees" in index.chunk_text(hits[0].chunk)
-
-
-@pytest.mark.parametrize("lexical, document", [(0.5, 0.0), (0.0, 0.4), (1.0, 0.2)])
-def test_document_weights_choose_between_documents_not_within_one(index, fake_embedder, lexical, document):
-    question = "When did the canal open and the levees fail?"
-    plain, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=0.0, document=0.0, bm25=0.0))
-    weighted, _, _ = search(index, fake_embedder, question, Weights(fusion=0.0, lexical=lexical, document=document, bm25=0.0))
-    base = {h.chunk: h.score for h in plain}
-    by_doc: dict[str, list] = {}
-    for h in weighted:
-        by_doc.setdefault(h.source, []).append(h)
-    for hits in by_doc.values():
-        # The same shift for every chunk of a document: its own order stands.
-        shifts = {round(h.score - base[h.chunk], 6) for h in hits}
-        assert len(shifts) == 1
-    # The best keeps the plain best's score: the abstention threshold's scale.
-    assert weighted[0].score == pytest.approx(plain[0].score, abs=1e-6)
 
 
 def test_bm25_share_is_each_chunks_bm25_against_the_most_any_chunk_could_score(index, fake_embedder):

@@ -83,7 +83,7 @@ class LiveAssistant:
         if self.readers is not None:
             try:
                 scope = self.readers.scope_for(asker, self.index.doc_ids, Scope.parse(scope))
-            except Exception as exc:  # the asker's error, raised where the answer is awaited
+            except AskdocError as exc:  # a scope or permissions error: raised where the answer is awaited
                 future.set_exception(exc)
                 return future
             if scope is not None and not scope.entries:

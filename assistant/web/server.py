@@ -82,7 +82,8 @@ class Settings:
                       session_secret=self.session_secret or None)
 
     def knows_users(self) -> bool:
-        return bool(self.trust_user_header or self.session_secret or self.oidc)
+        # The policy's OpenID sign-in is only made in create_app; the settings know whether there will be one.
+        return self.policy.knows_users() or self.oidc is not None
 
     def readers(self) -> Readers | None:
         """What each asker may read, when the server knows who asks; a
