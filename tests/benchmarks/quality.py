@@ -1,9 +1,10 @@
 """Answer quality of askdoc on its own question set, on its own broad and
 list questions (half of them held out), on XQuAD, on XQuAD
 laid out as news (title line, one sentence per paragraph) and on XQuAD
-hard-wrapped at 72 columns as PDF and e-mail text comes ("wrapped"); the
-last two split by article into a part that may be looked at while tuning
-("fit") and one that is only reported ("held-out";
+hard-wrapped at 72 columns as PDF and e-mail text comes ("wrapped") and on
+SQuAD 2.0 dev (answerable and unanswerable questions, one document per
+article); the last three split by article into a part that may be looked at
+while tuning ("fit") and one that is only reported ("held-out";
 tests/support/data.py: article_part).
 
     make bench            # or: .venv/bin/python -m tests.benchmarks.quality [--sets own xquad ...] [--model onnx-int8]
@@ -28,16 +29,18 @@ from assistant.core import Assistant
 from assistant.evaluate import ROWS, load_cases, run, table
 from index.build import build_index
 from index.embedding.models import load_embedder
-from tests.support import RESULTS, ROOT, XQUAD, news_questions, write_result, xquad_questions
+from tests.support import RESULTS, ROOT, SQUAD2, XQUAD, news_questions, write_result, xquad_questions
 from tests.support.data import wrapped_questions
 
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
 # name -> (how XQuAD is laid out, which of its articles); the own set is askdoc's article
-LAYOUTS = {"xquad": xquad_questions, "news": news_questions, "wrapped": wrapped_questions}
+LAYOUTS = {"xquad": xquad_questions, "news": news_questions, "wrapped": wrapped_questions,
+           "squad2": lambda _, docs, part: xquad_questions(SQUAD2, docs, part, unanswerable=True)}
 BROAD = ROOT / "tests" / "data" / "broad_questions.jsonl"  # own broad and list questions, each marked fit or held-out
 BROAD_DOCS = ROOT / "tests" / "data" / "broad"
 SETS = {"own": None, "broad-fit": None, "broad-held-out": None, "xquad": ("xquad", None), "news-fit": ("news", "fit"),
-        "news-held-out": ("news", "held-out"), "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out")}
+        "news-held-out": ("news", "held-out"), "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out"),
+        "squad2-fit": ("squad2", "fit"), "squad2-held-out": ("squad2", "held-out")}
 
 
 def broad_set(part: str, docs: Path):
@@ -118,7 +121,7 @@ def main() -> None:
             elif name.startswith("broad-"):
                 docs = work / f"{name}-docs"
                 cases = broad_set(name.removeprefix("broad-"), docs)
-            elif not XQUAD.exists():
+            elif not (SQUAD2 if name.startswith("squad2") else XQUAD).exists():
                 continue
             else:
                 layout, part = SETS[name]
