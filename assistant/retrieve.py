@@ -55,9 +55,9 @@ class Weights:
     sentence: tuple[tuple[str, float], ...] = field(default_factory=lambda: params.load().sentence_weights)
     chunk_coverage: float = 0.5
     # How much a sentence's document's best chunk counts ("anchor"), that
-    # chunk's standing adding its BM25 score as a share of the most any chunk
-    # could score ("bm25"): fitted on news (tests/benchmarks/fit_ranking.py,
-    # guide/quality.md; both 0 as shipped, the file says why).
+    # chunk standing by its dense similarity plus its BM25 score as a share
+    # of the most any chunk could score ("bm25"): fitted on news
+    # (tests/benchmarks/fit_ranking.py, guide/quality.md).
     anchor: float = field(default_factory=lambda: params.load().chunk_weight("anchor"))  # sentences: their document's best chunk
     bm25: float = field(default_factory=lambda: params.load().chunk_weight("bm25"))  # weighs the anchor only
     window: int = 2
@@ -214,10 +214,12 @@ class Retriever:
         ]
         best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
-        standing = [h.score for h in hits]
+        # A chunk's standing, which weighs the document an answer comes from
+        # (not which of its sentences are quoted): how strongly each retriever
+        # ranks it, its dense similarity and its BM25 share. Not its coverage:
+        # BM25 counts the same words, with their weights and saturation.
+        standing = [h.dense for h in hits]
         if w.anchor and w.bm25 and topical and hits:
-            # How strongly BM25 ranks each chunk weighs which document the
-            # answer comes from, not which of a document's sentences it quotes.
             chunks = np.array([h.chunk for h in hits], dtype=np.int64)
             standing = (np.array(standing) + w.bm25 * self._bm25_share(searched, chunks)).tolist()
         return hits, self._sentences(query, query_vector, hits, weighted, total, standing), unknown

@@ -81,7 +81,8 @@ def test_bm25_share_weighs_which_document_answers_not_which_of_its_sentences(ind
     retriever._bm25_share = recorded  # type: ignore[method-assign]
     weighted_hits, weighted, _ = retriever.search(prepare(question))
     assert [h.score for h in weighted_hits] == [h.score for h in hits]  # the chunks' own scores stand
-    standing = {h.chunk: h.score + 3.0 * seen["share"][h.chunk] for h in hits}
+    # A chunk stands by how strongly each retriever ranks it: dense similarity and BM25 share.
+    standing = {h.chunk: h.dense + 3.0 * seen["share"][h.chunk] for h in hits}
     best_in = {}
     for h in hits:
         best_in[h.source] = max(best_in.get(h.source, -1e9), standing[h.chunk])
@@ -123,10 +124,11 @@ def test_a_sentence_outside_the_best_chunks_document_loses_by_its_documents_gap(
     _, anchored, _ = search(index, fake_embedder, question, Weights(anchor=2.0, bm25=0.0))
     best_in = {}
     for h in hits:
-        best_in[h.source] = max(best_in.get(h.source, -1e9), h.score)
+        best_in[h.source] = max(best_in.get(h.source, -1e9), h.dense)
     before = {h.sentence: h.score for h in plain}
     assert len(best_in) >= 2
-    shifts = [h.score - before[h.sentence] - 2.0 * (best_in[h.source] - hits[0].score) for h in anchored]
+    best = max(h.dense for h in hits)
+    shifts = [h.score - before[h.sentence] - 2.0 * (best_in[h.source] - best) for h in anchored]
     assert max(shifts) - min(shifts) == pytest.approx(0.0, abs=1e-5)
     assert anchored[0].score == pytest.approx(plain[0].score, abs=1e-6)  # the abstention threshold's scale
 
