@@ -34,8 +34,9 @@ from tests.support.data import wrapped_questions
 
 OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
 # name -> (how XQuAD is laid out, which of its articles); the own set is askdoc's article
-LAYOUTS = {"xquad": xquad_questions, "news": news_questions, "wrapped": wrapped_questions,
-           "squad2": lambda _, docs, part: xquad_questions(SQUAD2, docs, part, unanswerable=True)}
+# Each layout: the SQuAD-format file it reads and how it lays the articles out as documents.
+LAYOUTS = {"xquad": (XQUAD, xquad_questions), "news": (XQUAD, news_questions), "wrapped": (XQUAD, wrapped_questions),
+           "squad2": (SQUAD2, lambda path, docs, part: xquad_questions(path, docs, part, unanswerable=True))}
 BROAD = ROOT / "tests" / "data" / "broad_questions.jsonl"  # own broad and list questions, each marked fit or held-out
 BROAD_DOCS = ROOT / "tests" / "data" / "broad"
 SETS = {"own": None, "broad-fit": None, "broad-held-out": None, "xquad": ("xquad", None), "news-fit": ("news", "fit"),
@@ -121,12 +122,13 @@ def main() -> None:
             elif name.startswith("broad-"):
                 docs = work / f"{name}-docs"
                 cases = broad_set(name.removeprefix("broad-"), docs)
-            elif not (SQUAD2 if name.startswith("squad2") else XQUAD).exists():
-                continue
             else:
                 layout, part = SETS[name]
+                source, questions = LAYOUTS[layout]
+                if not source.exists():
+                    continue
                 docs = work / f"{name}-docs"
-                cases = LAYOUTS[layout](XQUAD, docs, part)[:: args.sample]
+                cases = questions(source, docs, part)[:: args.sample]
             results[name] = evaluate(name, docs, cases, work, embedder)
 
     rows = list(ROWS)
