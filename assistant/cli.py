@@ -22,7 +22,7 @@ from index.errors import AskdocError
 
 from .opening import build, open_index
 from .options import docs_option, index_option, llm_config, llm_options, model_option, proxies, store_uri
-from .serve_options import audit_options, audit_settings, import_in_background, oidc_settings, signin_options
+from .serve_options import audit_options, audit_settings, oidc_settings, signin_options
 from .terminal import Bar, print_answer, setup_logging
 
 if TYPE_CHECKING:
@@ -145,12 +145,14 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     Builds or refreshes the index first when needed, loads it once, and logs
     the address to open. Works with no internet connection.
     """
-    # Gradio imports in a thread from now on; the API answers as soon as the
-    # model is loaded, and the chat page follows when it is built (web/later.py).
-    loading_ui = None if no_ui else import_in_background("assistant.web.server", "gradio")
     assistant, folder = open_index(docs, index_dir, model)
-    if loading_ui is not None:
-        assistant.embedder.encode(["askdoc"])  # the model loads now, beside the import, not at the first question
+    if not no_ui:
+        # The API answers as soon as the server starts; the chat page is built
+        # meanwhile in a worker thread that imports Gradio (web/later.py). So
+        # that no question imports anything beside it (two threads importing
+        # at once can deadlock in Python's import locks), the model and every
+        # module a question needs load here, first.
+        assistant.ask("askdoc")
     from .web.guard import normalize_root_path, parse_origins
     from .web.server import Settings, serve
 

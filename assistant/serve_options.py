@@ -77,27 +77,3 @@ def oidc_settings(issuer: str | None, client_id: str | None, groups_claim: str):
         raise click.UsageError(f"--oidc-issuer must be the provider's URL, not {issuer!r}")
     return OidcSettings(issuer.rstrip("/"), client_id, os.environ.get("ASKDOC_OIDC_CLIENT_SECRET") or None,
                         groups_claim or "groups")
-
-
-def import_in_background(*modules: str):
-    """Import ``modules`` in a thread while the index and model load: Gradio
-    takes seconds to import, and the model's set-up spends much of its time
-    in onnxruntime's C++ without holding the GIL, so on two cores the two
-    overlap; the server does not wait for it (web/later.py builds the chat
-    page once Gradio is in). A module that fails to import fails again, with
-    its message, where it is used."""
-    import importlib
-    import threading
-
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read once, when gradio is imported
-
-    def load() -> None:
-        for name in modules:
-            try:
-                importlib.import_module(name)
-            except Exception:  # reported by the import that needs it
-                return
-
-    thread = threading.Thread(target=load, name="askdoc-import-ui", daemon=True)
-    thread.start()
-    return thread

@@ -252,14 +252,3 @@ def test_eval_names_a_bad_question_file(default_index, tmp_path, content):
     assert result.returncode == 1
     (line,) = result.stderr.strip().splitlines()
     assert str(questions) in line and "Traceback" not in result.stderr
-
-
-def test_modules_imported_in_the_background_load_and_a_failing_one_is_left_to_its_user():
-    from assistant.serve_options import import_in_background as _import_in_background
-
-    name = "tests.support.background_probe"
-    sys.modules.pop(name, None)
-    _import_in_background("askdoc_no_such_module", name).join(10)  # the failure stops the thread quietly
-    assert name not in sys.modules
-    _import_in_background(name).join(10)
-    assert name in sys.modules

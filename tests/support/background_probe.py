@@ -1,1 +1,0 @@
-"""Imported by tests/test_cli.py to see a background import happen."""
