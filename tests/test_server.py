@@ -108,3 +108,19 @@ print("gradio" in sys.modules)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split()[-1] == "False"
+
+
+def test_an_idle_chat_page_polls_for_work_fifty_times_a_second_not_a_thousand():
+    """Gradio's queue looks for work every millisecond by default (about 7%
+    of a core on an idle server); askdoc slows that to 20 ms. Failing here
+    after a Gradio upgrade means its queue's attributes were renamed."""
+    import gradio as gr
+
+    from assistant.web.server import IDLE_POLL_SECONDS, quiet_when_idle
+
+    with gr.Blocks() as demo:
+        gr.Markdown("idle")
+    demo.queue()
+    quiet_when_idle(demo)
+    assert demo._queue.sleep_when_free == IDLE_POLL_SECONDS
+    assert demo._queue.progress_update_sleep_when_free >= IDLE_POLL_SECONDS

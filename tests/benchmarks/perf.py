@@ -11,7 +11,8 @@ same run (issue 5, first part).
    processes from launch to exit.
 2. Answer latency p50/p95: ``Assistant.ask`` and ``POST /api/ask`` next to
    bare query embedding of the same questions.
-3. Peak memory (RSS) of an index build and of a serving process.
+3. Peak memory (RSS) of an index build and of a serving process, and the
+   CPU a serving process spends while nobody asks (it should be near 0).
 4. Cold start: `askdoc ask QUESTION` as a fresh process on the one-article
    index, next to a bare process that loads the graph and encodes one
    question; and from launching `askdoc serve` to the first answered /api/ask.
@@ -161,6 +162,21 @@ def bare_encode_seconds(texts: list[str], work: Path) -> tuple[float, float, flo
     return wall, inside["load"], inside["encode"]
 
 
+IDLE_SECONDS = 20
+
+
+def idle_cpu_share(pid: int, seconds: float = IDLE_SECONDS) -> float:
+    """The share of one core a server spends while nobody asks anything."""
+    import psutil
+
+    process = psutil.Process(pid)
+    time.sleep(2)  # let the last request's work settle
+    before = process.cpu_times()
+    time.sleep(seconds)
+    after = process.cpu_times()
+    return (after.user + after.system - before.user - before.system) / seconds
+
+
 def launched(work: Path, question: str, *extra: str) -> tuple[Server, float, float | None]:
     """``askdoc serve`` on the XQuAD index, the seconds from its launch to
     its first answer over HTTP, and to its chat page (built while the API
@@ -258,6 +274,7 @@ def main() -> None:
                 client.post("/api/ask", json={"question": q}).raise_for_status()
                 http.append(time.perf_counter() - began)
         serving_rss = psutil.Process(server.process.pid).memory_info().rss
+        idle_cpu = idle_cpu_share(server.process.pid)
         server.stop()
 
         # The same without the chat page (--no-ui: API, widget and source views).
@@ -266,6 +283,7 @@ def main() -> None:
             for q in questions:
                 client.post("/api/ask", json={"question": q}).raise_for_status()
         serving_rss_no_ui = psutil.Process(server.process.pid).memory_info().rss
+        idle_cpu_no_ui = idle_cpu_share(server.process.pid)
         server.stop()
 
     ms = lambda v: 1000 * v  # noqa: E731
@@ -278,6 +296,8 @@ def main() -> None:
     out["latency_ms"]["http_p50_ratio"] = statistics.median(http) / statistics.median(bare)
     out["serving_rss_mb"] = serving_rss / 1e6
     out["serving_rss_no_ui_mb"] = serving_rss_no_ui / 1e6
+    out["idle_cpu_percent"] = 100 * idle_cpu
+    out["idle_cpu_no_ui_percent"] = 100 * idle_cpu_no_ui
     out["cold_start_no_ui_seconds"] = cold_no_ui
     out["cold_start_seconds"] = cold
     out["chat_page_ready_seconds"] = page_ready
@@ -311,6 +331,8 @@ def main() -> None:
     print(f"| peak RSS: index build (xquad / large) | {out['index_xquad']['peak_rss_mb']:.0f} / "
           f"{out['index_large']['peak_rss_mb']:.0f} MB | | |")
     print(f"| serving RSS (xquad index) | {out['serving_rss_mb']:.0f} MB; --no-ui {out['serving_rss_no_ui_mb']:.0f} MB | | |")
+    print(f"| CPU of an idle server (share of one core, {IDLE_SECONDS} s) | {out['idle_cpu_percent']:.1f}%; "
+          f"--no-ui {out['idle_cpu_no_ui_percent']:.1f}% | | |")
     print(f"| `askdoc ask QUESTION`, fresh process, one-article index | {out['ask_fresh_process_seconds']:.2f} s "
           f"(peak RSS {out['ask_fresh_process_peak_rss_mb']:.0f} MB) | bare process (onnxruntime, tokenizers, the "
           f"graph, one question) {out['bare_onnx_question_process_seconds']:.2f} s | "
