@@ -79,7 +79,9 @@ def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfi
     question's scene (``in_scene``), every candidate within twice
     ``scene_reach`` times the margin may join: what else that scene says
     is a point of the answer. A ``listing`` answer (people asked for
-    without one scene) takes one point per paragraph. When the best sentence
+    without one scene) takes one point per paragraph, from anywhere in
+    the pool: a list's items stand below the sentence that sums them up
+    ("talks with his counterparts from China, Laos, and Malaysia"). When the best sentence
     holds the kind of information asked for (words said) and two others
     do, only those are points."""
     best = ranked[0]
@@ -101,7 +103,7 @@ def distinct_points(index: Index, ranked: list[SentenceHit], config: AnswerConfi
                 paragraphs.add((h.source, int(t.sent_para[h.sentence])))
                 kept.append(h)
         pool = kept
-    close = np.array([in_scene or h.score >= best.score - margin for h in pool])
+    close = np.array([in_scene or listing or h.score >= best.score - margin for h in pool])
     chosen, used = [best], best.end - best.start
     quoted = {sentence_key(index, best)}
     if not pool:

@@ -84,22 +84,70 @@ def passage_text(index: Index, sentence: int) -> str:
 
 
 _DOCUMENT_NAMES: dict[tuple[str, str, int], frozenset[str]] = {}
+_SETTINGS: dict[tuple[str, str, int], frozenset[str]] = {}
+
+
+def _remembered(cache: dict, doc: Document, read) -> frozenset[str]:
+    """``read()``, remembered per document (its id, its source's hash and its
+    length) in ``cache``: reading a long document takes a quarter of a
+    second a megabyte, once per broad question otherwise."""
+    if not doc.sha256:
+        return read()
+    key = (doc.id, doc.sha256, len(doc.text))
+    found = cache.get(key)
+    if found is None:
+        if len(cache) >= 256:
+            cache.clear()
+        found = cache[key] = read()
+    return found
 
 
 def document_names(doc: Document) -> frozenset[str]:
     """A document's names: words it capitalizes inside sentences and never
-    writes in lower case. Remembered per document (its id, its source's
-    hash and its length): reading a long document for them takes a quarter
-    of a second a megabyte, once per broad question otherwise."""
-    if not doc.sha256:
-        return names(doc.text, lower_case_words(doc.text))
-    key = (doc.id, doc.sha256, len(doc.text))
-    found = _DOCUMENT_NAMES.get(key)
-    if found is None:
-        if len(_DOCUMENT_NAMES) >= 256:
-            _DOCUMENT_NAMES.clear()
-        found = _DOCUMENT_NAMES[key] = names(doc.text, lower_case_words(doc.text))
-    return found
+    writes in lower case."""
+    return _remembered(_DOCUMENT_NAMES, doc, lambda: names(doc.text, lower_case_words(doc.text)))
+
+
+SETTING_SHARE = 1 / 4  # of a document's paragraphs that name its setting
+
+
+def document_setting(index: Index, doc: int, vocabulary: frozenset[str]) -> frozenset[str]:
+    """Where all of a document happens ("the ADMM-Plus"): names its title or
+    first sentence holds and ``SETTING_SHARE`` of its paragraphs repeat. They
+    tell none of its scenes apart; a name the opening lists once among
+    others ("counterparts from China, Laos, and Malaysia") still does."""
+    return _remembered(_SETTINGS, index.documents[doc], lambda: _setting(index, doc, vocabulary))
+
+
+def _setting(index: Index, doc: int, vocabulary: frozenset[str]) -> frozenset[str]:
+    t = index.tables
+    low, high = t.sentence_range(doc)
+    if high <= low:
+        return frozenset()
+    opening = mentioned(opening_text(index, doc), vocabulary)
+    if not opening:
+        return frozenset()
+    text = index.documents[doc].text
+    paras = t.sent_para[low:high]
+    breaks = np.flatnonzero(np.diff(paras)) + 1
+    bounds = zip(np.concatenate([[0], breaks]).tolist(), np.concatenate([breaks, [high - low]]).tolist())
+    named = [mentioned(text[int(t.sent_start[low + a]) : int(t.sent_end[low + b - 1])], opening) for a, b in bounds]
+    return frozenset(n for n in opening if sum(n in p for p in named) >= max(2, SETTING_SHARE * len(named)))
+
+
+def opening_text(index: Index, doc: int) -> str:
+    """A document's title line (when it has one) and its first sentence:
+    where news and reports name the event, place and people all of the
+    document is about."""
+    t = index.tables
+    low, high = t.sentence_range(doc)
+    end = low
+    while end < high and t.sent_heading[end]:
+        end += 1
+    end = min(end, high - 1)
+    if end < low:
+        return ""
+    return index.documents[doc].text[int(t.sent_start[low]) : int(t.sent_end[end])]
 
 
 _LABEL = re.compile(r"^[^.:!?\n]{1,60}:\s")  # "Roadmap For Trust Building: ..." (a title-case label)
@@ -114,11 +162,14 @@ class Scene:
 
     def __init__(self, index: Index, question: str, best: int, pool: list[int]) -> None:
         self.index = index
-        self.vocabulary = document_names(index.documents[int(index.tables.sent_doc[best])])
+        doc = int(index.tables.sent_doc[best])
+        self.vocabulary = document_names(index.documents[doc])
         asked = mentioned(question, self.vocabulary)
         self.known = asked | self._names(best)
         around = [self._names(s) for s in pool]
-        self.distinctive = frozenset(a for a in asked if sum(a in n for n in around) < 0.6 * max(1, len(around)))
+        setting = document_setting(index, doc, self.vocabulary)
+        self.distinctive = frozenset(a for a in asked - setting
+                                     if sum(a in n for n in around) < 0.6 * max(1, len(around)))
 
     def _names(self, sentence: int) -> frozenset[str]:
         return mentioned(_LABEL.sub("", passage_text(self.index, sentence)), self.vocabulary)

@@ -204,6 +204,14 @@ def test_a_broad_answer_about_one_meeting_leaves_the_others_out(broad_assistant,
     assert not any(name in answer.text for name in other_meetings), answer.text
 
 
+def test_a_list_of_people_at_the_documents_event_gathers_its_meetings(broad_assistant):
+    """The ADMM-Plus is where all of the article happens, not one of its
+    scenes: whom Singh met there are the ministers of several paragraphs,
+    which stand well below the lede that sums them up."""
+    text = broad_assistant.ask("Whom did Singh meet at the ADMM-Plus?").text
+    assert sum(name in text for name in ("Dong Jun", "Khaled", "Chansamone")) >= 2, text
+
+
 def test_broad_answers_quote_each_document_in_its_order(broad_assistant):
     for row in BROAD:
         answer = broad_assistant.ask(row["question"])

@@ -54,3 +54,31 @@ def test_a_documents_names_are_read_once_and_are_those_of_its_text():
     assert scenes.document_names(Document("a.txt", text, "A", "f00d")) is first  # remembered
     changed = Document("a.txt", text + " Then Lao officials came.", "A", "beef")
     assert scenes.document_names(changed) == first | {"lao"}  # "Then" opens its sentence: not a name
+
+
+SUMMIT = (
+    "Singh is at the ADMM-Plus in Vientiane, where he met counterparts from China, Laos and Malaysia.\n\n"
+    "Singh met the Chinese minister Dong Jun. They spoke of the border.\n\n"
+    "Singh also met Khaled, the Malaysian minister, at the ADMM-Plus.\n\n"
+    "The Lao minister Chansamone hosted Singh.\n\n"
+    "The ADMM-Plus ends on Friday.\n"
+)
+
+
+def test_the_setting_is_what_the_opening_names_and_the_document_keeps_naming(tmp_path):
+    """The ADMM-Plus is where the whole document happens, so it sets no scene
+    within it; the Malaysian minister's meeting is one scene of several."""
+    from index.build import build_index
+    from index.storage.builds import load
+    from tests.support import HashEmbedder
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "summit.txt").write_text(SUMMIT, encoding="utf-8")
+    build_index(docs, tmp_path / "index", HashEmbedder())
+    index = load(tmp_path / "index")
+    vocabulary = scenes.document_names(index.documents[0])
+    assert scenes.document_setting(index, 0, vocabulary) == {"admm-plus", "singh"}
+    question = "What did Singh discuss with the Malaysian minister at the ADMM-Plus?"
+    scene = scenes.Scene(index, question, row_of(index, "Singh also met Khaled"), list(range(index.sentence_count)))
+    assert scene.distinctive == {"malaysian"}
