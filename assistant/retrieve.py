@@ -64,6 +64,11 @@ class Weights:
     dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
     lexical_candidates: int = 40
     chunks_for_sentences: int = 6
+    # How many chunks that stand best (dense + BM25 share) have their
+    # sentences read besides the best few by score: a page whose headline
+    # and lede BM25 ranks first can answer even when its pooled vector is
+    # weak. Fitted with the anchor (params.json).
+    standing_chunks: int = field(default_factory=lambda: int(params.load().chunk_weight("standing_chunks")))
 
 
 @dataclass(frozen=True)
@@ -133,30 +138,40 @@ class Retriever:
             covered += weight * found
         return covered / total
 
-    def _searched(self, groups: list[tuple[str, ...]]) -> list[str]:
-        """The terms BM25 searches for: each question term and its derived
-        forms ("malaysian" for "malaysia"), or what repairs it (a spelling,
-        a split compound). Not the other parts of the names it belongs to:
-        they count for coverage ("Rajnath" for "Singh"), but as query terms
-        they would rank passages on every name that shares a word with it."""
-        searched: list[str] = []
+    def _searched(self, groups: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """The terms BM25 searches for, one tuple per question term: the term
+        and its derived forms ("malaysian" for "malaysia"), or what repairs
+        it (a spelling, a split compound). Not the other parts of the names
+        it belongs to: they count for coverage ("Rajnath" for "Singh"), but
+        as query terms they would rank passages on every name that shares a
+        word with it."""
+        searched: list[tuple[str, ...]] = []
         for group in groups:
             head = group[0]
             if self.index.sentence_lexical.document_frequency(head):
-                searched += [head, *self.terms.extensions(head)]
+                searched.append((head, *self.terms.extensions(head)))
             else:
-                searched += group
-        return list(dict.fromkeys(searched))
+                searched.append(tuple(group))
+        return searched
 
-    def _bm25_share(self, searched: list[str], ids: np.ndarray) -> np.ndarray:
-        """Each chunk's BM25 score for the searched terms as a share of the
-        most any chunk could score (every term, saturated): an absolute
-        scale, the same whatever else is a candidate or in scope."""
+    def _bm25_share(self, searched: list[tuple[str, ...]], ids: np.ndarray) -> np.ndarray:
+        """Each chunk's BM25 score as a share of the most any chunk could
+        score: an absolute scale, the same whatever else is a candidate or
+        in scope. A question term counts once, by the best of its forms a
+        chunk holds, against its rarest form saturated: a term's derived
+        forms ("publicist" for "public") are alternatives, not more of the
+        question, and counting every one in the ceiling shrank every share
+        (and BM25's say) on a large corpus's vocabulary."""
         lexical = self.index.chunk_lexical
-        ceiling = sum((lexical.k1 + 1) * lexical.idf(term) for term in searched if lexical.document_frequency(term))
-        if ceiling <= 0:
-            return np.zeros(len(ids))
-        return lexical.scores_at(searched, ids) / ceiling
+        share = np.zeros(len(ids))
+        ceiling = 0.0
+        for forms in searched:
+            known = [t for t in forms if lexical.document_frequency(t)]
+            if not known:
+                continue
+            ceiling += (lexical.k1 + 1) * max(lexical.idf(t) for t in known)
+            share += np.max(np.vstack([lexical.scores_at([t], ids) for t in known]), axis=0)
+        return share / ceiling if ceiling > 0 else share
 
     @staticmethod
     def _holds(lexical, terms: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
@@ -193,14 +208,28 @@ class Retriever:
         candidates = set(engine.nearest_chunks(np.asarray(query_vector, dtype=np.float32), k, within).tolist())
         searched = self._searched(topical)  # what BM25 searches, here and below
         if topical:
-            candidates.update(engine.lexical_chunks(searched, w.lexical_candidates, within).tolist())
+            flat = list(dict.fromkeys(t for g in searched for t in g))
+            candidates.update(engine.lexical_chunks(flat, w.lexical_candidates, within).tolist())
         ids = np.fromiter(sorted(candidates), dtype=np.int64)
         dense = ix.chunk_vectors[ids] @ query_vector
         chunk_coverage = self._coverage(ix.chunk_lexical, ids, weighted, total)
         scores = dense + w.chunk_coverage * chunk_coverage
+        # A chunk's standing, which weighs the document an answer comes from
+        # (not which of its sentences are quoted): how strongly each retriever
+        # ranks it, its dense similarity and its BM25 share. Not its coverage:
+        # BM25 counts the same words, with their weights and saturation.
+        standing = dense.copy()
+        if w.anchor and w.bm25 and topical:
+            standing = standing + w.bm25 * self._bm25_share(searched, ids)
         # The best chunks only: sentences are read from the first few, and a
         # caller looking further than this is looking at noise.
         order = top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))
+        ranked = len(order)
+        read = order[: w.chunks_for_sentences].tolist()
+        if w.anchor and w.standing_chunks:
+            read += [o for o in top(standing, int(w.standing_chunks)).tolist() if o not in read]
+            placed = set(order.tolist())
+            order = np.concatenate([order, np.array([o for o in read if o not in placed], dtype=order.dtype)])
         t = ix.tables
         # Only the candidates' rows: the tables may hold millions.
         first, last = t.chunk_first[ids[order]], t.chunk_last[ids[order]]
@@ -212,32 +241,28 @@ class Retriever:
             )
             for i, o in enumerate(order.tolist())
         ]
+        at = {o: i for i, o in enumerate(order.tolist())}
         best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
-        # A chunk's standing, which weighs the document an answer comes from
-        # (not which of its sentences are quoted): how strongly each retriever
-        # ranks it, its dense similarity and its BM25 share. Not its coverage:
-        # BM25 counts the same words, with their weights and saturation.
-        standing = [h.dense for h in hits]
-        if w.anchor and w.bm25 and topical and hits:
-            chunks = np.array([h.chunk for h in hits], dtype=np.int64)
-            standing = (np.array(standing) + w.bm25 * self._bm25_share(searched, chunks)).tolist()
-        return hits, self._sentences(query, query_vector, hits, weighted, total, standing), unknown
+        sentences = self._sentences(query, query_vector, hits, [hits[at[o]] for o in read], weighted, total,
+                                    standing[order].tolist())
+        return hits[:ranked], sentences, unknown
 
-    def _sentences(self, query: Query, query_vector, hits: list[Hit], weighted, total,
+    def _sentences(self, query: Query, query_vector, hits: list[Hit], read: list[Hit], weighted, total,
                    standing: list[float]) -> list[SentenceHit]:
+        """``read``'s sentences, scored and ranked; ``hits`` (with their
+        ``standing``) weigh the document each comes from."""
         w = self.weights
         ix = self.index
         t = ix.tables
         # A sentence's context is the best chunk holding it or the sentences
         # just before it in its paragraph: the same window its coverage reads.
         owner: dict[int, Hit] = {}
-        top = hits[: w.chunks_for_sentences]
-        chunk_rows = np.array([h.chunk for h in top], dtype=np.int64)
+        chunk_rows = np.array([h.chunk for h in read], dtype=np.int64)
         # The tables are read by rows from disk: one read per column and
         # chunk, never one per sentence.
         firsts, lasts = t.chunk_first[chunk_rows].tolist(), t.chunk_last[chunk_rows].tolist()
-        for hit, first, last in zip(top, firsts, lasts):
+        for hit, first, last in zip(read, firsts, lasts):
             stop = min(last + w.window, ix.sentence_count - 1) + 1
             para, doc = t.sent_para[first:stop], t.sent_doc[first:stop]
             unquotable = t.sent_heading[first:stop] | t.sent_boilerplate[first:stop]

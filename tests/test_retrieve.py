@@ -3,6 +3,8 @@ fake embedder: the fusion logic, independent of model quality."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -56,15 +58,30 @@ def test_bm25_share_is_each_chunks_bm25_against_the_most_any_chunk_could_score(i
     retriever = Retriever(index, fake_embedder)
     terms = tokenize("levees canal")
     rows = np.arange(index.chunk_count)
-    share = retriever._bm25_share(terms, rows)
+    share = retriever._bm25_share([(t,) for t in terms], rows)
     lexical = index.chunk_lexical
-    ceiling = sum((lexical.k1 + 1) * np.log(1 + (index.chunk_count - lexical.document_frequency(t) + 0.5)
-                                            / (lexical.document_frequency(t) + 0.5)) for t in terms)
+    ceiling = sum((lexical.k1 + 1) * lexical.idf(t) for t in terms)
     assert share == pytest.approx(lexical.scores(terms) / ceiling, abs=1e-6)
     assert share.max() > 0 and (share < 1).all()
     # An absolute scale: a chunk's share is the same whatever else is a candidate (or in scope).
-    assert retriever._bm25_share(terms, rows[::-1][:2]) == pytest.approx(share[::-1][:2], abs=1e-7)
-    assert retriever._bm25_share(["nowhere"], rows).tolist() == [0.0] * index.chunk_count
+    assert retriever._bm25_share([(t,) for t in terms], rows[::-1][:2]) == pytest.approx(share[::-1][:2], abs=1e-7)
+    assert retriever._bm25_share([("nowhere",)], rows).tolist() == [0.0] * index.chunk_count
+
+
+def test_a_question_term_counts_once_by_the_best_of_its_forms(index, fake_embedder):
+    """Forms of one question term are alternatives: a chunk scores by the
+    best form it holds, the ceiling by the rarest form; a form no document
+    holds changes nothing."""
+    retriever = Retriever(index, fake_embedder)
+    levees, canal = tokenize("levees canal")
+    rows = np.arange(index.chunk_count)
+    lexical = index.chunk_lexical
+    alone = retriever._bm25_share([(levees,)], rows)
+    assert retriever._bm25_share([(levees, "nowhere")], rows) == pytest.approx(alone)
+    both = retriever._bm25_share([(levees, canal)], rows)
+    best = np.maximum(lexical.scores_at([levees], rows), lexical.scores_at([canal], rows))
+    ceiling = (lexical.k1 + 1) * max(lexical.idf(levees), lexical.idf(canal))
+    assert both == pytest.approx(best / ceiling, abs=1e-6)
 
 
 def test_bm25_share_weighs_which_document_answers_not_which_of_its_sentences(index, fake_embedder):
@@ -134,7 +151,7 @@ def test_a_sentence_outside_the_best_chunks_document_loses_by_its_documents_gap(
 
 
 def test_sentences_come_only_from_the_best_chunks(index, fake_embedder):
-    weights = Weights(chunks_for_sentences=1)
+    weights = Weights(chunks_for_sentences=1, standing_chunks=0)  # the chunks that stand best: the test below
     hits, sentences, _ = search(index, fake_embedder, "When did the canal open?", weights)
     t = index.tables
     best = hits[0].chunk
@@ -159,3 +176,19 @@ def test_a_query_vector_can_be_given(index, fake_embedder):
     retriever = Retriever(index, fake_embedder)
     with_vector = retriever.search(query, np.asarray(vector))
     assert [h.chunk for h in with_vector[0]] == [h.chunk for h in retriever.search(query)[0]]
+
+
+def test_the_chunk_that_stands_best_has_its_sentences_read(index, fake_embedder):
+    """Sentences come from the best chunks by score and, with
+    ``standing_chunks``, from the chunks that stand best by dense similarity
+    and BM25 share, wherever their score put them (here the score is the
+    fake embedder's similarity alone, and BM25 favours another chunk)."""
+    question = "Did traders sell bread in Quillon?"
+    narrow = Weights(anchor=1.0, bm25=50.0, chunks_for_sentences=1, chunk_coverage=0.0, standing_chunks=0)
+    hits, plain, _ = search(index, fake_embedder, question, narrow)
+    assert {s.chunk for s in plain} == {hits[0].chunk} and hits[0].source == "bread.txt"
+    wider = dataclasses.replace(narrow, standing_chunks=1)
+    wider_hits, sentences, _ = search(index, fake_embedder, question, wider)
+    assert [h.chunk for h in wider_hits] == [h.chunk for h in hits]  # the chunk ranking stands
+    assert {s.source for s in sentences} == {"bread.txt", "ships.txt"}
+    assert sentences[0].source == "ships.txt"  # and its document, standing best, answers

@@ -1,6 +1,7 @@
 """Fit how the retrievers' ranking of a sentence's chunk weighs the document
 an answer comes from: the ``chunk_weights`` of assistant/params.json
-(``retrieve.Weights.anchor`` and ``.bm25``), on training parts only.
+(``retrieve.Weights.anchor``, ``.bm25`` and ``.standing_chunks``, how many
+chunks that stand best have their sentences read), on training parts only.
 
     .venv/bin/python -m tests.benchmarks.fit_ranking --rtqa WORK [--write] [--squad2-floor]
 
@@ -45,7 +46,7 @@ from tests.support import ROOT, SQUAD2, XQUAD, news_questions, xquad_questions
 # and its second-best chunk ("document", 0.2, 0.4): none beat the chunk's own BM25 share, and "lexical" changed
 # which sentences join an answer when the search is scoped to the right document (tests/test_scope.py). They were
 # 0 in every shipped file and are gone from the code (2026-12); guide/quality.md has their numbers.
-GRID = {"anchor": (0.0, 1.0, 2.0, 4.0), "bm25": (0.0, 4.0, 8.0)}
+GRID = {"anchor": (0.0, 0.5, 1.0, 2.0), "bm25": (0.0, 4.0, 8.0, 12.0), "standing_chunks": (0.0, 2.0)}
 assert set(GRID) == set(params.CHUNK_WEIGHTS)
 
 
@@ -155,8 +156,8 @@ def main() -> None:
         kept: dict[tuple[float, ...], list[float]] = {}
         for point in itertools.product(*GRID.values()):
             weights = dict(zip(GRID, point))
-            if weights["bm25"] and not weights["anchor"]:
-                continue  # BM25's share only weighs the anchor
+            if (weights["bm25"] or weights["standing_chunks"]) and not weights["anchor"]:
+                continue  # BM25's share and the chunks that stand best only serve the anchor
             table[point] = [s.right_first(weights) for s in sets]
             kept[point] = [g.first_citation(weights) for g in guards]
             cells = " ".join(f"{100 * v:5.1f}" for v in table[point])
