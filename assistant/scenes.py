@@ -19,6 +19,7 @@ import numpy as np
 from index.documents.loaders import Document
 from index.storage.builds import Index
 from index.storage.lexical import tokenize
+from index.storage.tables import paragraph_runs
 
 # A capitalized word or acronym that is not the first of its sentence,
 # clause or quotation: the words that name people, places and bodies.
@@ -128,10 +129,9 @@ def _setting(index: Index, doc: int, vocabulary: frozenset[str]) -> frozenset[st
     if not opening:
         return frozenset()
     text = index.documents[doc].text
-    paras = t.sent_para[low:high]
-    breaks = np.flatnonzero(np.diff(paras)) + 1
-    bounds = zip(np.concatenate([[0], breaks]).tolist(), np.concatenate([breaks, [high - low]]).tolist())
-    named = [mentioned(text[int(t.sent_start[low + a]) : int(t.sent_end[low + b - 1])], opening) for a, b in bounds]
+    firsts, lasts = paragraph_runs(t.sent_doc[low:high], t.sent_para[low:high])
+    named = [mentioned(text[int(t.sent_start[low + a]) : int(t.sent_end[low + b])], opening)
+             for a, b in zip(firsts.tolist(), lasts.tolist())]
     return frozenset(n for n in opening if sum(n in p for p in named) >= max(2, SETTING_SHARE * len(named)))
 
 

@@ -12,6 +12,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from index.storage.tables import paragraph_runs
+
 MIN_DOCUMENTS = 5  # a line in fewer documents than this is not boilerplate, whatever the corpus
 MIN_SHARE = 0.01  # nor one in fewer than this share of the documents (a list of nominees repeated in a few articles)
 MAX_CHARS = 400  # a longer paragraph repeated is a syndicated article's text, not the site's furniture
@@ -50,10 +52,7 @@ def repeated_paragraphs(sent_doc: np.ndarray, sent_para: np.ndarray, sent_start:
     threshold = max(min_documents, min_share * documents)
     if documents < threshold:
         return flags
-    # A paragraph is a run of sentences with the same document and paragraph number.
-    breaks = np.flatnonzero((np.diff(sent_doc) != 0) | (np.diff(sent_para) != 0)) + 1
-    firsts = np.concatenate([[0], breaks])
-    lasts = np.concatenate([breaks - 1, [count - 1]])
+    firsts, lasts = paragraph_runs(sent_doc, sent_para)
     seen: dict[str, set[int]] = defaultdict(set)
     keys: list[str | None] = []
     for first, last in zip(firsts.tolist(), lasts.tolist()):

@@ -12,6 +12,21 @@ import numpy as np
 SPANS = "spans.npz"
 
 
+def paragraph_runs(sent_doc: np.ndarray, sent_para: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The first and last sentence row of each paragraph: a paragraph is a
+    run of rows with the same document and paragraph number.
+
+    >>> firsts, lasts = paragraph_runs(np.array([0, 0, 0, 1, 1]), np.array([0, 0, 1, 1, 1]))
+    >>> firsts.tolist(), lasts.tolist()
+    ([0, 2, 3], [1, 2, 4])
+    """
+    count = len(sent_doc)
+    if count == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    breaks = np.flatnonzero((np.diff(sent_doc) != 0) | (np.diff(sent_para) != 0)) + 1
+    return np.concatenate([[0], breaks]), np.concatenate([breaks - 1, [count - 1]])
+
+
 @dataclass(frozen=True)
 class Tables:
     """Sentence and chunk tables as parallel arrays, never per-row objects.
