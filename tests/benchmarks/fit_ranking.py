@@ -140,8 +140,8 @@ def main() -> None:
                         help="a work folder of tests.benchmarks.realtimeqa (training weeks only)")
     parser.add_argument("--write", action="store_true", help="store the chosen weights in assistant/params.json")
     parser.add_argument("--squad2-floor", action="store_true",
-                        help="keep SQuAD 2.0's fit half at its first citation too (without it, it is only reported: "
-                             "news quizzes and paragraph-written questions want different weights; guide/quality.md)")
+                        help="keep SQuAD 2.0's fit half at its first citation too (without it, it is only reported; "
+                             "news quizzes and paragraph-written questions can want different weights: guide/quality.md)")
     args = parser.parse_args()
 
     embedder = load_embedder()
