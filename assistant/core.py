@@ -107,9 +107,12 @@ class Assistant:
             except QuestionError as exc:
                 results.append(exc)
         if queries:
-            vectors = self.embedder.encode([q.search_text for _, q, _ in queries])
+            # A question that sets its scene first also has its asking sentence embedded, in the same pass.
+            asking = [q.asking for _, q, _ in queries if q.asking]
+            vectors = self.embedder.encode([q.search_text for _, q, _ in queries] + asking)
+            asking_vectors = iter(vectors[len(queries):])
             for (slot, query, scope), vector in zip(queries, vectors):
-                results[slot] = self._answer(query, vector, scope)
+                results[slot] = self._answer(query, vector, scope, next(asking_vectors) if query.asking else None)
         return results
 
     def _prepare(self, question: str, history: list[dict] | None) -> Query:
@@ -121,8 +124,8 @@ class Assistant:
         history = [{"role": t.get("role"), "content": clean_text(str(t.get("content") or ""))} for t in history or []]
         return prepare(question, history)
 
-    def _answer(self, query: Query, vector, scope: Scope | None = None) -> Answer:
-        _, ranked, unknown = self.retriever.search(query, vector, scope)
+    def _answer(self, query: Query, vector, scope: Scope | None = None, asking_vector=None) -> Answer:
+        _, ranked, unknown = self.retriever.search(query, vector, scope, asking_vector)
         answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text), self.config,
                          query.broad, query.search_text, query.answer_type)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)

@@ -10,6 +10,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass
 
+from index.documents.segment import sentences
 from index.storage.lexical import STOPWORDS, content_words, tokenize
 
 from .lexicon import (DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS, NUMBER_WORDS, ORDINAL_NOUNS,
@@ -42,6 +43,7 @@ class Query:
     tokens: tuple[str, ...]  # stemmed content tokens of search_text
     answer_type: str  # when | number | who | where | why | speech | other
     broad: bool = False  # asks for several points ("What did Singh discuss?"), not one fact
+    asking: str = ""  # the sentence that asks, when the question sets its scene first (asking_sentence)
 
 
 def answer_type(question: str) -> str:
@@ -257,6 +259,28 @@ def contextualize(question: str, history: list[dict] | None) -> str:
     return rewritten
 
 
+def asking_sentence(question: str) -> str:
+    """The sentence that asks, when a question first sets its scene in
+    sentences of its own (as news quizzes do); "" when the question is one
+    sentence or asks more than once. A sentence that answers it must match
+    what is asked, not only the scene, which whole articles repeat.
+
+    >>> asking_sentence("China's birth rate fell in 2022. It has been the most populous nation since at least:")
+    'It has been the most populous nation since at least:'
+    >>> asking_sentence("The U.S. House met this week. Which Republican lost? Name him.")
+    'Which Republican lost?'
+    >>> asking_sentence("What did Singh tell Dong Jun?"), asking_sentence("Who met? When did they meet?")
+    ('', '')
+    """
+    parts = sentences(question)
+    if len(parts) < 2:
+        return ""
+    asked = [part for part in parts if part.endswith("?")]
+    if len(asked) > 1:
+        return ""
+    return asked[0] if asked else parts[-1]
+
+
 def prepare(question: str, history: list[dict] | None = None) -> Query:
     """Everything retrieval needs to know about a question."""
     text = " ".join(question.split())
@@ -267,4 +291,6 @@ def prepare(question: str, history: list[dict] | None = None) -> Query:
         tokens=tuple(tokenize(search_text)),
         answer_type=answer_type(text),
         broad=is_broad(text),
+        # Of the question as typed: a follow-up rewritten with earlier turns asks in their words too.
+        asking=asking_sentence(text) if search_text == text else "",
     )

@@ -69,6 +69,13 @@ class Weights:
     # and lede BM25 ranks first can answer even when its pooled vector is
     # weak. Fitted with the anchor (params.json).
     standing_chunks: int = field(default_factory=lambda: int(params.load().chunk_weight("standing_chunks")))
+    # A question that sets its scene before it asks ("China's birth rate fell
+    # in 2022. It has been the most populous nation since at least:"): a
+    # sentence's similarity is this much to the asking sentence and the rest
+    # to the whole question, so the sentence that answers outranks the lede
+    # that restates the scene. Set on the training quarters of RealTime QA
+    # (guide/quality.md); one-sentence questions are not affected.
+    asking: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -183,15 +190,21 @@ class Retriever:
             found |= contains(lexical.postings(term), rows)
         return found
 
-    def search(self, query: Query, query_vector: np.ndarray | None = None, scope: Scope | None = None
-               ) -> tuple[list[Hit], list[SentenceHit], list[str]]:
+    def search(self, query: Query, query_vector: np.ndarray | None = None, scope: Scope | None = None,
+               asking_vector: np.ndarray | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
         """The best ``RANKED_CHUNKS`` chunks, ranked, ranked candidate sentences, and the question's
         topical terms that no document uses (typos and acronyms resolved).
-        With ``scope``, only chunks of the documents in it are searched."""
+        With ``scope``, only chunks of the documents in it are searched.
+        ``query_vector`` and ``asking_vector`` (of ``query.asking``) are
+        embedded here when not given."""
         w = self.weights
         ix = self.index
         if query_vector is None:
             query_vector = self.embedder.encode([query.search_text])[0]
+        if not (query.asking and w.asking):
+            asking_vector = None
+        elif asking_vector is None:
+            asking_vector = self.embedder.encode([query.asking])[0]
         groups, unknown = self.terms.resolve(query.tokens, written_names(query.search_text))
         topical = [g for g in groups if g[0] not in QUESTION_STEMS]
         unknown = [t for t in unknown if t not in QUESTION_STEMS]
@@ -244,12 +257,12 @@ class Retriever:
         at = {o: i for i, o in enumerate(order.tolist())}
         best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
-        sentences = self._sentences(query, query_vector, hits, [hits[at[o]] for o in read], weighted, total,
-                                    standing[order].tolist())
+        sentences = self._sentences(query, query_vector, asking_vector, hits, [hits[at[o]] for o in read], weighted,
+                                    total, standing[order].tolist())
         return hits[:ranked], sentences, unknown
 
-    def _sentences(self, query: Query, query_vector, hits: list[Hit], read: list[Hit], weighted, total,
-                   standing: list[float]) -> list[SentenceHit]:
+    def _sentences(self, query: Query, query_vector, asking_vector, hits: list[Hit], read: list[Hit], weighted,
+                   total, standing: list[float]) -> list[SentenceHit]:
         """``read``'s sentences, scored and ranked; ``hits`` (with their
         ``standing``) weigh the document each comes from."""
         w = self.weights
@@ -277,7 +290,10 @@ class Retriever:
         if not owner:
             return []
         rows = np.fromiter(owner, dtype=np.int64)
-        dense = ix.sentence_vectors[rows] @ query_vector
+        vectors = ix.sentence_vectors[rows]
+        dense = vectors @ query_vector
+        if asking_vector is not None:
+            dense = (1 - w.asking) * dense + w.asking * (vectors @ asking_vector)
         coverage = self._window_coverage(rows, weighted, total)
         weights = dict(w.sentence)
         weight_vector = np.array([weights.get(name, 0.0) for name in FEATURES])

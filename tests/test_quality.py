@@ -221,3 +221,39 @@ def test_broad_answers_quote_each_document_in_its_order(broad_assistant):
             start = broad_assistant.index.document(citation.source).text.find(quote.text)
             by_source.setdefault(citation.source, []).append(start)
         assert all(starts == sorted(starts) for starts in by_source.values()), answer.text
+
+
+SCENE = {
+    # A news report whose lede restates a quiz question's scene, and a sentence further down that answers it.
+    "birth-rate.txt": "Birth rate falls for the first time in decades\n\n"
+                      "The country's birth rate declined for the first time in decades in 2022, the statistics bureau "
+                      "reported on Tuesday. The bureau said the rate fell to 6.77 births per 1,000 people, the lowest on "
+                      "record.\n\nExperts expect the decline to shape the economy for years. Several schools in rural "
+                      "provinces have already closed for lack of pupils.\n\nThe country has been the world's most "
+                      "populous nation since at least 1950, according to historical records. Its population last fell "
+                      "in 1961, the final year of a famine.\n",
+    "harbour.txt": "Harbour reopens after storm\n\nThe harbour reopened on Monday after a storm damaged two of its cranes. "
+                   "Ships waiting offshore began to unload cargo by noon.\n",
+}
+
+
+def test_a_question_that_sets_its_scene_is_answered_by_what_it_asks(tmp_path, real_embedder):
+    """News quizzes set the scene, then ask: the lede repeats the scene, so by
+    the whole question's similarity it outranks the sentence that answers."""
+    import dataclasses
+
+    from assistant.core import Assistant
+    from index.build import build_index
+    from tests.support import write_files
+
+    build_index(write_files(tmp_path / "docs", SCENE), tmp_path / "index", real_embedder)
+    assistant = Assistant.load(tmp_path / "index", embedder=real_embedder)
+    question = ("The country's birth rate declined for the first time in decades in 2022. "
+                "It has been the world's most populous nation since at least:")
+    answer = assistant.ask(question)
+    assert answer.text.startswith("The country has been the world's most populous nation since at least 1950")
+    # Asked among others, its asking sentence is embedded in the same pass, with the same answer.
+    batch = assistant.ask_many([("When did the harbour reopen?", None), (question, None)])
+    assert [a.text for a in batch] == [assistant.ask("When did the harbour reopen?").text, answer.text]
+    assistant.retriever.weights = dataclasses.replace(assistant.retriever.weights, asking=0.0)
+    assert assistant.ask(question).text.startswith("The country's birth rate declined")  # the whole question alone: the lede

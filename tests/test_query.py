@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.query import answer_type, contextualize, is_follow_up, matches_type, named_terms, prepare
+from assistant.query import (answer_type, asking_sentence, contextualize, is_follow_up, matches_type, named_terms,
+                            prepare)
 
 HISTORY = [
     {"role": "user", "content": "What did Rajnath Singh tell Dong Jun?"},
@@ -65,3 +66,22 @@ def test_is_follow_up(question, expected):
 def test_named_terms_need_capitals_or_digits():
     assert named_terms("Did Singh visit Laos in 2024?") == {"singh", "lao", "2024"}
     assert named_terms("did singh visit laos") == frozenset()
+
+
+@pytest.mark.parametrize("question, asking", [
+    ("The canteen is being renovated. When does it close on Fridays?", "When does it close on Fridays?"),
+    ("Prices rose in 2022. It has been the costliest city since at least:", "It has been the costliest city since at least:"),
+    ("The U.S. House met on Jan. 3 this week. Which Republican lost? Name him.", "Which Republican lost?"),
+    ("What did Singh tell Dong Jun?", ""),  # one sentence: the whole question asks
+    ("Who met? When did they meet?", ""),  # asks twice: neither sentence alone is what is asked
+    ("", ""),
+])
+def test_the_asking_sentence_of_a_question_that_sets_its_scene(question, asking):
+    assert asking_sentence(question) == asking
+
+
+def test_a_rewritten_follow_up_has_no_asking_sentence_of_its_own():
+    """Its search text is the earlier question plus this one: neither alone is what is asked."""
+    follow_up = prepare("The canteen is shut. When was that?", HISTORY)
+    assert follow_up.search_text != follow_up.text and follow_up.asking == ""
+    assert prepare("The canteen is shut. When does it reopen?").asking == "When does it reopen?"

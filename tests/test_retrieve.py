@@ -192,3 +192,19 @@ def test_the_chunk_that_stands_best_has_its_sentences_read(index, fake_embedder)
     assert [h.chunk for h in wider_hits] == [h.chunk for h in hits]  # the chunk ranking stands
     assert {s.source for s in sentences} == {"bread.txt", "ships.txt"}
     assert sentences[0].source == "ships.txt"  # and its document, standing best, answers
+
+
+@pytest.mark.parametrize("asking", [0.0, 0.5, 1.0])
+def test_a_question_that_sets_its_scene_weighs_its_asking_sentence(index, fake_embedder, asking):
+    """A sentence's similarity is ``asking`` to the asking sentence and the
+    rest to the whole question; given or embedded here, the same."""
+    query = prepare("Farmers built levees along the river Alder. When did the canal open?")
+    assert query.asking == "When did the canal open?"
+    retriever = Retriever(index, fake_embedder, Weights(asking=asking))
+    whole, asked = (np.asarray(v) for v in fake_embedder.encode([query.search_text, query.asking]))
+    _, sentences, _ = retriever.search(query)
+    _, given, _ = retriever.search(query, whole, asking_vector=asked)
+    assert sentences and [s.features for s in given] == [s.features for s in sentences]
+    vectors = index.sentence_vectors[np.array([s.sentence for s in sentences])]
+    expected = (1 - asking) * (vectors @ whole) + asking * (vectors @ asked)
+    assert [s.features[0] for s in sentences] == pytest.approx(expected.tolist(), abs=1e-5)

@@ -213,6 +213,15 @@ def _sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return spans
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of one paragraph of plain text (a question, say), trimmed.
+
+    >>> sentences("The U.S. House met on Jan. 3. Who spoke?")
+    ['The U.S. House met on Jan. 3.', 'Who spoke?']
+    """
+    return [text[start:end] for start, end in _sentences_in(text, 0, len(text)) if end > start]
+
+
 def split_sentences(text: str) -> list[Span]:
     """Sentences and headings of ``text``, in order, with offsets.
 
