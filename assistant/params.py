@@ -27,7 +27,7 @@ VERSION = 1
 # The chunk weights retrieve.Weights reads. Files fitted before 2026-12 may
 # also name "fusion", "lexical" and "document": 0 in every shipped file, no
 # longer read (a non-zero one is reported, not silently dropped).
-CHUNK_WEIGHTS = ("anchor", "bm25", "standing_chunks")
+CHUNK_WEIGHTS = ("anchor", "bm25", "standing_chunks", "document_bm25")
 
 log = logging.getLogger(__name__)
 

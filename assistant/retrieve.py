@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from index.engines import vectors
-from index.engines.base import contains, top
+from index.engines.base import contains, count_within, top
 from index.embedding.base import Embedder
 from index.storage.lexical import tokenize
 from index.storage.builds import Index
@@ -69,6 +69,16 @@ class Weights:
     # and lede BM25 ranks first can answer even when its pooled vector is
     # weak. Fitted with the anchor (params.json).
     standing_chunks: int = field(default_factory=lambda: int(params.load().chunk_weight("standing_chunks")))
+    # How much a chunk's whole document's BM25 score (as a share of the most
+    # any document could score) adds to the chunk's standing: a page that
+    # holds the question's words across its paragraphs is about the
+    # question's story, though no one chunk holds them all. Fitted with the
+    # anchor (params.json). Only for a question of at least
+    # ``document_min_terms`` terms: the document's score is a vote of the
+    # question's words, and with fewer one common word decides it (short
+    # encyclopedic questions then lose their paragraph's article).
+    document_bm25: float = field(default_factory=lambda: params.load().chunk_weight("document_bm25"))
+    document_min_terms: int = 5
     # A question that sets its scene before it asks ("China's birth rate fell
     # in 2022. It has been the most populous nation since at least:"): a
     # sentence's similarity is this much to the asking sentence and the rest
@@ -180,6 +190,31 @@ class Retriever:
             share += np.max(np.vstack([lexical.scores_at([t], ids) for t in known]), axis=0)
         return share / ceiling if ceiling > 0 else share
 
+    def _document_bm25_share(self, chunk_docs: np.ndarray, weighted: list[tuple[tuple[str, ...], float]],
+                             k1: float = 1.2, b: float = 0.75) -> np.ndarray:
+        """For each chunk, its whole document's BM25 score for the question's
+        terms as a share of the most any document could score. A term's
+        frequency is how many of the document's sentences hold it (by the
+        best of its forms), a document's length its sentences against the
+        mean: a long page does not win by holding every common word once.
+        Read from the sentence postings, so it costs no index of its own."""
+        if not len(chunk_docs) or not weighted:
+            return np.zeros(len(chunk_docs))
+        docs, back = np.unique(chunk_docs, return_inverse=True)
+        sent_doc = self.index.tables.sent_doc
+        lows, highs = np.searchsorted(sent_doc, docs), np.searchsorted(sent_doc, docs + 1)
+        mean_length = self.index.sentence_count / max(1, len(self.index.doc_ids))
+        saturation = k1 * (1 - b + b * (highs - lows) / mean_length)
+        lexical = self.index.sentence_lexical
+        score, ceiling = np.zeros(len(docs)), 0.0
+        for terms, weight in weighted:
+            frequency = np.zeros(len(docs))
+            for term in terms:
+                frequency = np.maximum(frequency, count_within(lexical.postings(term), lows, highs))
+            score += weight * frequency * (k1 + 1) / (frequency + saturation)
+            ceiling += weight * (k1 + 1)
+        return (score / ceiling)[back] if ceiling > 0 else np.zeros(len(chunk_docs))
+
     @staticmethod
     def _holds(lexical, terms: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
         """For each of ``rows``, does it hold any of ``terms``? Binary search
@@ -234,6 +269,8 @@ class Retriever:
         standing = dense.copy()
         if w.anchor and w.bm25 and topical:
             standing = standing + w.bm25 * self._bm25_share(searched, ids)
+        if w.anchor and w.document_bm25 and len(topical) >= w.document_min_terms:
+            standing = standing + w.document_bm25 * self._document_bm25_share(ix.tables.chunk_doc[ids], weighted)
         # The best chunks only: sentences are read from the first few, and a
         # caller looking further than this is looking at noise.
         order = top(scores, max(w.chunks_for_sentences, RANKED_CHUNKS))

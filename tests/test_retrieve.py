@@ -87,7 +87,7 @@ def test_a_question_term_counts_once_by_the_best_of_its_forms(index, fake_embedd
 def test_bm25_share_weighs_which_document_answers_not_which_of_its_sentences(index, fake_embedder):
     question = "Did the farmers of the river build levees and bake bread with flour?"
     hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0, bm25=0.0))
-    retriever = Retriever(index, fake_embedder, Weights(anchor=2.0, bm25=3.0))
+    retriever = Retriever(index, fake_embedder, Weights(anchor=2.0, bm25=3.0, document_bm25=0.0))  # the document's BM25: below
     seen = {}
     measured = retriever._bm25_share
 
@@ -138,7 +138,7 @@ def test_a_score_is_the_weighted_sum_of_its_features(index, fake_embedder):
 def test_a_sentence_outside_the_best_chunks_document_loses_by_its_documents_gap(index, fake_embedder):
     question = "Did the farmers of the river build levees and bake bread with flour?"
     hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0, bm25=0.0))
-    _, anchored, _ = search(index, fake_embedder, question, Weights(anchor=2.0, bm25=0.0))
+    _, anchored, _ = search(index, fake_embedder, question, Weights(anchor=2.0, bm25=0.0, document_bm25=0.0))
     best_in = {}
     for h in hits:
         best_in[h.source] = max(best_in.get(h.source, -1e9), h.dense)
@@ -208,3 +208,34 @@ def test_a_question_that_sets_its_scene_weighs_its_asking_sentence(index, fake_e
     vectors = index.sentence_vectors[np.array([s.sentence for s in sentences])]
     expected = (1 - asking) * (vectors @ whole) + asking * (vectors @ asked)
     assert [s.features[0] for s in sentences] == pytest.approx(expected.tolist(), abs=1e-5)
+
+
+def test_document_bm25_share_reads_the_whole_document_by_its_sentences(index, fake_embedder):
+    """BM25 over documents, a sentence holding a term counting once: the
+    river's five sentences hold "canal" twice and "levees" twice (k1 1.2,
+    b 0.75, mean length 9 / 3 sentences, so its saturation is
+    1.2 * (0.25 + 0.75 * 5 / 3) = 1.8); bread's two hold "flour" once
+    (saturation 0.9). The ceiling is every weight times k1 + 1."""
+    retriever = Retriever(index, fake_embedder)
+    (canal,), (levee,), (flour,) = (tokenize(word) for word in ("canal", "levees", "flour"))
+    weighted = [((canal,), 2.0), ((levee,), 1.0), ((flour,), 1.0)]
+    assert index.sentence_count == 9 and len(index.doc_ids) == 3
+    ceiling = (2.0 + 1.0 + 1.0) * 2.2
+    expected = {"river.txt": (2.0 * 2 * 2.2 / (2 + 1.8) + 1.0 * 2 * 2.2 / (2 + 1.8)) / ceiling,
+                "bread.txt": 1.0 * 1 * 2.2 / (1 + 0.9) / ceiling, "ships.txt": 0.0}
+    chunk_docs = np.asarray(index.tables.chunk_doc)
+    share = retriever._document_bm25_share(chunk_docs, weighted)
+    assert share.tolist() == pytest.approx([expected[index.doc_ids[doc]] for doc in chunk_docs.tolist()])
+    # Every chunk of the river counts its whole document, though none holds both words.
+    river = [c for c, doc in enumerate(chunk_docs.tolist()) if index.doc_ids[doc] == "river.txt"]
+    assert len(river) > 1 and any("canal" not in index.chunk_text(c) for c in river)
+
+
+def test_the_document_vote_needs_enough_question_terms(index, fake_embedder):
+    """A question of fewer than ``document_min_terms`` terms is ranked as
+    if the document's BM25 did not count; one of enough terms is not."""
+    question = "When did engineers open the canal?"  # engineers, open, canal
+    plain = Weights(anchor=1.0, bm25=0.0, document_bm25=0.0)
+    scores = lambda weights: [(s.sentence, round(s.score, 6)) for s in search(index, fake_embedder, question, weights)[1]]  # noqa: E731
+    assert scores(dataclasses.replace(plain, document_bm25=50.0, document_min_terms=4)) == scores(plain)
+    assert scores(dataclasses.replace(plain, document_bm25=50.0, document_min_terms=3)) != scores(plain)

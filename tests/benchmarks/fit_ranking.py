@@ -1,9 +1,14 @@
 """Fit how the retrievers' ranking of a sentence's chunk weighs the document
 an answer comes from: the ``chunk_weights`` of assistant/params.json
-(``retrieve.Weights.anchor``, ``.bm25`` and ``.standing_chunks``, how many
-chunks that stand best have their sentences read), on training parts only.
+(``retrieve.Weights.anchor``, ``.bm25``, ``.standing_chunks``, how many
+chunks that stand best have their sentences read, and ``.document_bm25``,
+the whole document's BM25 share), on training parts only.
 
-    .venv/bin/python -m tests.benchmarks.fit_ranking --rtqa WORK [--write] [--squad2-floor]
+    .venv/bin/python -m tests.benchmarks.fit_ranking --rtqa WORK [--rtqa WORK2] [--grid NAME=V1,V2] [--write] [--squad2-floor]
+
+``--grid`` replaces one weight's values in the built-in grid: the fifth
+round held bm25 at 8, standing_chunks at 2 and anchor at 1 and tried
+document_bm25 0, 2, 3, 4, 6, 8 on 2023 Q1 and Q2 (guide/quality.md).
 
 Training parts: RealTime QA's news quizzes of the weeks built into WORK by
 ``tests.benchmarks.realtimeqa --work WORK`` (2023 Q1 for the shipped
@@ -46,8 +51,25 @@ from tests.support import ROOT, SQUAD2, XQUAD, news_questions, xquad_questions
 # and its second-best chunk ("document", 0.2, 0.4): none beat the chunk's own BM25 share, and "lexical" changed
 # which sentences join an answer when the search is scoped to the right document (tests/test_scope.py). They were
 # 0 in every shipped file and are gone from the code (2026-12); guide/quality.md has their numbers.
-GRID = {"anchor": (0.0, 0.5, 1.0, 2.0), "bm25": (0.0, 4.0, 8.0, 12.0), "standing_chunks": (0.0, 2.0)}
+GRID = {"anchor": (0.0, 0.5, 1.0, 2.0), "bm25": (0.0, 4.0, 8.0, 12.0), "standing_chunks": (0.0, 2.0),
+        "document_bm25": (0.0, 2.0)}
 assert set(GRID) == set(params.CHUNK_WEIGHTS)
+
+
+def parse_grid(overrides: list[str]) -> dict[str, tuple[float, ...]]:
+    """``GRID`` with some weights' values replaced (``name=v1,v2``): a round
+    that fits one new weight holds the others at their fitted values.
+
+    >>> parse_grid(["bm25=8", "anchor=1,2"])["anchor"], parse_grid(["bm25=8"])["bm25"]
+    ((1.0, 2.0), (8.0,))
+    """
+    grid = dict(GRID)
+    for override in overrides:
+        name, _, values = override.partition("=")
+        if name not in grid or not values:
+            raise SystemExit(f"--grid {override!r}: give NAME=V1,V2,... with NAME one of {', '.join(grid)}")
+        grid[name] = tuple(float(v) for v in values.split(","))
+    return grid
 
 
 @dataclasses.dataclass
@@ -139,11 +161,16 @@ def main() -> None:
     parser.add_argument("--rtqa", type=Path, action="append", required=True,
                         help="a work folder of tests.benchmarks.realtimeqa (training weeks only)")
     parser.add_argument("--write", action="store_true", help="store the chosen weights in assistant/params.json")
+    parser.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                        help="try these values of one weight instead of the built-in grid's (repeatable)")
     parser.add_argument("--squad2-floor", action="store_true",
                         help="keep SQuAD 2.0's fit half at its first citation too (without it, it is only reported; "
                              "news quizzes and paragraph-written questions can want different weights: guide/quality.md)")
     args = parser.parse_args()
 
+    grid = parse_grid(args.grid)
+    without = tuple(0.0 for _ in grid)  # no reweighting: always measured, the floors' point
+    points = [without] + [p for p in itertools.product(*grid.values()) if p != without]
     embedder = load_embedder()
     with tempfile.TemporaryDirectory(prefix="askdoc-fit-ranking-") as tmp:
         xquad_news, xquad_news_guard = xquad_news_set(Path(tmp), embedder)
@@ -151,22 +178,22 @@ def main() -> None:
         guards = [own_guard(Path(tmp), embedder), xquad_news_guard, xquad_guard(Path(tmp), embedder),
                   squad2_guard(Path(tmp), embedder)]
         floored = len(guards) if args.squad2_floor else len(guards) - 1  # the last is reported only, unless asked
-        floors = [g.first_citation({name: 0.0 for name in GRID}) for g in guards]
+        floors = [g.first_citation(dict(zip(grid, without))) for g in guards]
         table: dict[tuple[float, ...], list[float]] = {}
         kept: dict[tuple[float, ...], list[float]] = {}
-        for point in itertools.product(*GRID.values()):
-            weights = dict(zip(GRID, point))
-            if (weights["bm25"] or weights["standing_chunks"]) and not weights["anchor"]:
-                continue  # BM25's share and the chunks that stand best only serve the anchor
+        for point in points:
+            weights = dict(zip(grid, point))
+            if point != without and not weights["anchor"]:
+                continue  # BM25's share, the chunks that stand best and the document's terms only serve the anchor
             table[point] = [s.right_first(weights) for s in sets]
             kept[point] = [g.first_citation(weights) for g in guards]
             cells = " ".join(f"{100 * v:5.1f}" for v in table[point])
-            names = " ".join(f"{name} {value:.2f}" for name, value in zip(GRID, point))
+            names = " ".join(f"{name} {value:.2f}" for name, value in zip(grid, point))
             held = " ".join(f"{g.name} {100 * v:.1f}" for g, v in zip(guards, kept[point]))
             print(f"{names}: {cells}  mean {100 * np.mean(table[point]):.2f}  first citation: {held}", flush=True)
     allowed = [point for point in table if all(v >= f for v, f in zip(kept[point][:floored], floors[:floored]))]
     best = max(allowed, key=lambda key: (round(float(np.mean(table[key])), 6), -sum(key)))
-    chosen = dict(zip(GRID, best))
+    chosen = dict(zip(grid, best))
     floors_text = ", ".join(f"{g.name} {100 * f:.1f}%" for g, f in zip(guards[:floored], floors[:floored]))
     print(f"chosen: {chosen} (training sets: {', '.join(s.name for s in sets)}; key fact in the first citation kept "
           f"at {floors_text} or more)")
@@ -178,7 +205,9 @@ def main() -> None:
             "training": {s.name: len(s.queries) for s in sets},
             "date": time.strftime("%Y-%m-%d"),
             "right_document_first": {s.name: round(100 * v, 1) for s, v in zip(sets, table[best])},
-            "without": {s.name: round(100 * v, 1) for s, v in zip(sets, table[tuple(0.0 for _ in GRID)])},
+            "without": {s.name: round(100 * v, 1) for s, v in zip(sets, table[without])},
+            "grid": {name: list(values) for name, values in grid.items()},
+            "first_citation": {g.name: [round(100 * f, 1), round(100 * v, 1)] for g, f, v in zip(guards, floors, kept[best])},
             "rule": "the best mean right-document-first over the training sets among grid points that keep the key "
                     f"fact in the first citation at least as high as without reweighting ({floors_text})",
         }
