@@ -72,8 +72,9 @@ class Weights:
     # How much a chunk's whole document's BM25 score (as a share of the most
     # any document could score) adds to the chunk's standing: a page that
     # holds the question's words across its paragraphs is about the
-    # question's story, though no one chunk holds them all. Fitted with the
-    # anchor (params.json). Only for a question of at least
+    # question's story, though no one chunk holds them all. 0 as shipped:
+    # its training gain did not carry over to validation (params.json,
+    # guide/quality.md); kept for a fit on more data. Only for a question of at least
     # ``document_min_terms`` terms: the document's score is a vote of the
     # question's words, and with fewer one common word decides it (short
     # encyclopedic questions then lose their paragraph's article).
