@@ -22,7 +22,12 @@ the results that hold it are its right documents. Measured:
   text) and of plain reciprocal-rank fusion of the two (k = 60);
 - right document among any of askdoc's citations;
 - the answer in askdoc's first citation and in its answer, and in the plain
-  methods' top chunk.
+  methods' top chunk;
+- for right document first, askdoc against each plain method question by
+  question: how many questions askdoc gets right and the plain method misses,
+  and the reverse, with
+  the exact sign test's p on those (a quarter's 130 questions leave a gap
+  of a few points within chance; see ``sign_test``).
 
 Prints one table and writes tests/benchmarks/results/realtimeqa-WEEKS.json.
 """
@@ -32,6 +37,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import re
 import subprocess
 import tempfile
@@ -180,6 +186,33 @@ def plain_rankings(assistant, cases: list[Case], depth: int = 100, cache: Path |
     return {"dense": dense.tolist(), "bm25": found.tolist(), "fusion": fused}, texts, seconds
 
 
+def sign_test(wins: int, losses: int) -> float:
+    """Two-sided exact sign test: the chance of a split at least this uneven
+    between ``wins`` and ``losses`` (the questions only one of two methods
+    gets right) if each were equally likely to go either way. Questions both
+    get right or both miss say nothing about which is better.
+
+    >>> round(sign_test(17, 8), 3), round(sign_test(6, 12), 3), sign_test(5, 5), sign_test(0, 0)
+    (0.108, 0.238, 1.0, 1.0)
+    >>> round(sign_test(0, 10), 4)
+    0.002
+    """
+    n, k = wins + losses, min(wins, losses)
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(k + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def shown_p(p: float) -> str:
+    """A sign test's p as the table shows it.
+
+    >>> shown_p(0.1084), shown_p(0.00003)
+    ('p 0.108', 'p < 0.001')
+    """
+    return "p < 0.001" if p < 0.001 else f"p {p:.3f}"
+
+
 def normalized(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
@@ -206,17 +239,21 @@ def main() -> None:
     chunk_doc = assistant.index.tables.chunk_doc
     doc_ids = assistant.index.doc_ids
     counts = {k: 0 for k in ("first", "any", "fact_first", "fact_answer")}
-    plain = {name: {"first": 0, "fact": 0} for name in rankings}
+    plain = {name: {"first": 0, "fact": 0, "askdoc_only": 0, "plain_only": 0} for name in rankings}
     for i, case in enumerate(cases):
         answer = assistant.ask(case.question)
         sources = [c.source for c in answer.citations]
-        counts["first"] += bool(sources) and sources[0] in case.right
+        askdoc_first = bool(sources) and sources[0] in case.right
+        counts["first"] += askdoc_first
         counts["any"] += any(s in case.right for s in sources)
         counts["fact_first"] += bool(answer.citations) and case.answer in normalized(answer.citations[0].text)
         counts["fact_answer"] += case.answer in normalized(answer.text)
         for name, ranking in rankings.items():
             top = ranking[i][0]
-            plain[name]["first"] += doc_ids[chunk_doc[top]] in case.right
+            plain_first = doc_ids[chunk_doc[top]] in case.right
+            plain[name]["first"] += plain_first
+            plain[name]["askdoc_only"] += askdoc_first and not plain_first
+            plain[name]["plain_only"] += plain_first and not askdoc_first
             plain[name]["fact"] += case.answer in normalized(texts[top])
     n = len(cases)
     pct = lambda x: round(100.0 * x / max(1, n), 1)  # noqa: E731
@@ -226,7 +263,9 @@ def main() -> None:
         "plain_build_seconds": round(plain_seconds, 1) if plain_seconds is not None else None,
         "askdoc": {"right_document_first": pct(counts["first"]), "right_document_any_citation": pct(counts["any"]),
                    "fact_in_first_citation": pct(counts["fact_first"]), "fact_in_answer": pct(counts["fact_answer"])},
-        "plain": {name: {"right_document_first": pct(v["first"]), "fact_in_top_chunk": pct(v["fact"])}
+        "plain": {name: {"right_document_first": pct(v["first"]), "fact_in_top_chunk": pct(v["fact"]),
+                         "askdoc_only_right_first": v["askdoc_only"], "plain_only_right_first": v["plain_only"],
+                         "sign_test_p": round(sign_test(v["askdoc_only"], v["plain_only"]), 4)}
                   for name, v in plain.items()},
     }
     plain_build = f", a plain chunk-only build in {plain_seconds:.0f} s" if plain_seconds is not None else ""
@@ -241,6 +280,9 @@ def main() -> None:
           f"{p['dense']['fact_in_top_chunk']}% | {p['bm25']['fact_in_top_chunk']}% | {p['fusion']['fact_in_top_chunk']}% |")
     print(f"| right document among any citation | {out['askdoc']['right_document_any_citation']}% | | | |")
     print(f"| answer in the answer | {out['askdoc']['fact_in_answer']}% | | | |")
+    print("| right document first: only askdoc / only the plain method (sign test p) | | "
+          + " | ".join(f"{p[name]['askdoc_only_right_first']} / {p[name]['plain_only_right_first']} "
+                       f"({shown_p(p[name]['sign_test_p'])})" for name in ("dense", "bm25", "fusion")) + " |")
     write_result(RESULTS / f"realtimeqa-{args.weeks}.json", out)
 
 
