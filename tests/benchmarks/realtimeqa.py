@@ -25,9 +25,8 @@ the results that hold it are its right documents. Measured:
   methods' top chunk;
 - for right document first, askdoc against each plain method question by
   question: how many questions askdoc gets right and the plain method misses,
-  and the reverse, with
-  the exact sign test's p on those (a quarter's 130 questions leave a gap
-  of a few points within chance; see ``sign_test``).
+  and the reverse, with the exact sign test's p on those (a quarter's 130
+  questions leave a gap of a few points within chance; see ``sign_test``).
 
 Prints one table and writes tests/benchmarks/results/realtimeqa-WEEKS.json.
 """
