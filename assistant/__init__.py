@@ -16,13 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .answer import Answer, Citation
-    from .core import Assistant
-    from .retrieve import Hit
+    from assistant.answering.answer import Answer, Citation
+    from assistant.core import Assistant
+    from assistant.retrieval.retriever import Hit
 
 __all__ = ["Answer", "Assistant", "Citation", "Hit"]
 
-_WHERE = {"Answer": "answer", "Citation": "answer", "Assistant": "core", "Hit": "retrieve"}
+_WHERE = {"Answer": "answering.answer", "Citation": "answering.answer", "Assistant": "core", "Hit": "retrieval.retriever"}
 
 
 def __getattr__(name: str) -> Any:

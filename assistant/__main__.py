@@ -1,5 +1,5 @@
 """``python -m assistant``: the same as the ``askdoc`` command."""
 
-from .cli import main
+from assistant.cli.commands import main
 
 main()

@@ -22,10 +22,12 @@ from index.embedding.base import Embedder
 from index.embedding.models import load_embedder
 from index.errors import QuestionError
 
-from .answer import Answer, AnswerConfig, compose
-from .query import Query, named_terms, prepare
-from .retrieve import Retriever, Weights
-from .scope import Scope
+from assistant.answering.answer import Answer
+from assistant.answering.compose import compose
+from assistant.params import Params
+from assistant.retrieval.query import Query, prepare
+from assistant.retrieval.retriever import Retriever
+from assistant.retrieval.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -62,20 +64,25 @@ def clean_text(text: str) -> str:
 
 
 class Assistant:
-    def __init__(self, index: builds.Index, embedder: Embedder, weights: Weights = Weights(),
-                 config: AnswerConfig = AnswerConfig()) -> None:
+    """The answering engine over one index. ``params`` are the fitted
+    settings (``Params.load()``, read here once, when not given);
+    ``settings`` may be replaced afterwards (a generator's grounding)."""
+
+    def __init__(self, index: builds.Index, embedder: Embedder, params: Params | None = None) -> None:
         if index.manifest.model_id != embedder.model_id:
             builds.check_model(index.manifest, embedder.model_id, index.path or Path("."))
+        params = params or Params.load()
         self.index = index
         self.embedder = embedder
-        self.retriever = Retriever(index, embedder, weights)
-        self.config = config
+        self.retriever = Retriever(index, embedder, params.weights)
+        self.settings = params.answer
 
     @classmethod
-    def load(cls, index_dir: str | Path, model: str | None = None, embedder: Embedder | None = None) -> "Assistant":
+    def load(cls, index_dir: str | Path, model: str | None = None, embedder: Embedder | None = None,
+             params: Params | None = None) -> "Assistant":
         """Open the index in ``index_dir`` with the model it must match."""
         embedder = embedder or load_embedder(model)
-        return cls(builds.load(Path(index_dir), embedder.model_id), embedder)
+        return cls(builds.load(Path(index_dir), embedder.model_id), embedder, params)
 
     def ask(self, question: str, history: list[dict] | None = None, scope: ScopeLike = None) -> Answer:
         """Answer ``question``; ``history`` is earlier turns as
@@ -126,7 +133,6 @@ class Assistant:
 
     def _answer(self, query: Query, vector, scope: Scope | None = None, asking_vector=None) -> Answer:
         _, ranked, unknown = self.retriever.search(query, vector, scope, asking_vector)
-        answer = compose(query.text, self.index, ranked, unknown, named_terms(query.search_text), self.config,
-                         query.broad, query.search_text, query.answer_type)
+        answer = compose(query, self.index, ranked, unknown, self.settings)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)
         return answer

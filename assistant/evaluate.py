@@ -30,8 +30,8 @@ from typing import Callable, Iterable
 
 from index.errors import QuestionError
 
-from .answer import Answer, one_line
-from .core import Turn, history_of
+from assistant.answering.answer import Answer, one_line
+from assistant.core import Turn, history_of
 
 
 @dataclass(frozen=True)

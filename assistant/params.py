@@ -1,82 +1,159 @@
-"""The engine's fitted parameters: the weights of a candidate sentence's
-features, the score below which askdoc abstains and how close to the best a
-further sentence must score to join an answer, read from
-``assistant/params.json``.
+"""The engine's settings, fitted and hand-set, and the file that holds the
+fitted ones: ``Weights`` (how retrieval ranks chunks and sentences) and
+``AnswerSettings`` (when to abstain, how many sentences an answer quotes),
+read from ``assistant/params.json`` once, when an ``Assistant`` loads::
 
-``tests/benchmarks/fit.py`` (``make fit``) writes that file from question
-sets with known answers, on a training split; guide/quality.md says which numbers
-are measured on which split. ``ASKDOC_PARAMS`` names another such file (a
-refit on your own questions, or a higher ``min_score`` to abstain more).
-The file is versioned: a file of another version is refused with a clear
-message rather than half-read.
+    params = Params.load()           # ASKDOC_PARAMS, else the packaged file
+    params.weights.anchor, params.answer.min_score
+
+``tests/benchmarks/fit.py`` and ``fit_ranking.py`` (``make fit``) write the
+file from question sets with known answers, on training splits, and their
+provenance beside it (``fit-report.json``, read by no code);
+guide/quality.md says which numbers are measured on which split.
+``ASKDOC_PARAMS`` names another such file (a refit on your own questions, or
+a higher ``min_score`` to abstain more). The file is versioned: one of an
+unknown version is refused with a clear message rather than half-read.
+Nothing here reads a file at import time.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import os
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+from index.engines import vectors
 from index.errors import ModelError
 
-VERSION = 1
-# The chunk weights retrieve.Weights reads. Files fitted before 2026-12 may
-# also name "fusion", "lexical" and "document": 0 in every shipped file, no
-# longer read (a non-zero one is reported, not silently dropped).
-CHUNK_WEIGHTS = ("anchor", "bm25", "standing_chunks", "document_bm25")
+VERSION = 2
+# The kinds of answer a question can ask for and a sentence can be checked for (query.matches_type).
+ANSWER_TYPES = ("when", "number", "speech", "why", "who", "where")
+# What a candidate sentence is scored on, in this order (SentenceHit.features):
+# its cosine similarity to the question; the score of the best chunk holding
+# it; the share of the question's terms it holds, read with the sentences
+# just before it; whether it holds the answer type asked for, one feature
+# per type; and whether it holds the question's terms but not that answer
+# type (it only restates the question).
+FEATURES = ("dense", "context", "coverage", *(f"answer_type_{t}" for t in ANSWER_TYPES), "restates")
+CHUNK_WEIGHTS = ("anchor", "bm25")
 
-log = logging.getLogger(__name__)
+
+@dataclass(frozen=True)
+class Weights:
+    """How retrieval's signals combine. ``sentence`` weighs ``FEATURES``;
+    ``anchor`` is how much a sentence's document's best chunk counts, that
+    chunk standing by its dense similarity plus ``bm25`` times its BM25 score
+    as a share of the most any chunk could score: these three are fitted
+    (params.json). The rest are set by hand (guide/quality.md)."""
+
+    sentence: tuple[tuple[str, float], ...]
+    anchor: float
+    bm25: float  # weighs the anchor only
+    chunk_coverage: float = 0.5
+    window: int = 2
+    dense_candidates: int = vectors.CANDIDATES  # what the approximate index's nprobe is calibrated for
+    lexical_candidates: int = 40
+    chunks_for_sentences: int = 6
+    # How many chunks that stand best (dense + BM25 share) have their
+    # sentences read besides the best few by score: a page whose headline
+    # and lede BM25 ranks first can answer even when its pooled vector is
+    # weak. Chosen with the anchor on news (tests/benchmarks/fit_ranking.py).
+    standing_chunks: int = 2
+    # A question that sets its scene before it asks ("China's birth rate fell
+    # in 2022. It has been the most populous nation since at least:"): a
+    # sentence's similarity is this much to the asking sentence and the rest
+    # to the whole question, so the sentence that answers outranks the lede
+    # that restates the scene. Set on the training quarters of RealTime QA
+    # (guide/quality.md); one-sentence questions are not affected.
+    asking: float = 0.5
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """What an answer quotes. ``min_score`` (below it the best sentence does
+    not answer) and ``margin`` (a further sentence joins when it scores this
+    close to the best; a broad answer's points likewise) are fitted
+    (params.json); the rest are set by hand."""
+
+    min_score: float
+    margin: float
+    max_sentences: int = 3
+    max_chars: int = 400  # the answer, without markers
+    scene_coverage: float = 0.7
+    excerpt_chars: int = 560
+    min_dense: float = 0.25
+    min_coverage_with_unknown: float = 0.2
+    # Broad questions ("What did Singh discuss?"): more, and distinct, points.
+    broad_max_sentences: int = 5
+    broad_max_chars: int = 700
+    diversity: float = 0.3  # how much a sentence's likeness to those chosen counts against it (MMR)
+    continuation: float = 0.3  # the bonus of a sentence that follows a chosen one (it carries the point on)
+    continuation_reach: int = 2  # how many sentences after a chosen one count as its continuation
+    grounding_excerpts: int = 0  # excerpts kept on the answer for a generator (0: none, no LLM configured)
+    scene_reach: float = 2.0  # how much wider a broad answer's margins are once kept to the question's scene
 
 
 @dataclass(frozen=True)
 class Params:
-    sentence_weights: tuple[tuple[str, float], ...]
-    min_score: float  # below this the best sentence does not answer
-    margin: float  # a further sentence joins the answer when it scores this close to the best
-    version: int = VERSION
-    fitted: dict = field(default_factory=dict, compare=False)  # how and on what they were fitted
-    chunk_weights: tuple[tuple[str, float], ...] = ()  # which document answers (retrieve.Weights: CHUNK_WEIGHTS)
+    """The fitted settings, as params.json holds them; ``load`` is the one
+    place that file is read, ``to_json`` the one place it is written."""
 
-    def chunk_weight(self, name: str) -> float:
-        return dict(self.chunk_weights).get(name, 0.0)
+    weights: Weights
+    answer: AnswerSettings
 
     def to_json(self) -> str:
-        return json.dumps({"version": self.version, "sentence_weights": dict(self.sentence_weights),
-                           "chunk_weights": dict(self.chunk_weights), "min_score": self.min_score,
-                           "margin": self.margin, "fitted": self.fitted}, indent=2) + "\n"
+        w, a = self.weights, self.answer
+        return json.dumps({"version": VERSION, "sentence_weights": dict(w.sentence),
+                           "chunk_weights": {"anchor": w.anchor, "bm25": w.bm25},
+                           "min_score": a.min_score, "margin": a.margin}, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Params":
-        """The inverse of ``to_json``.
+        """The inverse of ``to_json``; a version 1 file (before 2026-12)
+        reads too, its renamed features under their new names.
 
-        >>> p = Params((("dense", 1.0), ("context", 0.5)), 0.7, 0.3, fitted={"on": "x"}, chunk_weights=(("anchor", 0.2),))
+        >>> p = Params(Weights((("dense", 1.0), ("context", 0.5)), 0.2, 8.0), AnswerSettings(0.7, 0.3))
         >>> Params.from_json(p.to_json()) == p
         True
+        >>> old = '{"version": 1, "sentence_weights": {"typed_when": 0.25}, "min_score": 0.7, "margin": 0.3}'
+        >>> Params.from_json(old).weights.sentence, Params.from_json(old).weights.anchor
+        ((('answer_type_when', 0.25),), 0.0)
         """
         data = json.loads(text)
-        if data.get("version") != VERSION:
-            raise ModelError(f"askdoc parameters of version {data.get('version')!r}; this askdoc reads {VERSION}")
-        chunk_weights = {k: float(v) for k, v in data.get("chunk_weights", {}).items()}
-        for name in sorted(set(chunk_weights) - set(CHUNK_WEIGHTS)):
-            if chunk_weights.pop(name):
-                log.warning("askdoc parameters: the chunk weight %r is no longer used and is ignored", name)
-        return cls(tuple((k, float(v)) for k, v in data["sentence_weights"].items()), float(data["min_score"]),
-                   float(data["margin"]), VERSION, data.get("fitted", {}), tuple(chunk_weights.items()))
+        version = data.get("version")
+        if version not in (1, VERSION):
+            raise ModelError(f"askdoc parameters of version {version!r}; this askdoc reads {VERSION} (and 1)")
+        sentence = {_renamed(k): float(v) for k, v in data["sentence_weights"].items()}
+        unknown = sorted(set(sentence) - set(FEATURES))
+        if unknown:
+            raise ModelError(f"askdoc parameters name features this askdoc does not score: {', '.join(unknown)}")
+        chunk = {k: float(v) for k, v in data.get("chunk_weights", {}).items()}
+        weights = Weights(tuple(sentence.items()), chunk.get("anchor", 0.0), chunk.get("bm25", 0.0))
+        return cls(weights, AnswerSettings(float(data["min_score"]), float(data["margin"])))
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> "Params":
+        """The parameters in ``path``, else in ``ASKDOC_PARAMS``, else those shipped with askdoc."""
+        path = Path(path or os.environ.get("ASKDOC_PARAMS") or packaged())
+        try:
+            return cls.from_json(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ModelError(f"cannot read askdoc parameters from {path} ({exc})") from exc
+
+    def with_answer(self, **changes) -> "Params":
+        return replace(self, answer=replace(self.answer, **changes))
+
+
+def _renamed(feature: str) -> str:
+    """A version 1 feature name as version 2 writes it.
+
+    >>> _renamed("typed_when"), _renamed("dense")
+    ('answer_type_when', 'dense')
+    """
+    return "answer_type_" + feature.removeprefix("typed_") if feature.startswith("typed_") else feature
 
 
 def packaged() -> Path:
     return Path(str(resources.files("assistant").joinpath("params.json")))
-
-
-@lru_cache(maxsize=1)
-def load() -> Params:
-    """The parameters in ``ASKDOC_PARAMS``, else those shipped with askdoc."""
-    path = Path(os.environ.get("ASKDOC_PARAMS") or packaged())
-    try:
-        return Params.from_json(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise ModelError(f"cannot read askdoc parameters from {path} ({exc})") from exc

@@ -18,7 +18,7 @@ from typing import Callable, Iterator, cast
 
 import numpy as np
 
-from index.documents.chunking import ChunkConfig, chunk_spans
+from index.documents.chunking import ChunkSettings, chunk_spans
 from index.storage import builds
 from index.engines import vectors
 from index.embedding.base import Embedder
@@ -121,7 +121,7 @@ class _Parts:
     reused_rows: tuple[np.ndarray, np.ndarray] | None = None  # (sentence rows, chunk rows) in the previous build
 
 
-def _split(doc: Document, config: ChunkConfig) -> _Parts:
+def _split(doc: Document, config: ChunkSettings) -> _Parts:
     spans = split_sentences(doc.text)
     chunks = chunk_spans(spans, config)
     return _Parts(Tables(
@@ -168,7 +168,7 @@ def build_index(
     docs_dir: Path,
     root: Path,
     embedder: Embedder,
-    config: ChunkConfig | None = None,
+    config: ChunkSettings | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
     vector_index: str | None = None,

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from index.documents.chunking import ChunkConfig
+from index.documents.chunking import ChunkSettings
 from index.engines.factory import check_kind
 from index.errors import DocsMismatchError
 
@@ -29,8 +29,8 @@ class BuildSettings:
     """Everything a build was asked for; the manifest records one."""
 
     model_id: str
-    chunk_size: int = ChunkConfig().size
-    chunk_overlap: int = ChunkConfig().overlap
+    chunk_size: int = ChunkSettings().size
+    chunk_overlap: int = ChunkSettings().overlap
     vector_index: str = "auto"  # what was asked for: auto, exact or approximate (see vectors.py)
     docs_dir: str = ""  # the documents folder, absolute; "" in indexes built before askdoc recorded it
     docs_dir_relative: str = ""  # the same folder relative to the index, when both live in one tree
@@ -39,8 +39,8 @@ class BuildSettings:
     store_uri: str = ""  # where that engine runs: "" for embedded (inside the index), or a server's URL
 
     @property
-    def chunking(self) -> ChunkConfig:
-        return ChunkConfig(self.chunk_size, self.chunk_overlap)
+    def chunking(self) -> ChunkSettings:
+        return ChunkSettings(self.chunk_size, self.chunk_overlap)
 
     def same_vectors(self, other: "BuildSettings") -> bool:
         """Would ``other`` embed every document exactly as these settings do?
@@ -84,7 +84,7 @@ class BuildSettings:
         return absolute
 
     @classmethod
-    def resolve(cls, previous: "BuildSettings | None", model_id: str, chunking: ChunkConfig | None = None,
+    def resolve(cls, previous: "BuildSettings | None", model_id: str, chunking: ChunkSettings | None = None,
                 chunk_size: int | None = None, chunk_overlap: int | None = None,
                 vector_index: str | None = None, ocr: bool | None = None, store: str | None = None,
                 store_uri: str | None = None) -> "BuildSettings":
@@ -96,7 +96,7 @@ class BuildSettings:
         >>> BuildSettings.resolve(old, "m", chunk_size=300)
         BuildSettings(model_id='m', chunk_size=300, chunk_overlap=50, vector_index='exact', docs_dir='/docs', \
 docs_dir_relative='', ocr=False, store='faiss', store_uri='')
-        >>> BuildSettings.resolve(None, "m").chunking == ChunkConfig()
+        >>> BuildSettings.resolve(None, "m").chunking == ChunkSettings()
         True
         """
         base = previous or cls(model_id)
@@ -104,7 +104,7 @@ docs_dir_relative='', ocr=False, store='faiss', store_uri='')
             chunk_size, chunk_overlap = chunking.size, chunking.overlap
         size = base.chunk_size if chunk_size is None else chunk_size
         overlap = base.chunk_overlap if chunk_overlap is None else chunk_overlap
-        ChunkConfig(size, overlap)  # a bad combination fails here, before any work
+        ChunkSettings(size, overlap)  # a bad combination fails here, before any work
         store = check_kind(store or base.store)
         # A new engine without an address is the embedded one, not the old engine's server.
         uri = store_uri if store_uri is not None else (base.store_uri if store == base.store else "")

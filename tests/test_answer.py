@@ -3,9 +3,14 @@ logic of citations, excerpts and abstention, independent of model quality."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from assistant.answer import NOT_FOUND, AnswerConfig, compose
+from assistant.answering.answer import NOT_FOUND
+from assistant.params import Params
+from assistant.answering.compose import compose
+from assistant.retrieval.query import prepare
 from assistant.core import Assistant
 from assistant.evaluate import citations_exact
 from index.storage import builds
@@ -44,7 +49,7 @@ def test_unrelated_questions_abstain(small, question):
 
 
 def test_no_candidates_means_abstain(small):
-    assert compose("q", small.index, [], [], frozenset()).abstained
+    assert compose(prepare("q"), small.index, [], [], small.settings).abstained
 
 
 @pytest.mark.parametrize("question", ["", "   ", "x" * 2001])
@@ -59,21 +64,21 @@ def test_unusable_questions_raise(small, question):
     ("What happened to the river Alder floods and levees and the canal?", True),
 ])
 def test_answer_length_is_bounded(small, question, broad):
-    from assistant.query import is_broad
+    from assistant.retrieval.query import is_broad
 
     assert is_broad(question) is broad
-    small.config = AnswerConfig(max_chars=60, broad_max_chars=90)
+    small.settings = replace(small.settings, max_chars=60, broad_max_chars=90)
     quoted = [q.text for q in small.ask(question).sentences()]
     assert len(quoted) == 1 or sum(map(len, quoted)) <= (90 if broad else 60)
 
 
 def test_broad_questions_get_distinct_points(small):
-    small.config = AnswerConfig(broad_margin=10.0)  # every candidate may join; only the budget and MMR choose
+    small.settings = replace(small.settings, margin=10.0)  # every candidate may join; only the budget and MMR choose
     answer = small.ask("What happened to the river Alder floods and levees and the canal?")
     quoted = [q.text for q in answer.sentences()]
-    assert 2 <= len(quoted) <= AnswerConfig().broad_max_sentences
+    assert 2 <= len(quoted) <= small.settings.broad_max_sentences
     assert len(set(quoted)) == len(quoted)
-    assert sum(map(len, quoted)) <= AnswerConfig().broad_max_chars
+    assert sum(map(len, quoted)) <= small.settings.broad_max_chars
 
 
 def test_to_dict_matches_the_json_contract(small):
@@ -110,7 +115,7 @@ def test_a_sentence_in_two_documents_is_quoted_once_and_cites_both(twins):
 
 
 def test_sentences_of_one_excerpt_share_one_citation(small):
-    small.config = AnswerConfig(margin=10.0)  # let every close sentence in
+    small.settings = replace(small.settings, margin=10.0)  # let every close sentence in
     answer = small.ask("What happened to the levees and the canal of the river Alder?")
     assert len(answer.sentences()) >= 2
     spans = [(c.source, c.start, c.end) for c in answer.citations]
@@ -122,48 +127,43 @@ def test_sentences_of_one_excerpt_share_one_citation(small):
     assert answer.to_dict()["citations"][0]["highlights"] == [list(h) for h in answer.citations[0].highlights]
 
 
-def test_packaged_parameters_round_trip_and_refuse_another_version(tmp_path):
+def test_packaged_parameters_round_trip_and_refuse_another_version():
     import json
 
     from assistant import params
     from index.errors import ModelError
 
-    packaged = params.load()
-    assert params.Params.from_json(packaged.to_json()) == packaged
-    assert dict(packaged.sentence_weights)["dense"] == 1.0 and packaged.margin > 0
-    assert AnswerConfig().min_score == packaged.min_score and AnswerConfig().margin == packaged.margin
+    packaged = Params.load()
+    assert Params.from_json(packaged.to_json()) == packaged
+    assert dict(packaged.weights.sentence)["dense"] == 1.0 and packaged.answer.margin > 0
+    assert set(dict(packaged.weights.sentence)) <= set(params.FEATURES)
     data = json.loads(packaged.to_json())
     data["version"] = params.VERSION + 1
     with pytest.raises(ModelError, match="version"):
-        params.Params.from_json(json.dumps(data))
+        Params.from_json(json.dumps(data))
 
 
-@pytest.mark.parametrize("retired, value, reported", [("fusion", 0.3, True), ("document", 0.0, False)])
-def test_a_retired_chunk_weight_is_dropped_and_reported_when_it_was_set(caplog, retired, value, reported):
+def test_a_version_1_file_reads_with_its_features_renamed_and_an_unknown_feature_is_refused():
     import json
-    import logging
 
-    from assistant import params
+    from index.errors import ModelError
 
-    data = json.loads(params.load().to_json())
-    data["chunk_weights"] = {"anchor": 0.5, retired: value}
-    with caplog.at_level(logging.WARNING, logger="assistant.params"):
-        read = params.Params.from_json(json.dumps(data))
-    assert dict(read.chunk_weights) == {"anchor": 0.5}
-    assert read.chunk_weight(retired) == 0.0
-    assert (retired in caplog.text) is reported
+    old = {"version": 1, "sentence_weights": {"dense": 1.0, "typed_when": 0.25},
+           "chunk_weights": {"anchor": 1.0, "bm25": 8.0, "standing_chunks": 2.0, "document_bm25": 0.0},
+           "min_score": 0.7, "margin": 0.3, "fitted": {"by": "hand"}}
+    read = Params.from_json(json.dumps(old))
+    assert read.weights.sentence == (("dense", 1.0), ("answer_type_when", 0.25))
+    assert (read.weights.anchor, read.weights.bm25, read.answer.min_score) == (1.0, 8.0, 0.7)
+    with pytest.raises(ModelError, match="typo_feature"):
+        Params.from_json(json.dumps({**old, "sentence_weights": {"typo_feature": 1.0}}))
 
 
-def test_askdoc_params_names_another_parameter_file(small, tmp_path, monkeypatch):
-    from assistant import params
-
-    strict = params.Params(params.load().sentence_weights, min_score=100.0, margin=params.load().margin)
+def test_askdoc_params_names_another_parameter_file_read_when_an_assistant_loads(small, fake_embedder, tmp_path,
+                                                                                 monkeypatch):
+    strict = Params.load().with_answer(min_score=100.0)
     (tmp_path / "strict.json").write_text(strict.to_json(), encoding="utf-8")
     monkeypatch.setenv("ASKDOC_PARAMS", str(tmp_path / "strict.json"))
-    params.load.cache_clear()
-    try:
-        small.config = AnswerConfig()
-        assert small.config.min_score == 100.0
-        assert small.ask("When did the levees fail?").abstained  # nothing scores that high
-    finally:
-        params.load.cache_clear()
+    assert not small.ask("When did the levees fail?").abstained  # loaded before: its parameters stand
+    fresh = Assistant.load(tmp_path / "index", embedder=fake_embedder)
+    assert fresh.settings.min_score == 100.0
+    assert fresh.ask("When did the levees fail?").abstained  # nothing scores that high

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.core import Assistant
-from assistant.web.server import Settings, create_app
+from assistant.app.server import ServerSettings, create_app
 from index.build import build_index
 
 DOC = (
@@ -27,7 +27,7 @@ def make_client(write_docs, fake_embedder, tmp_path):
     clients = []
 
     def make(**settings) -> TestClient:
-        app = create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs, **settings))
+        app = create_app(assistant, ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, **settings))
         client = TestClient(app, base_url="http://askdoc.test")
         clients.append(client)
         return client
@@ -192,7 +192,7 @@ def test_scope_limits_the_citations_and_an_unknown_one_is_a_422(write_docs, fake
     docs = write_docs({"river.txt": DOC, "hr/levees.txt": "The levees failed again in 2001, said the HR memo.\n"})
     build_index(docs, tmp_path / "index", fake_embedder)
     assistant = Assistant.load(tmp_path / "index", embedder=fake_embedder)
-    with TestClient(create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs))) as client:
+    with TestClient(create_app(assistant, ServerSettings(index_dir=tmp_path / "index", docs_dir=docs))) as client:
         for scope, allowed in (("hr/", {"hr/levees.txt"}), (["river.txt"], {"river.txt"})):
             data = client.post("/api/ask", json={**QUESTION, "scope": scope}).json()
             assert data["citations"] and {c["source"] for c in data["citations"]} == allowed

@@ -9,8 +9,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from assistant.web.audit import AuditLog, AuditSettings, read
-from assistant.web.identity import Asker
+from assistant.people.audit import AuditLog, AuditSettings, read
+from assistant.people.identity import Asker
 
 DANA = Asker("dana", frozenset({"hr", "staff"}))
 

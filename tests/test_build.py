@@ -9,7 +9,7 @@ import pytest
 
 from index.storage import builds
 from index.build import build_index, build_lock, ensure_index, staleness
-from index.documents.chunking import ChunkConfig
+from index.documents.chunking import ChunkSettings
 from index.documents.loaders import iter_files
 from index.settings import BuildSettings
 from tests.support import HashEmbedder
@@ -68,7 +68,7 @@ def test_new_model_or_chunking_re_embeds_everything(write_docs, tmp_path):
     root = tmp_path / "index"
     build_index(docs, root, HashEmbedder())
     assert build_index(docs, root, HashEmbedder(model_id="fake/other")).embedded == 3
-    assert build_index(docs, root, HashEmbedder(model_id="fake/other"), ChunkConfig(100, 0)).embedded == 3
+    assert build_index(docs, root, HashEmbedder(model_id="fake/other"), ChunkSettings(100, 0)).embedded == 3
 
 
 def test_staleness_sees_added_changed_removed(write_docs, tmp_path):
@@ -101,11 +101,11 @@ def test_ensure_index_builds_refreshes_and_refuses_other_models(write_docs, tmp_
 def test_ensure_index_keeps_custom_chunking(write_docs, tmp_path):
     docs = write_docs(DOCS)
     root = tmp_path / "index"
-    build_index(docs, root, HashEmbedder(), ChunkConfig(120, 10))
+    build_index(docs, root, HashEmbedder(), ChunkSettings(120, 10))
     (docs / "g.txt").write_text("Grapes make wine.")
     ensure_index(docs, root, HashEmbedder())
     manifest = builds.read_manifest(root)
-    assert manifest.settings.chunking == ChunkConfig(120, 10)
+    assert manifest.settings.chunking == ChunkSettings(120, 10)
 
 
 def test_skipped_files_do_not_make_the_index_stale(write_docs, tmp_path, caplog):
@@ -183,7 +183,7 @@ def test_the_model_reads_each_sentence_and_title_once_and_chunks_are_pooled(writ
     docs = write_docs({"long.txt": long_text, **DOCS})
     root = tmp_path / "index"
     embedder = CountingEmbedder()
-    build_index(docs, root, embedder, ChunkConfig(size=200, overlap=60))
+    build_index(docs, root, embedder, ChunkSettings(size=200, overlap=60))
     index = builds.load(root)
     assert index.chunk_count > 4  # overlapping chunks: their sentences were still embedded once
     sentences = [index.sentence_text(i) for i in range(index.sentence_count)]

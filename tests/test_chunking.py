@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.documents.chunking import ChunkConfig, chunk_spans
+from index.documents.chunking import ChunkSettings, chunk_spans
 from index.documents.segment import split_sentences
 
 TEXT = "\n".join(
@@ -14,7 +14,7 @@ TEXT = "\n".join(
 @pytest.mark.parametrize("size, overlap", [(120, 0), (200, 60), (400, 150), (800, 150), (5000, 0)])
 def test_chunks_are_whole_sentences_within_size(size, overlap):
     spans = split_sentences(TEXT)
-    chunks = chunk_spans(spans, ChunkConfig(size, overlap))
+    chunks = chunk_spans(spans, ChunkSettings(size, overlap))
     covered = set()
     for first, last in chunks:
         assert first <= last
@@ -28,13 +28,13 @@ def test_chunks_are_whole_sentences_within_size(size, overlap):
 @pytest.mark.parametrize("size", [60, 100, 150])
 def test_a_heading_never_ends_a_chunk(size):
     spans = split_sentences(TEXT)
-    for first, last in chunk_spans(spans, ChunkConfig(size, 0)):
+    for first, last in chunk_spans(spans, ChunkSettings(size, 0)):
         assert not spans[last].heading or last == len(spans) - 1
 
 
 def test_overlap_repeats_the_tail_of_the_previous_chunk():
     spans = split_sentences(TEXT)
-    chunks = chunk_spans(spans, ChunkConfig(300, 100))
+    chunks = chunk_spans(spans, ChunkSettings(300, 100))
     assert any(b[0] <= a[1] for a, b in zip(chunks, chunks[1:]))
     for a, b in zip(chunks, chunks[1:]):
         if b[0] <= a[1]:
@@ -44,4 +44,4 @@ def test_overlap_repeats_the_tail_of_the_previous_chunk():
 @pytest.mark.parametrize("size, overlap", [(10, 0), (100, 100), (100, -1)])
 def test_bad_config_is_rejected(size, overlap):
     with pytest.raises(ValueError):
-        ChunkConfig(size, overlap)
+        ChunkSettings(size, overlap)

@@ -23,7 +23,7 @@ def askdoc(*args: str, stdin: str | None = None, env: dict | None = None, cwd=No
 
 def test_help_is_instant_and_imports_no_torch():
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; from assistant.cli import main; print('torch' in sys.modules, 'faiss' in sys.modules)"],
+        [sys.executable, "-c", "import sys; from assistant.cli.commands import main; print('torch' in sys.modules, 'faiss' in sys.modules)"],
         capture_output=True, text=True, cwd=ROOT,
     )
     assert result.stdout.split() == ["False", "False"]

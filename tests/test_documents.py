@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.core import Assistant
-from assistant.web.documents import BadUpload, check_content
-from assistant.web.server import Settings, create_app
+from assistant.errors import BadUpload
+from assistant.app.library import check_content
+from assistant.app.server import ServerSettings, create_app
 from index.build import build_index
 from tests.support import Server, make_pdf, make_scanned_pdf
 
@@ -62,7 +63,7 @@ def server(write_docs, fake_embedder, tmp_path):
     made = []
 
     def make(**settings):
-        app = create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs, **settings))
+        app = create_app(assistant, ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, **settings))
         client = TestClient(app)
         made.append(client)
         return client

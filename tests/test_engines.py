@@ -17,7 +17,7 @@ from assistant.core import Assistant
 from index.engines import collection, factory
 from index.storage import builds
 from index.build import build_index
-from index.documents.chunking import ChunkConfig
+from index.documents.chunking import ChunkSettings
 from index.engines.base import Restriction
 from index.errors import IndexCorruptError, StoreError
 from tests.support import HashEmbedder, write_files
@@ -25,7 +25,7 @@ from tests.support import HashEmbedder, write_files
 ENGINES = ["milvus", "qdrant"]
 WORDS = ("harbour ferry timetable storm bridge council budget school library tram museum river festival "
          "election mayor tunnel airport cargo winter summer repair closure museum orchestra").split()
-CHUNKING = ChunkConfig(size=160, overlap=0)
+CHUNKING = ChunkSettings(size=160, overlap=0)
 
 
 def corpus(seed: int = 0, documents: int = 8) -> dict[str, str]:
@@ -242,7 +242,7 @@ def test_a_server_that_cannot_be_reached_is_a_clear_error_and_the_live_index_sta
 
 
 def test_the_api_reports_an_unusable_store_as_unavailable():
-    from assistant.web.api import status_of
+    from assistant.routes.api import status_of
     from index.errors import QuestionError
 
     assert status_of(StoreError("down")) == 503 and status_of(QuestionError("empty")) == 422

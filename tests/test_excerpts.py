@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.excerpts import context_before, excerpt_bounds, opens_with_pronoun, refers_back
+from assistant.answering.excerpts import context_before, excerpt_bounds, opens_with_pronoun, refers_back
 from index.build import build_index
 from index.storage.builds import load
 

@@ -14,12 +14,12 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.answer import Citation
+from assistant.answering.answer import Citation
 from assistant.core import Assistant
 from assistant.evaluate import citations_exact
-from assistant.checks import check, split_generated
-from assistant.generate import LLMConfig
-from assistant.web.server import Settings, create_app
+from assistant.generation.checks import check, split_generated
+from assistant.generation.generate import LLMSettings
+from assistant.app.server import ServerSettings, create_app
 from index.build import build_index
 from tests.support import free_port
 from tests.support import llm as llm_support
@@ -119,9 +119,9 @@ def client_for(write_docs, fake_embedder, tmp_path):
     build_index(docs, tmp_path / "index", fake_embedder)
     made = []
 
-    def make(llm: LLMConfig | None) -> TestClient:
+    def make(llm: LLMSettings | None) -> TestClient:
         assistant = Assistant.load(tmp_path / "index", embedder=fake_embedder)
-        client = TestClient(create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs, llm=llm)))
+        client = TestClient(create_app(assistant, ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, llm=llm)))
         made.append(client)
         return client
 
@@ -154,7 +154,7 @@ def test_only_checked_sentences_reach_the_user_in_the_answer_and_the_stream(clie
     llm = ScriptedLLM("The levees failed in 1978. [1] Governor Smith blamed the farmers. [1] They failed "
                       "again in 2001. [1] The canal opened in 1990 [1]. Nobody was hurt. It ended the floods [7].")
     try:
-        client = client_for(LLMConfig(llm.url, "scripted", timeout=10))
+        client = client_for(LLMSettings(llm.url, "scripted", timeout=10))
         data = client.post("/api/ask", json=QUESTION).json()
         assert data["mode"] == "generated" and data["dropped"] == 4
         assert data["answer"] == "The levees failed in 1978. [1] The canal opened in 1990. [1]"
@@ -193,7 +193,7 @@ def test_a_failing_llm_gives_the_quotes_with_a_note_never_a_500(client_for, setu
                           "ok" if setup == "unsupported" else setup)
         url = llm.url
     try:
-        client = client_for(LLMConfig(url, timeout=1))
+        client = client_for(LLMSettings(url, timeout=1))
         quotes = client_for(None).post("/api/ask", json=QUESTION).json()
         response = client.post("/api/ask", json=QUESTION)
         assert response.status_code == 200
@@ -214,7 +214,7 @@ def test_a_failing_llm_gives_the_quotes_with_a_note_never_a_500(client_for, setu
 def test_a_follow_up_is_rewritten_by_the_llm_only_with_words_of_the_conversation(client_for, rewrite, searched):
     llm = ScriptedLLM("The canal ended the floods. [1]", rewrite=rewrite)
     try:
-        client = client_for(LLMConfig(llm.url, timeout=10))
+        client = client_for(LLMSettings(llm.url, timeout=10))
         history = [{"role": "user", "content": "When did the canal open?"}, {"role": "assistant", "content": "In 1990."}]
         data = client.post("/api/ask", json={"question": "What did it end?", "history": history}).json()
         assert data["question"] == "What did it end?" and data["mode"] == "generated"
@@ -271,11 +271,11 @@ def test_a_real_llm_end_to_end_shows_only_checked_sentences_with_exact_citations
     import concurrent.futures
     from dataclasses import replace
 
-    from assistant.generate import CONTEXT_EXCERPTS, Generator
+    from assistant.generation.generate import GROUNDING_EXCERPTS, Generator
 
-    assistant = Assistant(default_assistant.index, default_assistant.embedder,
-                          config=replace(default_assistant.config, context_excerpts=CONTEXT_EXCERPTS))
-    generator = Generator(LLMConfig(llama.url, timeout=60))
+    assistant = Assistant(default_assistant.index, default_assistant.embedder)
+    assistant.settings = replace(default_assistant.settings, grounding_excerpts=GROUNDING_EXCERPTS)
+    generator = Generator(LLMSettings(llama.url, timeout=60))
     questions = ["What did Singh tell Dong Jun?", "When did Singh meet Dong Jun?", "Who did Singh meet in Vientiane?",
                  "Which Lao minister did Singh meet?", "What did Singh say about the border clashes?"]
     modes = []
@@ -370,7 +370,7 @@ def test_v1_has_the_same_guard_as_the_api(write_docs, fake_embedder, tmp_path):
     docs = write_docs({"river.txt": DOC})
     build_index(docs, tmp_path / "index", fake_embedder)
     assistant = Assistant.load(tmp_path / "index", embedder=fake_embedder)
-    app = create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs, api_token="tok", rate_limit=2,
+    app = create_app(assistant, ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, api_token="tok", rate_limit=2,
                                          allowed_origins=("https://intranet.example",)))
     with TestClient(app) as client:
         assert client.get("/v1/models").status_code == 401

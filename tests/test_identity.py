@@ -19,7 +19,7 @@ import time
 import httpx
 import pytest
 
-from assistant.web.access import Access, access_of
+from assistant.guard.access import Access, access_of
 from tests.support import DEFAULT_DOCS, GradioSession, PageWatch, Server, free_port, route_table, ui_round_trip
 
 HR_DOC = "hr/pay-bands.txt"
@@ -38,7 +38,7 @@ SECRET = "session-s3cret"  # shared with the intranet page's own server, which m
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from assistant.web.sessions import mint
+    from assistant.people.sessions import mint
     from tests.test_widget import HOST_PAGE, StaticSite
 
     base = tmp_path_factory.mktemp("identity")
@@ -143,7 +143,7 @@ def test_an_asker_outside_hr_gets_not_one_word_of_it_by_any_route(site, tmp_path
     walked = set(outsider_requests()) | {("POST", "/gradio_api/queue/join"), ("GET", "/gradio_api/queue/data")}
     # Every non-static route askdoc serves is in the walk above (or answers Gradio's protocol only).
     from assistant.core import Assistant
-    from assistant.web.server import Settings, create_app
+    from assistant.app.server import ServerSettings, create_app
     from index.build import build_index
 
     docs = tmp_path / "docs"
@@ -151,7 +151,7 @@ def test_an_asker_outside_hr_gets_not_one_word_of_it_by_any_route(site, tmp_path
     (docs / "a.txt").write_text("Alpha line.\n", encoding="utf-8")
     build_index(docs, tmp_path / "index", fake_embedder)
     app = create_app(Assistant.load(tmp_path / "index", embedder=fake_embedder),
-                     Settings(index_dir=tmp_path / "index", docs_dir=docs, trust_user_header="X-Remote-User",
+                     ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, trust_user_header="X-Remote-User",
                               forwarded_allow_ips=("127.0.0.1",), admin_token="admin"))
     for method, path, _ in route_table(app.app):
         access = access_of(method, path)
@@ -217,7 +217,7 @@ def test_a_server_that_cannot_apply_its_permissions_does_not_start(site, tmp_pat
 
 
 def test_every_answer_is_in_the_audit_trail_with_who_asked(site):
-    from assistant.web.audit import read
+    from assistant.people.audit import read
 
     ask(site, HANNA)
     ask(site, OLGA, scope="hr")  # refused: not an answer
@@ -330,7 +330,7 @@ def session_of(site, user: str, groups, minutes: float = 5) -> httpx.Response:
 
 
 def test_a_widget_session_minted_by_the_pages_server_reads_as_its_person(site):
-    from assistant.web.sessions import mint
+    from assistant.people.sessions import mint
 
     olga, hanna = session_of(site, "olga", ["sales"]).json(), session_of(site, "hanna", "staff, hr").json()
     assert olga["expires_in"] == 300 and olga["token"].startswith("askdoc1.")

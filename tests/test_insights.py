@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from assistant.web.insights import as_csv, grouped, insights
+from assistant.routes.insights import as_csv, grouped, insights
 
 RECORDS = [
     {"event": "answer", "user": "a", "question": "How many days of annual leave?", "cited": [], "abstained": True},

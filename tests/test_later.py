@@ -1,4 +1,4 @@
-"""The chat page built while the server already answers (assistant/web/later.py):
+"""The chat page built while the server already answers (assistant/app/later.py):
 the API answers at once, the page's routes say it is starting, and once the
 page is mounted it is served; a page that cannot be built costs the API nothing."""
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from assistant.web.later import ChatPageLater
+from assistant.app.later import ChatPageLater
 
 
 def api_app() -> FastAPI:
@@ -146,18 +146,18 @@ def test_only_the_apps_own_routes_pass_before_the_page_is_mounted(path, routed):
 
 
 def test_askdoc_serves_app_is_guarded_and_counts_the_pages_questions_once_it_is_built(tmp_path, write_docs):
-    """The whole app as ``askdoc serve`` makes it (``Settings.page_later``): the
+    """The whole app as ``askdoc serve`` makes it (``ServerSettings.page_later``): the
     guard's rate limit learns which of the page's functions answer when the
     page is mounted, and the health check says the page is ready."""
     from assistant.core import Assistant
-    from assistant.web.server import Settings, create_app
+    from assistant.app.server import ServerSettings, create_app
     from index.build import build_index
     from tests.support import HashEmbedder
 
     docs = write_docs({"notice.txt": "The staff canteen closes at 15:30 on Fridays."})
     build_index(docs, tmp_path / "index", HashEmbedder())
     guard = create_app(Assistant.load(tmp_path / "index", embedder=HashEmbedder()),
-                       Settings(index_dir=tmp_path / "index", docs_dir=docs, page_later=True, api_token="t0ken"))
+                       ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, page_later=True, api_token="t0ken"))
     assert guard.policy.limited_events == frozenset()
     signed = {"authorization": "Bearer t0ken"}
 

@@ -4,7 +4,7 @@ import threading
 import time
 
 from assistant.core import Assistant
-from assistant.web.live import LiveAssistant
+from assistant.app.live import LiveAssistant
 from index.storage import builds
 from index.build import build_index
 

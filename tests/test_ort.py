@@ -157,7 +157,7 @@ def test_a_question_never_imports_torch(default_index):
     from tests.support import ROOT
 
     code = (
-        "import sys\nfrom assistant.cli import main\n"
+        "import sys\nfrom assistant.cli.commands import main\n"
         "try:\n    main(['ask', '--index', sys.argv[1], 'When did Singh meet Dong Jun?'])\n"
         "except SystemExit as exit:\n    assert exit.code == 0, exit.code\n"
         "print('torch' in sys.modules, 'sentence_transformers' in sys.modules, 'transformers' in sys.modules,"

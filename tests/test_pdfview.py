@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from assistant.answer import Citation
-from assistant.web.render import source_url
+from assistant.answering.answer import Citation
+from assistant.routes.render import source_url
 from tests.support import PageWatch, Server, make_pdf
 
 pytestmark = pytest.mark.slow

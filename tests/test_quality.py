@@ -136,7 +136,7 @@ def long_papers(tmp_path_factory, real_embedder):
 
 
 def test_long_papers_with_repeated_passages_never_quote_or_cite_a_passage_twice(long_papers):
-    from assistant.choose import repeats
+    from assistant.answering.choose import repeats
     from index.documents.boilerplate import comparable
 
     assistant, questions = long_papers

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.query import (answer_type, asking_sentence, contextualize, is_follow_up, matches_type, named_terms,
-                            prepare)
+from assistant.retrieval.query import (answer_type, asking_sentence, resolve_follow_up, is_follow_up, matches_type,
+    named_terms, prepare)
 
 HISTORY = [
     {"role": "user", "content": "What did Rajnath Singh tell Dong Jun?"},
@@ -46,11 +46,11 @@ def test_matches_type(sentence, kind, expected):
     ("Who is Dong Jun?", "Who is Dong Jun?"),
 ])
 def test_follow_ups_are_made_self_contained(question, rewritten):
-    assert contextualize(question, HISTORY) == rewritten
+    assert resolve_follow_up(question, HISTORY) == rewritten
 
 
 def test_without_history_nothing_changes():
-    assert contextualize("When was that?", []) == "When was that?"
+    assert resolve_follow_up("When was that?", []) == "When was that?"
     assert prepare("  When   was that? ").search_text == "When was that?"
 
 

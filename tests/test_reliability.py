@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.core import Assistant
-from assistant.web.server import Settings, create_app
+from assistant.app.server import ServerSettings, create_app
 from tests.support import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
 from index.storage import builds
 from index.build import build_index, build_lock
@@ -176,7 +176,7 @@ def api(tmp_path_factory):
     embedder = HashEmbedder()
     build_index(base / "docs", base / "index", embedder)
     assistant = Assistant.load(base / "index", embedder=embedder)
-    with TestClient(create_app(assistant, Settings(index_dir=base / "index", rate_limit=0))) as client:
+    with TestClient(create_app(assistant, ServerSettings(index_dir=base / "index", rate_limit=0))) as client:
         yield client
 
 

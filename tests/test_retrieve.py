@@ -8,10 +8,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from assistant.query import prepare
-from assistant.retrieve import FEATURES, Retriever, Weights
+from assistant.retrieval.query import prepare
+from assistant.params import FEATURES, Params, Weights
+from assistant.retrieval.retriever import Retriever
 from index.build import build_index
-from index.documents.chunking import ChunkConfig
+from index.documents.chunking import ChunkSettings
 from index.storage.builds import load
 from index.storage.lexical import tokenize
 
@@ -25,26 +26,31 @@ DOCS = {
 
 @pytest.fixture
 def index(write_docs, fake_embedder, tmp_path):
-    build_index(write_docs(DOCS), tmp_path / "index", fake_embedder, ChunkConfig(size=90, overlap=0))
+    build_index(write_docs(DOCS), tmp_path / "index", fake_embedder, ChunkSettings(size=90, overlap=0))
     return load(tmp_path / "index")
 
 
-def search(index, embedder, question: str, weights: Weights = Weights()):
-    return Retriever(index, embedder, weights).search(prepare(question))
+def shipped(**changes) -> Weights:
+    """The shipped weights (params.json), with ``changes``."""
+    return dataclasses.replace(Params.load().weights, **changes)
+
+
+def search(index, embedder, question: str, weights: Weights | None = None):
+    return Retriever(index, embedder, weights or shipped()).search(prepare(question))
 
 
 def test_bm25_adds_chunks_dense_search_missed(index, fake_embedder):
     # One dense candidate only (the bread chunk, by most shared words): the
     # chunk naming "Quillon" can only come from BM25.
     question = "Does bread with flour, water and yeast come from Quillon?"
-    dense_only, _, _ = search(index, fake_embedder, question, Weights(dense_candidates=1, lexical_candidates=0))
+    dense_only, _, _ = search(index, fake_embedder, question, shipped(dense_candidates=1, lexical_candidates=0))
     assert [h.source for h in dense_only] == ["bread.txt"]
-    hits, _, _ = search(index, fake_embedder, question, Weights(dense_candidates=1))
+    hits, _, _ = search(index, fake_embedder, question, shipped(dense_candidates=1))
     assert {"bread.txt", "ships.txt"} <= {h.source for h in hits}
 
 
 def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder):
-    weights = Weights(anchor=0.0, bm25=0.0)
+    weights = shipped(anchor=0.0, bm25=0.0)
     hits, _, _ = search(index, fake_embedder, "When did the levees fail?", weights)
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for h in hits:
@@ -55,7 +61,7 @@ def test_chunks_rank_by_dense_score_plus_weighted_coverage(index, fake_embedder)
 
 
 def test_bm25_share_is_each_chunks_bm25_against_the_most_any_chunk_could_score(index, fake_embedder):
-    retriever = Retriever(index, fake_embedder)
+    retriever = Retriever(index, fake_embedder, shipped())
     terms = tokenize("levees canal")
     rows = np.arange(index.chunk_count)
     share = retriever._bm25_share([(t,) for t in terms], rows)
@@ -72,7 +78,7 @@ def test_a_question_term_counts_once_by_the_best_of_its_forms(index, fake_embedd
     """Forms of one question term are alternatives: a chunk scores by the
     best form it holds, the ceiling by the rarest form; a form no document
     holds changes nothing."""
-    retriever = Retriever(index, fake_embedder)
+    retriever = Retriever(index, fake_embedder, shipped())
     levees, canal = tokenize("levees canal")
     rows = np.arange(index.chunk_count)
     lexical = index.chunk_lexical
@@ -86,8 +92,8 @@ def test_a_question_term_counts_once_by_the_best_of_its_forms(index, fake_embedd
 
 def test_bm25_share_weighs_which_document_answers_not_which_of_its_sentences(index, fake_embedder):
     question = "Did the farmers of the river build levees and bake bread with flour?"
-    hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0, bm25=0.0))
-    retriever = Retriever(index, fake_embedder, Weights(anchor=2.0, bm25=3.0, document_bm25=0.0))  # the document's BM25: below
+    hits, plain, _ = search(index, fake_embedder, question, shipped(anchor=0.0, bm25=0.0))
+    retriever = Retriever(index, fake_embedder, shipped(anchor=2.0, bm25=3.0))
     seen = {}
     measured = retriever._bm25_share
 
@@ -110,25 +116,25 @@ def test_bm25_share_weighs_which_document_answers_not_which_of_its_sentences(ind
     assert weighted[0].score == pytest.approx(plain[0].score, abs=1e-6)  # the best keeps the plain best's score
 
 
-def test_sentences_holding_the_asked_kind_of_information_win(index, fake_embedder):
+def test_sentences_holding_the_answer_type_asked_for_win(index, fake_embedder):
     _, sentences, unknown = search(index, fake_embedder, "When did the levees fail?")
     best = sentences[0]
     assert index.sentence_text(best.sentence) == "The levees failed in 1978."
-    assert best.typed and unknown == []
+    assert best.holds_answer_type and unknown == []
     assert [s.score for s in sentences] == sorted((s.score for s in sentences), reverse=True)
     features = dict(zip(FEATURES, best.features))
-    assert features["typed_when"] == 1.0 and features["typed_number"] == 0.0 and features["restates"] == 0.0
+    assert features["answer_type_when"] == 1.0 and features["answer_type_number"] == 0.0 and features["restates"] == 0.0
     # The typed weight is what separates it from the same sentence scored without it.
-    weights = dict(Weights().sentence)
+    weights = dict(shipped().sentence)
     _, plain, _ = search(index, fake_embedder, "When did the levees fail?",
-                         Weights(sentence=tuple({**weights, "typed_when": 0.0}.items())))
+                         shipped(sentence=tuple({**weights, "answer_type_when": 0.0}.items())))
     by_sentence = {s.sentence: s.score for s in plain}
-    assert best.score - by_sentence[best.sentence] == pytest.approx(weights["typed_when"], abs=1e-5)
+    assert best.score - by_sentence[best.sentence] == pytest.approx(weights["answer_type_when"], abs=1e-5)
 
 
 def test_a_score_is_the_weighted_sum_of_its_features(index, fake_embedder):
-    weights = dict(Weights().sentence)
-    _, sentences, _ = search(index, fake_embedder, "What did the engineers propose for the river?", Weights(anchor=0.0))
+    weights = dict(shipped().sentence)
+    _, sentences, _ = search(index, fake_embedder, "What did the engineers propose for the river?", shipped(anchor=0.0))
     for hit in sentences:
         assert len(hit.features) == len(FEATURES)
         assert hit.score == pytest.approx(sum(weights[f] * v for f, v in zip(FEATURES, hit.features)), abs=1e-5)
@@ -137,8 +143,8 @@ def test_a_score_is_the_weighted_sum_of_its_features(index, fake_embedder):
 
 def test_a_sentence_outside_the_best_chunks_document_loses_by_its_documents_gap(index, fake_embedder):
     question = "Did the farmers of the river build levees and bake bread with flour?"
-    hits, plain, _ = search(index, fake_embedder, question, Weights(anchor=0.0, bm25=0.0))
-    _, anchored, _ = search(index, fake_embedder, question, Weights(anchor=2.0, bm25=0.0, document_bm25=0.0))
+    hits, plain, _ = search(index, fake_embedder, question, shipped(anchor=0.0, bm25=0.0))
+    _, anchored, _ = search(index, fake_embedder, question, shipped(anchor=2.0, bm25=0.0))
     best_in = {}
     for h in hits:
         best_in[h.source] = max(best_in.get(h.source, -1e9), h.dense)
@@ -151,7 +157,7 @@ def test_a_sentence_outside_the_best_chunks_document_loses_by_its_documents_gap(
 
 
 def test_sentences_come_only_from_the_best_chunks(index, fake_embedder):
-    weights = Weights(chunks_for_sentences=1, standing_chunks=0)  # the chunks that stand best: the test below
+    weights = shipped(chunks_for_sentences=1, standing_chunks=0)  # the chunks that stand best: the test below
     hits, sentences, _ = search(index, fake_embedder, "When did the canal open?", weights)
     t = index.tables
     best = hits[0].chunk
@@ -173,7 +179,7 @@ def test_question_words_are_neither_searched_nor_unknown(index, fake_embedder):
 def test_a_query_vector_can_be_given(index, fake_embedder):
     query = prepare("When did the canal open?")
     vector = fake_embedder.encode([query.search_text])[0]
-    retriever = Retriever(index, fake_embedder)
+    retriever = Retriever(index, fake_embedder, shipped())
     with_vector = retriever.search(query, np.asarray(vector))
     assert [h.chunk for h in with_vector[0]] == [h.chunk for h in retriever.search(query)[0]]
 
@@ -184,7 +190,7 @@ def test_the_chunk_that_stands_best_has_its_sentences_read(index, fake_embedder)
     and BM25 share, wherever their score put them (here the score is the
     fake embedder's similarity alone, and BM25 favours another chunk)."""
     question = "Did traders sell bread in Quillon?"
-    narrow = Weights(anchor=1.0, bm25=50.0, chunks_for_sentences=1, chunk_coverage=0.0, standing_chunks=0)
+    narrow = shipped(anchor=1.0, bm25=50.0, chunks_for_sentences=1, chunk_coverage=0.0, standing_chunks=0)
     hits, plain, _ = search(index, fake_embedder, question, narrow)
     assert {s.chunk for s in plain} == {hits[0].chunk} and hits[0].source == "bread.txt"
     wider = dataclasses.replace(narrow, standing_chunks=1)
@@ -200,7 +206,7 @@ def test_a_question_that_sets_its_scene_weighs_its_asking_sentence(index, fake_e
     rest to the whole question; given or embedded here, the same."""
     query = prepare("Farmers built levees along the river Alder. When did the canal open?")
     assert query.asking == "When did the canal open?"
-    retriever = Retriever(index, fake_embedder, Weights(asking=asking))
+    retriever = Retriever(index, fake_embedder, shipped(asking=asking))
     whole, asked = (np.asarray(v) for v in fake_embedder.encode([query.search_text, query.asking]))
     _, sentences, _ = retriever.search(query)
     _, given, _ = retriever.search(query, whole, asking_vector=asked)
@@ -208,34 +214,3 @@ def test_a_question_that_sets_its_scene_weighs_its_asking_sentence(index, fake_e
     vectors = index.sentence_vectors[np.array([s.sentence for s in sentences])]
     expected = (1 - asking) * (vectors @ whole) + asking * (vectors @ asked)
     assert [s.features[0] for s in sentences] == pytest.approx(expected.tolist(), abs=1e-5)
-
-
-def test_document_bm25_share_reads_the_whole_document_by_its_sentences(index, fake_embedder):
-    """BM25 over documents, a sentence holding a term counting once: the
-    river's five sentences hold "canal" twice and "levees" twice (k1 1.2,
-    b 0.75, mean length 9 / 3 sentences, so its saturation is
-    1.2 * (0.25 + 0.75 * 5 / 3) = 1.8); bread's two hold "flour" once
-    (saturation 0.9). The ceiling is every weight times k1 + 1."""
-    retriever = Retriever(index, fake_embedder)
-    (canal,), (levee,), (flour,) = (tokenize(word) for word in ("canal", "levees", "flour"))
-    weighted = [((canal,), 2.0), ((levee,), 1.0), ((flour,), 1.0)]
-    assert index.sentence_count == 9 and len(index.doc_ids) == 3
-    ceiling = (2.0 + 1.0 + 1.0) * 2.2
-    expected = {"river.txt": (2.0 * 2 * 2.2 / (2 + 1.8) + 1.0 * 2 * 2.2 / (2 + 1.8)) / ceiling,
-                "bread.txt": 1.0 * 1 * 2.2 / (1 + 0.9) / ceiling, "ships.txt": 0.0}
-    chunk_docs = np.asarray(index.tables.chunk_doc)
-    share = retriever._document_bm25_share(chunk_docs, weighted)
-    assert share.tolist() == pytest.approx([expected[index.doc_ids[doc]] for doc in chunk_docs.tolist()])
-    # Every chunk of the river counts its whole document, though none holds both words.
-    river = [c for c, doc in enumerate(chunk_docs.tolist()) if index.doc_ids[doc] == "river.txt"]
-    assert len(river) > 1 and any("canal" not in index.chunk_text(c) for c in river)
-
-
-def test_the_document_vote_needs_enough_question_terms(index, fake_embedder):
-    """A question of fewer than ``document_min_terms`` terms is ranked as
-    if the document's BM25 did not count; one of enough terms is not."""
-    question = "When did engineers open the canal?"  # engineers, open, canal
-    plain = Weights(anchor=1.0, bm25=0.0, document_bm25=0.0)
-    scores = lambda weights: [(s.sentence, round(s.score, 6)) for s in search(index, fake_embedder, question, weights)[1]]  # noqa: E731
-    assert scores(dataclasses.replace(plain, document_bm25=50.0, document_min_terms=4)) == scores(plain)
-    assert scores(dataclasses.replace(plain, document_bm25=50.0, document_min_terms=3)) != scores(plain)

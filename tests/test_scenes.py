@@ -1,11 +1,11 @@
-"""A broad answer's scene (assistant/scenes.py): the passage around a
+"""A broad answer's scene (assistant/answering/scenes.py): the passage around a
 sentence, and a document's names, read once per document."""
 
 from __future__ import annotations
 
 import pytest
 
-from assistant import scenes
+from assistant.answering import scenes
 from index.documents.loaders import Document
 
 ARTICLE = (

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.core import Assistant
-from assistant.scope import Scope
+from assistant.retrieval.scope import Scope
 from index.build import build_index
-from index.documents.chunking import ChunkConfig
+from index.documents.chunking import ChunkSettings
 from index.errors import QuestionError
 from tests.support import HashEmbedder, write_files
 
@@ -51,7 +51,7 @@ def assistant(request, tmp_path_factory):
     """Scoped search on FAISS (exact and IVF) and on each vector engine: one index each, only read."""
     kind = request.param
     base = tmp_path_factory.mktemp(f"scope-{kind}")
-    build_index(write_files(base / "docs", DOCS), base / "index", HashEmbedder(), ChunkConfig(size=60, overlap=0),
+    build_index(write_files(base / "docs", DOCS), base / "index", HashEmbedder(), ChunkSettings(size=60, overlap=0),
                 vector_index=kind if kind in ("exact", "approximate") else None,
                 store=kind if kind in ("milvus", "qdrant") else None)
     return Assistant.load(base / "index", embedder=HashEmbedder())
@@ -67,7 +67,7 @@ def assistant(request, tmp_path_factory):
 def test_a_scoped_search_and_answer_stay_in_scope(assistant, scope, allowed):
     query_scope = Scope.parse(scope)
     for question in ("What about leave?", "When does the office open?", "What does the VPN need?"):
-        from assistant.query import prepare
+        from assistant.retrieval.query import prepare
 
         hits, sentences, _ = assistant.retriever.search(prepare(question), scope=query_scope)
         assert hits and {h.source for h in hits} <= allowed
@@ -77,7 +77,7 @@ def test_a_scoped_search_and_answer_stay_in_scope(assistant, scope, allowed):
 
 
 def test_unscoped_questions_see_every_document(assistant):
-    from assistant.query import prepare
+    from assistant.retrieval.query import prepare
 
     hits, _, _ = assistant.retriever.search(prepare("What about leave?"))
     assert {h.source for h in hits} == set(DOCS)

@@ -21,7 +21,7 @@ import zipfile
 import httpx
 import pytest
 
-from assistant.web.access import Access, access_of
+from assistant.guard.access import Access, access_of
 from tests.support import DEFAULT_DOCS, GradioSession, PageWatch, Server, route_table, sign_in
 
 API = "api-s3cret-token"
@@ -137,13 +137,13 @@ def test_the_page_takes_no_files_and_gradio_stores_none(site):
 # 2. One guard: every route that returns data needs the token, the chat page included.
 def test_every_route_that_returns_data_needs_the_token(site, write_docs, fake_embedder, tmp_path):
     from assistant.core import Assistant
-    from assistant.web.server import Settings, create_app
+    from assistant.app.server import ServerSettings, create_app
     from index.build import build_index
 
     docs = write_docs({"a.txt": "Alpha line. The claim sits here.\n"})
     build_index(docs, tmp_path / "index", fake_embedder)
     app = create_app(Assistant.load(tmp_path / "index", embedder=fake_embedder),
-                     Settings(index_dir=tmp_path / "index", docs_dir=docs, api_token=API, admin_token=ADMIN))
+                     ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, api_token=API, admin_token=ADMIN))
     routes = route_table(app.app)
     assert len(routes) > 40
     anonymous, signed_in = client_of(site, token=None), client_of(site)
@@ -392,7 +392,7 @@ def test_wrong_tokens_are_throttled_per_client(site, how):
 def test_an_llm_url_with_credentials_is_refused_without_echoing_them(tmp_path):
     from click.testing import CliRunner
 
-    from assistant.cli import cli
+    from assistant.cli.commands import cli
 
     result = CliRunner().invoke(cli, ["serve", "--index", str(tmp_path / "index"),
                                       "--llm-url", "http://alice:hunter2pw@127.0.0.1:9/v1"])

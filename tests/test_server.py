@@ -8,12 +8,12 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.answer import Answer, Citation
+from assistant.answering.answer import Answer, Citation
 from assistant.core import Assistant
-from assistant.web.server import Settings, create_app
+from assistant.app.server import ServerSettings, create_app
 from assistant.core import Turn, history_of
-from assistant.web.render import answer_markdown
-from assistant.web.ui import FeedbackLog, load_examples, reveal
+from assistant.routes.render import answer_markdown
+from assistant.routes.chat_page import FeedbackLog, load_examples, reveal
 from index.build import build_index
 
 DOC = "Alpha line. The <b>bold</b> claim sits here. Omega line.\n"
@@ -24,7 +24,7 @@ def client(write_docs, fake_embedder, tmp_path):
     docs = write_docs({"notes/a.txt": DOC, ".examples": "First example?\n# a comment\n\nSecond example?\n"})
     build_index(docs, tmp_path / "index", fake_embedder)
     assistant = Assistant.load(tmp_path / "index", embedder=fake_embedder)
-    app = create_app(assistant, Settings(index_dir=tmp_path / "index", docs_dir=docs))
+    app = create_app(assistant, ServerSettings(index_dir=tmp_path / "index", docs_dir=docs))
     with TestClient(app) as c:
         yield c
 
@@ -93,12 +93,12 @@ def test_no_ui_serves_the_api_and_widget_without_importing_gradio(write_docs, tm
 import sys
 from fastapi.testclient import TestClient
 from assistant.core import Assistant
-from assistant.web.server import Settings, create_app
+from assistant.app.server import ServerSettings, create_app
 from index.build import build_index
 from tests.support import HashEmbedder
 build_index({str(docs)!r}, {str(tmp_path / 'index')!r}, HashEmbedder())
 app = create_app(Assistant.load({str(tmp_path / 'index')!r}, embedder=HashEmbedder()),
-                 Settings(index_dir={str(tmp_path / 'index')!r}, docs_dir={str(docs)!r}, ui=False))
+                 ServerSettings(index_dir={str(tmp_path / 'index')!r}, docs_dir={str(docs)!r}, ui=False))
 with TestClient(app) as client:
     assert client.post("/api/ask", json={{"question": "Which claim sits here?"}}).json()["citations"]
     assert client.get("/embed.js").status_code == 200 and "--no-ui" in client.get("/").text
@@ -116,7 +116,7 @@ def test_an_idle_chat_page_polls_for_work_fifty_times_a_second_not_a_thousand():
     after a Gradio upgrade means its queue's attributes were renamed."""
     import gradio as gr
 
-    from assistant.web.server import IDLE_POLL_SECONDS, quiet_when_idle
+    from assistant.app.server import IDLE_POLL_SECONDS, quiet_when_idle
 
     with gr.Blocks() as demo:
         gr.Markdown("idle")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.web.sessions import MAX_MINUTES, mint, verify
+from assistant.people.sessions import MAX_MINUTES, mint, verify
 
 
 def test_a_token_carries_its_person_and_groups_until_it_expires():

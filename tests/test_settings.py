@@ -86,10 +86,10 @@ def test_an_index_without_a_recorded_folder_is_served_as_it_is(write_docs, tmp_p
 
 
 def test_explicit_choices_override_and_the_rest_is_kept(write_docs, tmp_path):
-    from index.documents.chunking import ChunkConfig
+    from index.documents.chunking import ChunkSettings
 
     docs = write_docs({"a.txt": "Apples are red."})
-    build_index(docs, tmp_path / "index", HashEmbedder(), ChunkConfig(300, 20), vector_index="exact")
+    build_index(docs, tmp_path / "index", HashEmbedder(), ChunkSettings(300, 20), vector_index="exact")
     build_index(docs, tmp_path / "index", HashEmbedder())
     settings = builds.read_manifest(tmp_path / "index").settings
     assert (settings.chunk_size, settings.chunk_overlap, settings.vector_index) == (300, 20, "exact")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.terms import TermResolver, acronym_in, typo_limit
+from assistant.retrieval.terms import TermResolver, acronym_in, typo_limit
 from index.build import build_index
 from index.storage.lexical import tokenize
 from index.storage.builds import load

@@ -15,7 +15,7 @@ from index.documents.segment import Span
 
 
 @dataclass(frozen=True)
-class ChunkConfig:
+class ChunkSettings:
     """Target chunk size and overlap, in characters."""
 
     size: int = 800
@@ -47,16 +47,16 @@ def _fill(spans: list[Span], first: int, size: int) -> int:
     return last
 
 
-def chunk_spans(spans: list[Span], config: ChunkConfig = ChunkConfig()) -> list[tuple[int, int]]:
+def chunk_spans(spans: list[Span], config: ChunkSettings = ChunkSettings()) -> list[tuple[int, int]]:
     """(first, last) sentence numbers of each chunk, inclusive.
 
     >>> from index.documents.segment import Span
     >>> s = [Span(0, 100, 0), Span(101, 210, 0), Span(211, 230, 1, heading=True), Span(231, 330, 2)]
-    >>> chunk_spans(s, ChunkConfig(size=1000, overlap=0))
+    >>> chunk_spans(s, ChunkSettings(size=1000, overlap=0))
     [(0, 3)]
-    >>> chunk_spans(s, ChunkConfig(size=250, overlap=0))
+    >>> chunk_spans(s, ChunkSettings(size=250, overlap=0))
     [(0, 1), (2, 3)]
-    >>> chunk_spans(s, ChunkConfig(size=250, overlap=120))
+    >>> chunk_spans(s, ChunkSettings(size=250, overlap=120))
     [(0, 1), (1, 3)]
     """
     chunks: list[tuple[int, int]] = []

@@ -40,14 +40,15 @@ from pathlib import Path
 import numpy as np
 
 from assistant import params
-from assistant.answer import AnswerConfig, should_abstain
+from assistant.params import FEATURES, AnswerSettings
+from assistant.answering.compose import should_abstain
 from assistant.core import Assistant
 from assistant.evaluate import Case, load_cases
-from assistant.query import named_terms
-from assistant.retrieve import FEATURES
+from assistant.retrieval.query import named_terms
 from index.build import build_index
 from index.embedding.models import load_embedder
 from tests.support import RESULTS, ROOT, SQUAD2, XQUAD, news_questions, write_result, xquad_questions
+from tests.support.bench import FIT_REPORT, record_fit
 
 MAX_ANSWERABLE_ABSTAINED = 0.01
 
@@ -72,7 +73,7 @@ def gather(name: str, docs: Path, cases: list[Case], work: Path, embedder) -> li
     cases = [c for c in cases if not c.history]
     queries = [assistant._prepare(c.question, None) for c in cases]
     vectors = embedder.encode([q.search_text for q in queries])
-    no_minimum = dataclasses.replace(AnswerConfig(), min_score=-math.inf)
+    no_minimum = dataclasses.replace(assistant.settings, min_score=-math.inf)
     gathered = []
     for case, query, vector in zip(cases, queries, vectors):
         _, ranked, unknown = assistant.retriever.search(query, vector)
@@ -113,7 +114,7 @@ def fit_weights(sets: dict[str, list[Question]], regularization: float = 0.01) -
             grad += (p @ q.features / all_sum - p[q.labels] @ q.features[q.labels] / pos_sum) * weight
         return total, grad
 
-    start = np.array([dict(params.load().sentence_weights).get(f, 0.0) for f in FEATURES])
+    start = np.array([dict(params.Params.load(params.packaged()).weights.sentence).get(f, 0.0) for f in FEATURES])
     found = minimize(loss, start, jac=True, method="L-BFGS-B")
     dense = found.x[FEATURES.index("dense")]
     if dense <= 0:
@@ -123,11 +124,12 @@ def fit_weights(sets: dict[str, list[Question]], regularization: float = 0.01) -
 
 
 def simulate(questions: list[Question], weights: np.ndarray, margin: float,
-             config: AnswerConfig = AnswerConfig()) -> tuple[float, float]:
+             config: AnswerSettings | None = None) -> tuple[float, float]:
     """(share of answerable questions whose answer holds a key fact, mean
     characters quoted) when an answer is the best sentence and those within
     ``margin`` of it, as ``answer.choose_sentences`` takes them (without its
     scene-setting and pronoun rules)."""
+    config = config or AnswerSettings(min_score=-math.inf, margin=margin)
     hits, chars = [], []
     for q in questions:
         if not q.answerable or q.ruled_out or not len(q.labels):
@@ -232,7 +234,8 @@ def main() -> None:
     parser.add_argument("--docs", type=Path, help="the documents your questions are about")
     args = parser.parse_args()
     embedder = load_embedder()
-    hand = np.array([dict(params.load().sentence_weights).get(f, 0.0) for f in FEATURES])
+    packaged = params.Params.load(params.packaged())
+    hand = np.array([dict(packaged.weights.sentence).get(f, 0.0) for f in FEATURES])
     began = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -244,7 +247,7 @@ def main() -> None:
             fit["yours"] = gather("yours", args.docs, load_cases(args.questions), work, embedder)
         weights = fit_weights(fit)
         minimum = choose_minimum(fit, weights)
-        hand_margin = AnswerConfig().margin
+        hand_margin = packaged.answer.margin
         margin = fit_margin([q for qs in fit.values() for q in qs], weights, hand, hand_margin)
         hand_minimum = choose_minimum(fit, hand)
         print("held-out split (read only now, to report)")
@@ -254,7 +257,7 @@ def main() -> None:
               "seconds": round(time.perf_counter() - began, 1), "sets": {}}
     print(f"\nweights ({', '.join(FEATURES)}):\n  hand   {hand.round(3).tolist()}\n  fitted {weights.round(3).tolist()}")
     print(f"minimum score by the same rule: {minimum:.3f} for the fitted weights, {hand_minimum:.3f} for the "
-          f"packaged ones (packaged: {params.load().min_score}); margin: {margin} (packaged: {hand_margin})\n")
+          f"packaged ones (packaged: {packaged.answer.min_score}); margin: {margin} (packaged: {hand_margin})\n")
     print("| set | split | best sentence holds a key fact: hand / fitted | answer (simulated) holds one: hand / "
           "fitted | unanswerable abstained: packaged / fitted | answerable abstained: packaged / fitted |"
           "\n|---|---|---|---|---|---|")
@@ -287,18 +290,20 @@ def main() -> None:
         about = {"by": "tests/benchmarks/fit.py --write " + args.write, "date": time.strftime("%Y-%m-%d"),
                  "training": {n: len(q) for n, q in fit.items()}}
         if args.write == "fitted":
-            fitted = params.Params(
-                tuple(zip(FEATURES, (round(float(w), 4) for w in weights))), round(minimum, 4), margin,
-                fitted={**about, "rule": "sentence weights: listwise logistic model over FEATURES, divided by the "
-                                         "dense weight; margin: most key facts in answers no longer than before; "
-                                         + rule})
+            sentence = tuple(zip(FEATURES, (round(float(w), 4) for w in weights)))
+            fitted = dataclasses.replace(packaged, weights=dataclasses.replace(packaged.weights, sentence=sentence))
+            fitted = fitted.with_answer(min_score=round(minimum, 4), margin=margin)
+            about["rule"] = ("sentence weights: listwise logistic model over FEATURES, divided by the dense weight; "
+                             "margin: most key facts in answers no longer than before; " + rule)
         else:
-            fitted = dataclasses.replace(params.load(), min_score=round(hand_minimum, 4), fitted={
-                **about, "rule": "sentence weights and margin kept as they were (set by hand; the fitted ones "
-                                 "answered held-out questions less well, guide/quality.md); " + rule})
+            fitted = packaged.with_answer(min_score=round(hand_minimum, 4))
+            about["rule"] = ("sentence weights and margin kept as they were (set by hand; the fitted ones answered "
+                             "held-out questions less well, guide/quality.md); " + rule)
         out = args.out or params.packaged()
         out.write_text(fitted.to_json(), encoding="utf-8")
-        print(f"wrote {out}")
+        if out == params.packaged():
+            record_fit("sentence_weights", about)
+        print(f"wrote {out}" + (f" and {FIT_REPORT}" if out == params.packaged() else ""))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,12 @@
 """Fit how the retrievers' ranking of a sentence's chunk weighs the document
 an answer comes from: the ``chunk_weights`` of assistant/params.json
-(``retrieve.Weights.anchor``, ``.bm25``, ``.standing_chunks``, how many
-chunks that stand best have their sentences read, and ``.document_bm25``,
-the whole document's BM25 share), on training parts only.
+(``params.Weights.anchor`` and ``.bm25``), and the count
+``Weights.standing_chunks`` (how many chunks that stand best have their
+sentences read; a setting in the code, printed here), on training parts only.
 
     .venv/bin/python -m tests.benchmarks.fit_ranking --rtqa WORK [--rtqa WORK2] [--grid NAME=V1,V2] [--write] [--squad2-floor]
 
-``--grid`` replaces one weight's values in the built-in grid: the fifth
-round held bm25 at 8, standing_chunks at 2 and anchor at 1 and tried
-document_bm25 0, 2, 3, 4, 6, 8 on 2023 Q1 and Q2 (guide/quality.md).
+``--grid`` replaces one weight's values in the built-in grid.
 
 Training parts: RealTime QA's news quizzes of the weeks built into WORK by
 ``tests.benchmarks.realtimeqa --work WORK`` (2023 Q1 for the shipped
@@ -46,14 +44,21 @@ from assistant.core import Assistant
 from index.build import build_index
 from index.embedding.models import load_embedder
 from tests.support import ROOT, SQUAD2, XQUAD, news_questions, xquad_questions
+from tests.support.bench import FIT_REPORT, record_fit
 
-# Earlier rounds tried fusion (0.3), the document's best BM25 against the best candidate's ("lexical", 0.25 to 1)
-# and its second-best chunk ("document", 0.2, 0.4): none beat the chunk's own BM25 share, and "lexical" changed
-# which sentences join an answer when the search is scoped to the right document (tests/test_scope.py). They were
-# 0 in every shipped file and are gone from the code (2026-12); guide/quality.md has their numbers.
-GRID = {"anchor": (0.0, 0.5, 1.0, 2.0), "bm25": (0.0, 4.0, 8.0, 12.0), "standing_chunks": (0.0, 2.0),
-        "document_bm25": (0.0, 2.0)}
-assert set(GRID) == set(params.CHUNK_WEIGHTS)
+# Weights tried in earlier rounds and retired (fusion, lexical, document, document_bm25): guide/lab/.
+GRID = {"anchor": (0.0, 0.5, 1.0, 2.0), "bm25": (0.0, 4.0, 8.0, 12.0), "standing_chunks": (0.0, 2.0)}
+assert set(params.CHUNK_WEIGHTS) <= set(GRID)
+COUNTS = {"standing_chunks"}  # settings that count, not weigh: whole numbers
+
+
+def as_weights(point: dict[str, float]) -> dict:
+    """A grid point as ``Weights`` fields (counts as whole numbers).
+
+    >>> as_weights({"anchor": 1.0, "standing_chunks": 2.0})
+    {'anchor': 1.0, 'standing_chunks': 2}
+    """
+    return {name: int(value) if name in COUNTS else value for name, value in point.items()}
 
 
 def parse_grid(overrides: list[str]) -> dict[str, tuple[float, ...]]:
@@ -92,7 +97,7 @@ class Training:
     def right_first(self, weights: dict[str, float]) -> float:
         """Share of questions whose best sentence is in a right document."""
         retriever = self.assistant.retriever
-        retriever.weights = dataclasses.replace(retriever.weights, **weights)
+        retriever.weights = dataclasses.replace(retriever.weights, **as_weights(weights))
         hits = 0
         for query, vector, right in zip(self.queries, self.vectors, self.right):
             _, ranked, _ = retriever.search(query, vector)
@@ -113,7 +118,7 @@ class Guard:
         from assistant.evaluate import run
 
         retriever = self.assistant.retriever
-        retriever.weights = dataclasses.replace(retriever.weights, **weights)
+        retriever.weights = dataclasses.replace(retriever.weights, **as_weights(weights))
         report = run(self.assistant.ask, self.cases, lambda s: self.assistant.index.document(s).text)
         return report.summary["fact_in_first_citation"]
 
@@ -184,7 +189,7 @@ def main() -> None:
         for point in points:
             weights = dict(zip(grid, point))
             if point != without and not weights["anchor"]:
-                continue  # BM25's share, the chunks that stand best and the document's terms only serve the anchor
+                continue  # BM25's share and the chunks that stand best only serve the anchor
             table[point] = [s.right_first(weights) for s in sets]
             kept[point] = [g.first_citation(weights) for g in guards]
             cells = " ".join(f"{100 * v:5.1f}" for v in table[point])
@@ -198,9 +203,8 @@ def main() -> None:
     print(f"chosen: {chosen} (training sets: {', '.join(s.name for s in sets)}; key fact in the first citation kept "
           f"at {floors_text} or more)")
     if args.write:
-        current = params.load()
-        fitted = dict(current.fitted)
-        fitted["chunk_weights"] = {
+        current = params.Params.load(params.packaged())
+        record_fit("chunk_weights", {
             "by": "tests/benchmarks/fit_ranking.py --write",
             "training": {s.name: len(s.queries) for s in sets},
             "date": time.strftime("%Y-%m-%d"),
@@ -210,10 +214,12 @@ def main() -> None:
             "first_citation": {g.name: [round(100 * f, 1), round(100 * v, 1)] for g, f, v in zip(guards, floors, kept[best])},
             "rule": "the best mean right-document-first over the training sets among grid points that keep the key "
                     f"fact in the first citation at least as high as without reweighting ({floors_text})",
-        }
-        updated = dataclasses.replace(current, chunk_weights=tuple(chosen.items()), fitted=fitted)
+        })
+        fitted = {name: value for name, value in as_weights(chosen).items() if name in params.CHUNK_WEIGHTS}
+        updated = dataclasses.replace(current, weights=dataclasses.replace(current.weights, **fitted))
         params.packaged().write_text(updated.to_json(), encoding="utf-8")
-        print(f"wrote {params.packaged()}")
+        print(f"wrote {params.packaged()} and {FIT_REPORT}; standing_chunks is a setting: "
+              f"set params.Weights.standing_chunks to {as_weights(chosen)['standing_chunks']} by hand if it changed")
     print(json.dumps({",".join(map(str, k)): [round(100 * v, 1) for v in vs] for k, vs in table.items()}))
 
 

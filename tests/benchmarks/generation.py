@@ -24,8 +24,8 @@ from pathlib import Path
 
 from assistant.core import Assistant
 from assistant.evaluate import _contains, citations_exact, load_cases
-from assistant.checks import check
-from assistant.generate import CONTEXT_EXCERPTS, Generator, LLMConfig
+from assistant.generation.checks import check
+from assistant.generation.generate import GROUNDING_EXCERPTS, Generator, LLMSettings
 from index.build import build_index
 from index.embedding.models import load_embedder
 from tests.support import RESULTS, ROOT, XQUAD, free_port, write_result, xquad_questions
@@ -88,7 +88,7 @@ def main() -> None:
         work = Path(tmp)
         llama = LlamaServer(free_port(), work / "llama.log").wait()
         try:
-            generator = Generator(LLMConfig(llama.url, timeout=60))
+            generator = Generator(LLMSettings(llama.url, timeout=60))
             sets = [("own", ROOT / "docs", load_cases(ROOT / "tests" / "data" / "admm_questions.jsonl"))]
             if XQUAD.exists():
                 cases = xquad_questions(XQUAD, work / "xquad")
@@ -96,7 +96,7 @@ def main() -> None:
             for name, docs, cases in sets:
                 build_index(docs, work / f"{name}-index", embedder)
                 assistant = Assistant.load(work / f"{name}-index", embedder=embedder)
-                assistant.config = replace(assistant.config, context_excerpts=CONTEXT_EXCERPTS)
+                assistant.settings = replace(assistant.settings, grounding_excerpts=GROUNDING_EXCERPTS)
                 results[name] = run_set(name, assistant, cases, generator)
         finally:
             llama.stop()

@@ -26,8 +26,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from assistant.core import Assistant
-    from assistant.permissions import PermissionsFile, Readers
-    from assistant.web.identity import Asker
+    from assistant.people.permissions import PermissionsFile, Readers
+    from assistant.people.identity import Asker
     from index.build import build_index
     from index.embedding.models import load_embedder
 

@@ -32,3 +32,17 @@ def percentile(values: list[float], q: float) -> float:
     """The q-quantile of ``values`` by nearest rank (0.0 for none), for benchmark tables."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else 0.0
+
+
+FIT_REPORT = Path(__file__).resolve().parent.parent.parent / "assistant" / "fit-report.json"
+
+
+def record_fit(section: str, provenance: dict, path: Path = FIT_REPORT) -> None:
+    """Store how a fit chose what it wrote into params.json (its data, rule,
+    grid and numbers) under ``section`` of the report beside that file: read
+    by people, never by askdoc."""
+    import json
+
+    report = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    report[section] = provenance
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

@@ -1,0 +1,9 @@
+"""The one guard in front of every route (``guard``): the route table of
+``access``, who is asking (``askers``) and how often (``clients``), bodies
+read before the app sees them (``bodies``), and what it answers itself
+(``replies``)."""
+
+from .access import ADMIN_HEADER, Access, access_of
+from .guard import Guard, Policy
+
+__all__ = ["ADMIN_HEADER", "Access", "Guard", "Policy", "access_of"]
