@@ -14,7 +14,7 @@ DOCS_FLAG = $(if $(DOCS),--docs $(DOCS))
 help:
 	@echo "make serve     set up, build the index when missing or stale, start the web app"
 	@echo "make test      set up, then run the whole test suite"
-	@echo "make test-fast the suite without slow tests (browser, load, XQuAD)"
+	@echo "make test-fast the unit tier: pure logic on a fake embedder, in seconds (tests/README.md)"
 	@echo "make bench     quality, speed and scale benchmarks (tests/benchmarks/)"
 	@echo "make bench-langchain  askdoc index next to the stock LangChain pipeline (own venv)"
 	@echo "make fit       fit the ranking weights and abstention threshold on training splits, report held-out ones"
@@ -69,36 +69,37 @@ test: install browser llm-model axe
 
 # Only the load test (make test runs it too).
 load-test: install browser
-	$(BIN)/python -m pytest tests/test_load.py
+	$(BIN)/python -m pytest tests/e2e/test_load.py
 
+# The unit tier (tests/README.md): no real model, subprocess, server or browser.
 test-fast: install
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not integration and not e2e and not slow"
 
 bench: install browser
-	$(BIN)/python -m tests.benchmarks.quality
-	$(BIN)/python -m tests.benchmarks.quality --model onnx-int8
-	$(BIN)/python -m tests.benchmarks.backends
-	$(BIN)/python -m tests.benchmarks.ui_latency
-	$(BIN)/python -m tests.benchmarks.load
-	$(BIN)/python -m tests.benchmarks.perf
-	$(BIN)/python -m tests.benchmarks.scale
-	$(BIN)/python -m tests.benchmarks.scale --sizes 100000 --stores faiss milvus qdrant
-	$(BIN)/python -m tests.benchmarks.engines
-	$(BIN)/python -m tests.benchmarks.workers
-	$(BIN)/python -m tests.benchmarks.permissions
+	$(BIN)/python -m tests.benchmarks.accuracy.quality
+	$(BIN)/python -m tests.benchmarks.accuracy.quality --model onnx-int8
+	$(BIN)/python -m tests.benchmarks.speed.backends
+	$(BIN)/python -m tests.benchmarks.speed.ui_latency
+	$(BIN)/python -m tests.benchmarks.speed.load
+	$(BIN)/python -m tests.benchmarks.speed.perf
+	$(BIN)/python -m tests.benchmarks.speed.scale
+	$(BIN)/python -m tests.benchmarks.speed.scale --sizes 100000 --stores faiss milvus qdrant
+	$(BIN)/python -m tests.benchmarks.speed.engines
+	$(BIN)/python -m tests.benchmarks.speed.workers
+	$(BIN)/python -m tests.benchmarks.speed.permissions
 	@# RealTime QA's news is not in the repository: RTQA=path/to/realtimeqa_public runs it (guide/quality.md).
 	@# 2023 Q1 is the part the ranking weights were fitted on, 2024 Q1 the held-out part.
 	@if [ -n "$(RTQA)" ]; then \
-	  $(BIN)/python -m tests.benchmarks.realtimeqa --data "$(RTQA)" --weeks 20230101-20230331 && \
-	  $(BIN)/python -m tests.benchmarks.realtimeqa --data "$(RTQA)" --weeks 20240101-20240331; fi
+	  $(BIN)/python -m tests.benchmarks.accuracy.realtimeqa --data "$(RTQA)" --weeks 20230101-20230331 && \
+	  $(BIN)/python -m tests.benchmarks.accuracy.realtimeqa --data "$(RTQA)" --weeks 20240101-20240331; fi
 	$(MAKE) bench-langchain
 
-# Reports only; `.venv/bin/python -m tests.benchmarks.fit --write threshold`
+# Reports only; `.venv/bin/python -m tests.benchmarks.accuracy.fit --write threshold`
 # (or `--write fitted`) stores the result in assistant/params.json.
 fit: install
-	$(BIN)/python -m tests.benchmarks.fit
-	@# The document weights need RealTime QA's 2023 weeks built by tests.benchmarks.realtimeqa --work DIR.
-	@if [ -n "$(RTQA_WORK)" ]; then $(BIN)/python -m tests.benchmarks.fit_ranking --rtqa "$(RTQA_WORK)"; fi
+	$(BIN)/python -m tests.benchmarks.accuracy.fit
+	@# The document weights need RealTime QA's 2023 weeks built by tests.benchmarks.accuracy.realtimeqa --work DIR.
+	@if [ -n "$(RTQA_WORK)" ]; then $(BIN)/python -m tests.benchmarks.accuracy.fit_ranking --rtqa "$(RTQA_WORK)"; fi
 
 # LangChain gets its own virtualenv: its packages never enter the one askdoc
 # is tested in. Same pinned torch and sentence-transformers as ours.
@@ -110,7 +111,7 @@ $(BENCH_STAMP): constraints.txt
 	touch $(BENCH_STAMP)
 
 bench-langchain: install $(BENCH_STAMP)
-	$(BIN)/python -m tests.benchmarks.langchain_side
+	$(BIN)/python -m tests.benchmarks.accuracy.langchain_side
 
 clean:
 	rm -rf $(VENV) .venv-bench .askdoc

@@ -6,7 +6,7 @@ read from ``assistant/params.json`` once, when an ``Assistant`` loads::
     params = Params.load()           # ASKDOC_PARAMS, else the packaged file
     params.weights.anchor, params.answer.min_score
 
-``tests/benchmarks/fit.py`` and ``fit_ranking.py`` (``make fit``) write the
+``tests/benchmarks/accuracy/fit.py`` and ``fit_ranking.py`` (``make fit``) write the
 file from question sets with known answers, on training splits, and their
 provenance beside it (``fit-report.json``, read by no code);
 guide/quality.md says which numbers are measured on which split.
@@ -59,7 +59,7 @@ class Weights:
     # How many chunks that stand best (dense + BM25 share) have their
     # sentences read besides the best few by score: a page whose headline
     # and lede BM25 ranks first can answer even when its pooled vector is
-    # weak. Chosen with the anchor on news (tests/benchmarks/fit_ranking.py).
+    # weak. Chosen with the anchor on news (tests/benchmarks/accuracy/fit_ranking.py).
     standing_chunks: int = 2
     # A question that sets its scene before it asks ("China's birth rate fell
     # in 2022. It has been the most populous nation since at least:"): a

@@ -1,6 +1,10 @@
 """Shared fixtures: one real model and one real index per session (as in
 sentence-transformers' own tests), a fake embedder for pure-logic tests, and
-helpers that write documents under ``tmp_path``."""
+helpers that write documents under ``tmp_path``; and the tiers
+(tests/README.md): a test that asks for the real model is marked
+``integration``, one under tests/e2e/ ``e2e``; modules whose every test
+runs a subprocess, an external engine or the whole app mark themselves
+``integration``; the rest are the unit tier (``make test-fast``)."""
 
 from __future__ import annotations
 
@@ -13,6 +17,18 @@ import pytest
 from tests.support import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, XQUAD, HashEmbedder, write_files, xquad_questions
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+# The fixtures that load the bundled model: a test asking for one is in the integration tier.
+REAL_MODEL = {"real_embedder", "torch_embedder", "default_index", "default_assistant", "xquad"}
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if REAL_MODEL & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
+        if E2E in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,9 @@ import pytest
 
 from tests.support import ROOT
 
+# Integration tier (tests/README.md): ruff and mypy in subprocesses.
+pytestmark = pytest.mark.integration
+
 
 @pytest.mark.parametrize("command", [["ruff", "check", "index", "assistant"], ["mypy"]], ids=["ruff", "mypy"])
 def test_the_code_passes_its_checks(command):

@@ -215,7 +215,7 @@ def quiet_when_idle(demo) -> None:
     laptop's battery spent on nothing. A question now waits at most 20 ms
     more before it starts, against answers that take 100 ms or more.
     """
-    queue = demo._queue  # no public setting; tests/test_server.py fails if Gradio renames these
+    queue = demo._queue  # no public setting; tests/assistant/app/test_server.py fails if Gradio renames these
     queue.sleep_when_free = max(queue.sleep_when_free, IDLE_POLL_SECONDS)
     queue.progress_update_sleep_when_free = max(queue.progress_update_sleep_when_free, IDLE_POLL_SECONDS * 5)
 

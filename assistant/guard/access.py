@@ -4,7 +4,7 @@ guard (``guard.Guard``) reads before any request reaches FastAPI or Gradio.
 A path that is not in the table is not served (404), whatever the app
 behind the guard would do with it: Gradio's file, upload, proxy, direct-call
 and monitoring routes are never reachable, and a route added to the app
-without a line here is unreachable too (``tests/test_security.py`` walks the
+without a line here is unreachable too (``tests/e2e/test_security.py`` walks the
 app's routes and fails on one the table does not name).
 
 Kinds of access, from least to most guarded:

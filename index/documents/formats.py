@@ -1,6 +1,6 @@
 """The one registry of readers: a file's suffix names its format, the kind
 people see ("PDF", "Word file") and the function that reads it. A new format
-is a module with a ``read_…(Source) -> Extracted`` function and one line here.
+is a module with a ``read_…(RawFile) -> Extracted`` function and one line here.
 """
 
 from __future__ import annotations
@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from typing import Callable
 
 from index.documents import office, pdf, plain
-from index.documents.source import Extracted, Source
+from index.documents.reading import Extracted, RawFile
 
 
 @dataclass(frozen=True)
 class Format:
     kind: str  # what the documents listing calls it
-    read: Callable[[Source], Extracted]
+    read: Callable[[RawFile], Extracted]
 
 
 FORMATS: dict[str, Format] = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from index.documents.formats import FORMATS, SUPPORTED_SUFFIXES
-from index.documents.source import Source
+from index.documents.reading import RawFile
 from index.documents.text import title_from_name
 from index.errors import DocumentsError
 
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Document:
-    """One source file as text.
+    """One file as text.
 
     ``page_starts`` is empty except for PDFs, where entry *i* is the offset in
     ``text`` at which page *i + 1* begins (and slides). ``headings`` are
@@ -87,7 +87,7 @@ def load_document(path: Path, doc_id: str, ocr: bool = False) -> Document:
         raise ValueError(f"unsupported file type {suffix or '(none)'}")
     raw = path.read_bytes()
     digest = hashlib.sha256(raw).hexdigest()
-    extracted = form.read(Source(path, raw, digest, ocr))
+    extracted = form.read(RawFile(path, raw, digest, ocr))
     if not extracted.text.strip():
         raise ValueError("empty")
     return Document(

