@@ -28,7 +28,7 @@ from assistant.routes.api import create_router, validation_message
 from assistant.routes.chat_api import create_chat_router
 from assistant.app.library import Library
 from assistant.core import Assistant
-from assistant.guard.guard import Guard, Policy
+from assistant.guard.guard import Guard, GuardSettings
 from assistant.people.audit import AuditLog, AuditSettings
 from assistant.people.identity import IdentityHeaders
 from assistant.people.permissions import FILE_NAME as PERMISSIONS_FILE, PermissionsFile, Readers
@@ -74,16 +74,16 @@ class ServerSettings:
     audit: AuditSettings | None = None  # the audit trail (default: INDEX/audit.jsonl); None: none
 
     @property
-    def policy(self) -> Policy:
-        return Policy(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
+    def guard_settings(self) -> GuardSettings:
+        return GuardSettings(allowed_origins=self.allowed_origins, api_token=self.api_token or None,
                       admin_token=self.admin_token or None, rate_limit=self.rate_limit, root_path=self.root_path,
                       max_upload_bytes=self.max_upload_mb * 2**20, trusted_proxies=self.forwarded_allow_ips,
                       identity=IdentityHeaders.of(self.trust_user_header, self.trust_groups_header),
                       session_secret=self.session_secret or None)
 
     def knows_users(self) -> bool:
-        # The policy's OpenID sign-in is only made in create_app; the settings know whether there will be one.
-        return self.policy.knows_users() or self.oidc is not None
+        # The guard's OpenID sign-in is only made in create_app; the settings know whether there will be one.
+        return self.guard_settings.knows_users() or self.oidc is not None
 
     def readers(self) -> Readers | None:
         """What each asker may read, when the server knows who asks; a
@@ -138,11 +138,11 @@ def create_app(assistant: Assistant, settings: ServerSettings):
     add_assets(app)
     app.include_router(create_source_router(served, settings.docs_dir))
 
-    policy = settings.policy
+    guard_settings = settings.guard_settings
     if settings.oidc is not None:
         from assistant.people.oidc import OidcSignIn
 
-        policy = replace(policy, oidc=OidcSignIn(settings.oidc))
+        guard_settings = replace(guard_settings, oidc=OidcSignIn(settings.oidc))
     if settings.ui and settings.page_later:
         api_only = app
 
@@ -153,19 +153,19 @@ def create_app(assistant: Assistant, settings: ServerSettings):
 
         app.state.chat_page = "starting"
         later = ChatPageLater(app, build)
-        guard = Guard(later, policy)
+        guard = Guard(later, guard_settings)
         later.on_ready = guard.limit_events
         return guard
     app.state.chat_page = "ready" if settings.ui else "off"
     if settings.ui:
         app, limited = _with_ui(app, served, library, settings, audit)
-        policy = replace(policy, limited_events=limited)
+        guard_settings = replace(guard_settings, limited_events=limited)
     else:
         @app.get("/", response_class=HTMLResponse, include_in_schema=False)
         def no_ui():
             return HTMLResponse(NO_UI_PAGE)
     release_freed_memory()
-    return Guard(app, policy)
+    return Guard(app, guard_settings)
 
 
 NO_UI_PAGE = (

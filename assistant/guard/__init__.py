@@ -4,6 +4,6 @@ read before the app sees them (``bodies``), and what it answers itself
 (``replies``)."""
 
 from .access import ADMIN_HEADER, Access, access_of
-from .guard import Guard, Policy
+from .guard import Guard, GuardSettings
 
-__all__ = ["ADMIN_HEADER", "Access", "Guard", "Policy", "access_of"]
+__all__ = ["ADMIN_HEADER", "Access", "Guard", "GuardSettings", "access_of"]

@@ -21,50 +21,50 @@ log = logging.getLogger(__name__)
 SESSION = "askdoc.session"  # the ASGI scope key set when the asker came from a session token
 
 
-def with_asker(policy, proxies, scope):
+def with_asker(settings, proxies, scope):
     """``scope`` with who is asking (``scope[ASKER]``, None: no one known):
     as a trusted proxy's identity headers say, an OpenID Connect session
     this server set, or a session token the page's server minted. The
     identity headers are removed from every request, so nothing behind the
     guard can read them instead."""
-    if not policy.knows_users():
+    if not settings.knows_users():
         return scope
     headers = scope.get("headers", [])
     asker = None
-    identity = policy.identity
+    identity = settings.identity
     if identity is not None:
         peer = peer_of(scope)
         asker = identity.asker(headers) if proxies.trusts(peer) else None
         headers = [(k, v) for k, v in headers if k not in identity.names()]
-    if asker is None and policy.oidc is not None:
-        found = policy.oidc.asker(cookie_named(headers, USER_COOKIE))
+    if asker is None and settings.oidc is not None:
+        found = settings.oidc.asker(cookie_named(headers, USER_COOKIE))
         asker = Asker(found[0], frozenset(found[1])) if found else None
     token = bearer(scope)
-    if asker is None and policy.session_secret and is_session_token(token):
-        found = verify(policy.session_secret, token or "")
+    if asker is None and settings.session_secret and is_session_token(token):
+        found = verify(settings.session_secret, token or "")
         if found is not None:
             return {**scope, "headers": headers, ASKER: Asker(found[0], frozenset(found[1])), SESSION: True}
     return {**scope, "headers": headers, ASKER: asker}
 
 
-async def unknown(policy, scope, send, origin: str | None):
+async def unknown(settings, scope, send, origin: str | None):
     """The answer to a request that carries no one on a server that knows
     its users: a page goes to the OpenID provider when there is one, the
     rest is 401 with why."""
-    if policy.oidc is not None and wants_page(scope):
-        return await redirect(send, policy.oidc.start_url(policy.root_path, target_of(scope)))
+    if settings.oidc is not None and wants_page(scope):
+        return await redirect(send, settings.oidc.start_url(settings.root_path, target_of(scope)))
     if is_session_token(bearer(scope)):
         return await refuse(send, 401, "this session has expired: reload the page", origin)
     return await refuse(send, 401, "sign in through your intranet first: this server answers only people it knows "
                                    "(its reverse proxy's sign-in, or a session from the page's server)", origin)
 
 
-async def oidc_step(policy, path: str, scope, send, own_netloc: str | None):
+async def oidc_step(settings, path: str, scope, send, own_netloc: str | None):
     """The two steps of an OpenID Connect sign-in (``oidc.py``): to the provider, and back."""
     from assistant.people.oidc import CALLBACK, FLOW_COOKIE, FLOW_SECONDS, START, cookie
     from assistant.errors import SignInError
 
-    oidc, root = policy.oidc, policy.root_path
+    oidc, root = settings.oidc, settings.root_path
     secure = scope.get("scheme") == "https"
     redirect_uri = f"{scope.get('scheme', 'http')}://{own_netloc}{root}{CALLBACK}"
     query = form_fields(scope.get("query_string", b""))
@@ -85,10 +85,10 @@ async def oidc_step(policy, path: str, scope, send, own_netloc: str | None):
     return await refuse(send, 404, "not found", None)
 
 
-async def mint_session(policy, failures, throttled, scope, receive, send, origin: str | None):
+async def mint_session(settings, failures, throttled, scope, receive, send, origin: str | None):
     """``POST /api/session``: the page's server, with the shared secret, gets
     a token for one person for minutes (``sessions.mint``)."""
-    secret = policy.session_secret
+    secret = settings.session_secret
     client = peer_of(scope) or "unknown"
     if not secret:
         return await refuse(send, 404, "not found", origin)
@@ -100,7 +100,7 @@ async def mint_session(policy, failures, throttled, scope, receive, send, origin
         failures.check(client)
         return await refuse(send, 401, "the session secret is required (Authorization: Bearer …)", origin,
                             [(b"www-authenticate", b"Bearer")])
-    body = await read_body(receive, policy.max_body_bytes)
+    body = await read_body(receive, settings.max_body_bytes)
     try:
         request = json.loads(body or b"{}")
         groups = request.get("groups", [])

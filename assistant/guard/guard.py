@@ -22,7 +22,7 @@ In order, for every request:
    ``--rate-limit`` questions and votes a minute per client (429 with
    ``Retry-After``), and a body of at most 64 KB, or ``--max-upload-mb`` for
    an upload, counted as the bytes arrive (413).
-5. Wrong tokens are throttled: past ``Policy.failed_attempts`` a minute, a
+5. Wrong tokens are throttled: past ``GuardSettings.failed_attempts`` a minute, a
    client that sends any token is answered 429 until the minute is over.
 6. HTML pages get ``Content-Security-Policy: frame-ancestors`` with the
    allowed origins, so only allowed sites can frame the app.
@@ -57,7 +57,7 @@ MULTIPART_SLACK = 64 * 1024  # an upload's multipart framing beside its file
 
 
 @dataclass(frozen=True)
-class Policy:
+class GuardSettings:
     allowed_origins: tuple[str, ...] = ()
     api_token: str | None = None
     admin_token: str | None = None
@@ -105,45 +105,45 @@ def own_origin_netloc(scope) -> str | None:
 
 @dataclass
 class Guard:
-    """The ASGI middleware applying a ``Policy`` around ``app``."""
+    """The ASGI middleware applying a ``GuardSettings`` around ``app``."""
 
     app: Any  # the ASGI app behind the guard
-    policy: Policy
+    settings: GuardSettings
     limiter: RateLimiter = field(init=False)
     failures: RateLimiter = field(init=False)
     proxies: TrustedProxies = field(init=False)
 
     def __post_init__(self) -> None:
-        self.limiter = RateLimiter(self.policy.rate_limit)
-        self.failures = RateLimiter(self.policy.failed_attempts)
-        self.proxies = TrustedProxies(self.policy.trusted_proxies)
+        self.limiter = RateLimiter(self.settings.rate_limit)
+        self.failures = RateLimiter(self.settings.failed_attempts)
+        self.proxies = TrustedProxies(self.settings.trusted_proxies)
 
     def limit_events(self, events: frozenset[int]) -> None:
         """Count these Gradio functions against the rate limit: the chat
         page's, once it is built (``later.ChatPageLater``)."""
-        self.policy = replace(self.policy, limited_events=events)
+        self.settings = replace(self.settings, limited_events=events)
 
     def origin_allowed(self, origin: str | None, scope) -> bool:
         if origin is None:
             return True  # not a browser cross-origin request: curl, scripts, same-origin GET
         origin = origin.rstrip("/")
-        if self.policy.allows_any_origin() or origin in self.policy.allowed_origins:
+        if self.settings.allows_any_origin() or origin in self.settings.allowed_origins:
             return True
         netloc = origin.split("://", 1)[-1].lower()
         return netloc == own_origin_netloc(scope)
 
     def frame_ancestors(self) -> str:
-        if self.policy.allows_any_origin():
+        if self.settings.allows_any_origin():
             return "frame-ancestors *"
-        return " ".join(["frame-ancestors 'self'", *self.policy.allowed_origins])
+        return " ".join(["frame-ancestors 'self'", *self.settings.allowed_origins])
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":  # nothing askdoc serves speaks it
             return await send({"type": "websocket.close", "code": 1008})
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        scope = self._with_client(with_asker(self.policy, self.proxies, self._with_prefix(scope)))
-        path = scope["path"][len(self.policy.root_path):] or "/"
+        scope = self._with_client(with_asker(self.settings, self.proxies, self._with_prefix(scope)))
+        path = scope["path"][len(self.settings.root_path):] or "/"
         method = scope["method"]
         origin = header(scope, b"origin")
         send = with_frame_policy(send, self.frame_ancestors().encode())
@@ -165,24 +165,24 @@ class Guard:
                 send, 403, f"origin {origin} is not allowed to use this askdoc server "
                            "(the administrator can add it with --allowed-origins)", origin)
         if access is Access.SIGNIN:
-            if self.policy.oidc is not None and path != "/signin":
-                return await oidc_step(self.policy, path, scope, send, own_origin_netloc(scope))
+            if self.settings.oidc is not None and path != "/signin":
+                return await oidc_step(self.settings, path, scope, send, own_origin_netloc(scope))
             return await self._signin(scope, receive, send, origin)
         if access is Access.MINT:
-            return await mint_session(self.policy, self.failures, self._throttled, scope, receive, send, origin)
-        if self.policy.knows_users() and scope.get(ASKER) is None:
-            return await unknown(self.policy, scope, send, origin)
+            return await mint_session(self.settings, self.failures, self._throttled, scope, receive, send, origin)
+        if self.settings.knows_users() and scope.get(ASKER) is None:
+            return await unknown(self.settings, scope, send, origin)
         client = peer_of(scope) or "unknown"
         refusal = self._authenticate(scope, client, access)
         if refusal is not None:
             status, detail, extra = refusal
             if status == 401 and wants_page(scope):
-                return await html_page(send, 401, signin_page(self.policy.root_path, target_of(scope)))
+                return await html_page(send, 401, signin_page(self.settings.root_path, target_of(scope)))
             return await refuse(send, status, detail, origin, extra)
         if access is Access.ADMIN and method == "POST":
             return await self._upload(scope, receive, send, origin)
         length = header(scope, b"content-length")
-        limit = self.policy.max_body_bytes
+        limit = self.settings.max_body_bytes
         too_large = f"the request body is larger than {limit // 1024:,} KB"
         if length is not None and length.isdigit() and int(length) > limit:
             return await refuse(send, 422, too_large, origin)
@@ -194,7 +194,7 @@ class Guard:
             if wait:
                 seconds = max(1, int(wait + 0.999))
                 return await refuse(
-                    send, 429, f"too many questions: at most {self.policy.rate_limit} a minute; try again in {seconds} s",
+                    send, 429, f"too many questions: at most {self.settings.rate_limit} a minute; try again in {seconds} s",
                     origin, [(b"retry-after", str(seconds).encode())])
         await self.app(scope, replay(body, receive), with_cors(send, origin))
 
@@ -203,7 +203,7 @@ class Guard:
     def _authenticate(self, scope, client: str, access: Access):
         """None when the request may go on, else (status, detail, headers)."""
         # A session the page's server minted with the shared secret stands for the API token.
-        token = None if scope.get(SESSION) else self.policy.api_token
+        token = None if scope.get(SESSION) else self.settings.api_token
         given = bearer(scope)
         cookie = cookie_of(scope.get("headers", ()))
         admin = header(scope, _ADMIN) if access is Access.ADMIN else None
@@ -224,9 +224,9 @@ class Guard:
                     self.failures.check(client)
                 return 401, "a valid API token is required (Authorization: Bearer …)", [(b"www-authenticate", b"Bearer")]
         if access is Access.ADMIN:
-            if not self.policy.admin_token:
+            if not self.settings.admin_token:
                 return 403, "this server's documents are read-only (start it with --admin-token to allow changes)", []
-            if admin is None or not secrets.compare_digest(admin.encode(), self.policy.admin_token.encode()):
+            if admin is None or not secrets.compare_digest(admin.encode(), self.settings.admin_token.encode()):
                 if admin is not None:
                     self.failures.check(client)
                 return 403, "a valid admin token is required (X-Askdoc-Admin header)", []
@@ -243,16 +243,16 @@ class Guard:
             fn_index = json.loads(body).get("fn_index")
         except (ValueError, AttributeError):
             return True  # Gradio refuses it anyway; count it
-        return fn_index in self.policy.limited_events
+        return fn_index in self.settings.limited_events
 
     async def _signin(self, scope, receive, send, origin: str | None):
-        root = self.policy.root_path
+        root = self.settings.root_path
         query = form_fields(scope.get("query_string", b""))
-        if scope["method"] == "GET" or not self.policy.api_token:
-            if not self.policy.api_token:
+        if scope["method"] == "GET" or not self.settings.api_token:
+            if not self.settings.api_token:
                 return await redirect(send, local_target(query.get("next"), root))
             return await html_page(send, 200, signin_page(root, local_target(query.get("next"), root)))
-        body = await read_body(receive, self.policy.max_body_bytes)
+        body = await read_body(receive, self.settings.max_body_bytes)
         if body is None:
             return await refuse(send, 422, "the sign-in form is too large", origin)
         fields = form_fields(body)
@@ -263,11 +263,11 @@ class Guard:
             status, detail, extra = self._throttled(wait)
             return await html_page(send, status, signin_page(root, target, detail), extra)
         given = fields.get("token", "")
-        if not secrets.compare_digest(given.encode(), self.policy.api_token.encode()):
+        if not secrets.compare_digest(given.encode(), self.settings.api_token.encode()):
             self.failures.check(client)
             return await html_page(send, 401, signin_page(root, target, "That token is not right."))
         secure = scope.get("scheme") == "https"
-        await redirect(send, target, [(b"set-cookie", set_cookie(self.policy.api_token, root, secure))])
+        await redirect(send, target, [(b"set-cookie", set_cookie(self.settings.api_token, root, secure))])
 
     def _with_client(self, scope):
         """The real client and scheme behind a trusted proxy; the forwarding
@@ -291,7 +291,7 @@ class Guard:
     def _with_prefix(self, scope):
         """ASGI wants ``path`` to include ``root_path``: add the prefix where a
         proxy stripped it, so both kinds of proxy reach the same routes."""
-        prefix = self.policy.root_path
+        prefix = self.settings.root_path
         if not prefix:
             return scope
         scope = dict(scope)
@@ -308,8 +308,8 @@ class Guard:
     async def _upload(self, scope, receive, send, origin: str | None):
         """An upload, counted as it arrives: past the limit the app is told
         the client left (it stops reading), and the client gets a 413."""
-        limit = self.policy.max_upload_bytes + MULTIPART_SLACK
-        too_large = f"the upload is larger than {self.policy.max_upload_bytes // 2**20} MB"
+        limit = self.settings.max_upload_bytes + MULTIPART_SLACK
+        too_large = f"the upload is larger than {self.settings.max_upload_bytes // 2**20} MB"
         length = header(scope, b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return await refuse(send, 413, too_large, origin)

@@ -144,17 +144,6 @@ def contains(sorted_rows: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return sorted_rows[at] == rows
 
 
-def count_within(sorted_rows: np.ndarray, lows: np.ndarray, highs: np.ndarray) -> np.ndarray:
-    """For each range ``[low, high)``, how many of ``sorted_rows`` fall in it?
-    (A term's postings against each document's rows: the document's
-    sentences that hold the term.)
-
-    >>> count_within(np.array([2, 5, 9, 10]), np.array([0, 3, 6, 9]), np.array([3, 5, 9, 12])).tolist()
-    [1, 0, 0, 2]
-    """
-    return np.searchsorted(sorted_rows, highs) - np.searchsorted(sorted_rows, lows)
-
-
 def top(scores: np.ndarray, k: int) -> np.ndarray:
     """Rows of the ``k`` highest scores, best first, without sorting them all.
 

@@ -161,7 +161,7 @@ def test_askdoc_serves_app_is_guarded_and_counts_the_pages_questions_once_it_is_
     build_index(docs, tmp_path / "index", HashEmbedder())
     guard = create_app(Assistant.load(tmp_path / "index", embedder=HashEmbedder()),
                        ServerSettings(index_dir=tmp_path / "index", docs_dir=docs, page_later=True, api_token="t0ken"))
-    assert guard.policy.limited_events == frozenset()
+    assert guard.settings.limited_events == frozenset()
     signed = {"authorization": "Bearer t0ken"}
 
     async def scenario():
@@ -171,7 +171,7 @@ def test_askdoc_serves_app_is_guarded_and_counts_the_pages_questions_once_it_is_
             assert (await client.get("/api/healthz")).status_code == 401
             assert (await client.post("/gradio_api/upload", headers=signed)).status_code == 404
             await until(lambda: guard.app.mounted)
-            assert guard.policy.limited_events  # the page's functions that answer or write
+            assert guard.settings.limited_events  # the page's functions that answer or write
             assert (await client.get("/api/healthz", headers=signed)).json()["chat_page"] == "ready"
             assert (await client.get("/", headers={"accept": "text/html", **signed})).status_code == 200
             assert (await client.get("/", headers={"accept": "text/html"})).status_code == 401
