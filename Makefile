@@ -9,7 +9,7 @@ DOCS   ?=
 INDEX  ?= .askdoc/index
 DOCS_FLAG = $(if $(DOCS),--docs $(DOCS))
 
-.PHONY: install browser llm-model axe index serve test test-fast load-test bench bench-langchain fit clean help
+.PHONY: install browser llm-model axe index serve test test-fast load-test bench bench-langchain fit reader clean help
 
 help:
 	@echo "make serve     set up, build the index when missing or stale, start the web app"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench     quality, speed and scale benchmarks (tests/benchmarks/)"
 	@echo "make bench-langchain  askdoc index next to the stock LangChain pipeline (own venv)"
 	@echo "make fit       fit the ranking weights and abstention threshold on training splits, report held-out ones"
+	@echo "make reader    train the reader from fetched data (training/reader/README.md); CI never trains"
 	@echo "make load-test 50 API clients for 60 s plus a UI user, asserted"
 	@echo "make index     build or refresh the index (DOCS=folder to index another folder)"
 	@echo "make clean     remove the virtualenv and the index"
@@ -100,6 +101,17 @@ fit: install
 	$(BIN)/python -m tests.benchmarks.accuracy.fit
 	@# The document weights need RealTime QA's 2023 weeks built by tests.benchmarks.accuracy.realtimeqa --work DIR.
 	@if [ -n "$(RTQA_WORK)" ]; then $(BIN)/python -m tests.benchmarks.accuracy.fit_ranking --rtqa "$(RTQA_WORK)"; fi
+
+# The reader, trained from public data fetched by hand (training/reader/README.md): never at install or test time.
+SQUAD ?=
+SELQA_DIR ?=
+RUN ?= training/runs/reader
+reader: install
+	@[ -n "$(SQUAD)" ] || { echo "make reader SQUAD=.../explore/1.1/train SELQA_DIR=... [RUN=...]: see training/reader/README.md"; exit 2; }
+	$(BIN)/python -m training.reader.train --squad "$(SQUAD)" \
+	  $(if $(SELQA_DIR),--selqa $(SELQA_DIR)/selqa-ass-dev.json $(SELQA_DIR)/selqa-ass-test.json) \
+	  --squad2 ../shared/eval/squad2-dev/dev-v2.0.json --out "$(RUN)" --resume
+	$(BIN)/python -m training.reader.export "$(RUN)"
 
 # LangChain gets its own virtualenv: its packages never enter the one askdoc
 # is tested in. Same pinned torch and sentence-transformers as ours.

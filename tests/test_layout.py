@@ -16,7 +16,7 @@ import pytest
 
 from tests.support import ROOT
 
-PACKAGES = ("index", "assistant")
+PACKAGES = ("index", "assistant", "training")
 MAX_MODULES = 12
 MAX_LINES = 400
 
@@ -143,7 +143,7 @@ print(sorted(set(opened)))
 
 # Paths the guide may name that are not in a checkout: what a run writes, and a file the user writes.
 NOT_COMMITTED = ("tests/benchmarks/results/", "docs/.permissions.toml")
-ROOTED = re.compile(r"(?<![\w./-])((?:\.\./shared|assistant|index|tests|guide|docs|\.ci)/[\w./-]*[\w/])")
+ROOTED = re.compile(r"(?<![\w./-])((?:\.\./shared|assistant|index|tests|training|guide|docs|\.ci)/[\w./-]*[\w/])")
 LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)]*)?\)")
 BARE_MODULE = re.compile(r"`([\w/]+/[\w]+\.py)\b")
 
@@ -151,7 +151,8 @@ BARE_MODULE = re.compile(r"`([\w/]+/[\w]+\.py)\b")
 def named_paths() -> list[tuple[str, str]]:
     """(where, what) for every path the guide, README and pyproject.toml name that does not exist."""
     missing = []
-    for doc in [*sorted((ROOT / "guide").rglob("*.md")), ROOT / "README.md", ROOT / "pyproject.toml"]:
+    for doc in [*sorted((ROOT / "guide").rglob("*.md")), ROOT / "README.md", ROOT / "pyproject.toml",
+                ROOT / "tests" / "README.md", ROOT / "training" / "reader" / "README.md"]:
         text = doc.read_text(encoding="utf-8")
         where = str(doc.relative_to(ROOT))
         for match in ROOTED.finditer(text):

