@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence, Union
 
-from index.storage import builds
-from index.embedding.base import Embedder
-from index.embedding.models import load_embedder
-from index.errors import QuestionError
-
 from assistant.answering.answer import Answer
 from assistant.answering.compose import compose
 from assistant.params import Params
 from assistant.retrieval.query import Query, prepare
 from assistant.retrieval.retriever import Retriever
 from assistant.retrieval.scope import Scope
+from index.embedding.base import Embedder
+from index.embedding.models import load_embedder
+from index.errors import QuestionError
+from index.storage import builds
 
 log = logging.getLogger(__name__)
 

@@ -28,10 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from index.errors import QuestionError
-
 from assistant.answering.answer import Answer, one_line
 from assistant.core import Turn, history_of
+from index.errors import QuestionError
 
 
 @dataclass(frozen=True)

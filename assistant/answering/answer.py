@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-
 NOT_FOUND = "The documents don't say."
 _LINE_BREAK = re.compile(r"[ \t]*\n\s*")
 

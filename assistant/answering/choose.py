@@ -10,15 +10,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from assistant.answering.excerpts import opens_with_pronoun
+from assistant.answering.scenes import heading_section
+from assistant.params import AnswerSettings
+from assistant.retrieval.retriever import QUESTION_STEMS, SentenceHit
 from index.documents.boilerplate import comparable
 from index.storage.builds import Index
 from index.storage.lexical import tokenize
-
-from assistant.params import AnswerSettings
-from assistant.retrieval.retriever import QUESTION_STEMS, SentenceHit
-
-from assistant.answering.excerpts import opens_with_pronoun
-from assistant.answering.scenes import heading_section
 
 
 def choose_sentences(index: Index, ranked: list[SentenceHit], settings: AnswerSettings,

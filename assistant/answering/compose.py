@@ -8,16 +8,14 @@ read as spaces), so the answer cannot say what the documents do not.
 
 from __future__ import annotations
 
-from index.storage.builds import Index
-
-from assistant.params import AnswerSettings
-from assistant.retrieval.query import Query, named_terms
-from assistant.retrieval.retriever import SentenceHit
-
 from assistant.answering.answer import NOT_FOUND, Answer, Citation, Quote, one_line
 from assistant.answering.choose import choose_sentences, in_reading_order, named_section, sentence_key
 from assistant.answering.excerpts import excerpt_bounds
 from assistant.answering.scenes import Scene
+from assistant.params import AnswerSettings
+from assistant.retrieval.query import Query, named_terms
+from assistant.retrieval.retriever import SentenceHit
+from index.storage.builds import Index
 
 TWIN_SLACK = 8
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 
 import re
 
-from index.storage.builds import Index
-
 from assistant.retrieval.lexicon import DEFINITE_DETERMINERS, REFERRING_OPENINGS, alternation
+from index.storage.builds import Index
 
 _OPENING = r"^[\s\"“‘'(\[]*"
 _PRONOUN_OPENING = re.compile(rf"{_OPENING}{alternation(REFERRING_OPENINGS)}\b", re.IGNORECASE)

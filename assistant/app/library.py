@@ -29,15 +29,13 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Callable
 
-from index.documents.formats import FORMATS, SUPPORTED_SUFFIXES
-from index.documents.office import PACKAGE_SUFFIXES, PackageTooLarge, check_package
-from index.errors import AskdocError
-
+from assistant.app.live import LiveAssistant
 from assistant.errors import BadUpload, Conflict, NotAllowed, TooLarge
 from assistant.guard.access import ADMIN_HEADER
 from assistant.people.audit import utc_now
-
-from assistant.app.live import LiveAssistant
+from index.documents.formats import FORMATS, SUPPORTED_SUFFIXES
+from index.documents.office import PACKAGE_SUFFIXES, PackageTooLarge, check_package
+from index.errors import AskdocError
 
 log = logging.getLogger(__name__)
 

@@ -24,20 +24,19 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any, AsyncIterator
 from pathlib import Path
-
-from index.storage import builds
-from index.errors import AskdocError
+from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from assistant.answering.answer import NOT_FOUND, Answer
-from assistant.retrieval.query import is_follow_up
 from assistant.core import Assistant
 from assistant.params import Params
-from assistant.people.permissions import Readers
-from assistant.retrieval.scope import Scope
 from assistant.people.audit import AuditLog
 from assistant.people.identity import Asker
+from assistant.people.permissions import Readers
+from assistant.retrieval.query import is_follow_up
+from assistant.retrieval.scope import Scope
+from index.errors import AskdocError
+from index.storage import builds
 
 if TYPE_CHECKING:
     from assistant.generation.generate import Generator

@@ -17,27 +17,28 @@ import logging
 import mimetypes
 import os
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from assistant.routes.api import create_router, validation_message
-from assistant.routes.chat_api import create_chat_router
+from assistant.app.assets import add_assets, static_text
+from assistant.app.later import ChatPageLater
 from assistant.app.library import Library
+from assistant.app.live import LiveAssistant
 from assistant.core import Assistant
 from assistant.guard.guard import Guard, GuardSettings
 from assistant.people.audit import AuditLog, AuditSettings
 from assistant.people.identity import IdentityHeaders
-from assistant.people.permissions import FILE_NAME as PERMISSIONS_FILE, PermissionsFile, Readers
-from index.errors import PermissionsError
-from assistant.app.later import ChatPageLater
-from assistant.app.live import LiveAssistant
-from assistant.app.assets import add_assets, static_text
-from assistant.routes.views import create_source_router
+from assistant.people.permissions import FILE_NAME as PERMISSIONS_FILE
+from assistant.people.permissions import PermissionsFile, Readers
+from assistant.routes.api import create_router, validation_message
+from assistant.routes.chat_api import create_chat_router
 from assistant.routes.chat_page import CSS, HEAD, LIMITED_UI_FUNCTIONS, FeedbackLog, build_ui, load_examples, theme
+from assistant.routes.views import create_source_router
+from index.errors import PermissionsError
 
 if TYPE_CHECKING:
     from assistant.generation.generate import LLMSettings

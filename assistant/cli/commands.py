@@ -17,13 +17,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from index import __version__
-from index.errors import AskdocError
-
 from assistant.cli.indexing import build, open_index
-from assistant.cli.options import docs_option, index_option, llm_settings, llm_options, model_option, proxies, store_uri
+from assistant.cli.options import docs_option, index_option, llm_options, llm_settings, model_option, proxies, store_uri
 from assistant.cli.serve_options import audit_options, audit_settings, oidc_settings, signin_options
 from assistant.cli.terminal import Bar, print_answer, setup_logging
+from index import __version__
+from index.errors import AskdocError
 
 if TYPE_CHECKING:
     pass
@@ -153,8 +152,8 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
         # at once can deadlock in Python's import locks), the model and every
         # module a question needs load here, first.
         assistant.ask("askdoc")
-    from assistant.guard.guard import normalize_root_path, parse_origins
     from assistant.app.server import ServerSettings, serve
+    from assistant.guard.guard import normalize_root_path, parse_origins
 
     for name in ("assistant.app.server", "assistant.app.later"):
         logging.getLogger(name).setLevel(logging.INFO)

@@ -29,8 +29,8 @@ def build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, 
     running ``index`` with a new model)."""
     from index.build import build_index
     from index.documents.chunking import ChunkSettings
-    from index.errors import IndexCorruptError
     from index.embedding.models import load_embedder
+    from index.errors import IndexCorruptError
     from index.settings import docs_folder
     from index.storage.builds import read_manifest
 
@@ -69,12 +69,11 @@ def build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, 
 def open_index(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assistant", Path | None]:
     """Build or refresh the index from its own documents folder when needed,
     then load the assistant; also the folder (None: unknown)."""
+    from assistant.core import Assistant
     from index.build import ensure_index
     from index.embedding.models import load_embedder
     from index.settings import docs_folder
     from index.storage.builds import read_manifest
-
-    from assistant.core import Assistant
 
     manifest = read_manifest(index_dir)
     folder = docs_folder(index_dir, docs, manifest.settings if manifest else None, retarget=False)

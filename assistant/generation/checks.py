@@ -8,10 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.answering.answer import Citation
 from index.documents.segment import split_sentences
 from index.storage.lexical import tokenize
-
-from assistant.answering.answer import Citation
 
 MIN_SUPPORT = 0.8
 _MARKER = re.compile(r"\[(\d{1,3})\]")

@@ -32,10 +32,9 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any, AsyncIterator, Iterable
 
-from index.documents.segment import split_sentences
-
 from assistant.answering.answer import Answer, Citation, Quote
-from assistant.generation.checks import Verdict, supporting_sentence, check, markers_inside, split_generated
+from assistant.generation.checks import Verdict, check, markers_inside, split_generated, supporting_sentence
+from index.documents.segment import split_sentences
 
 log = logging.getLogger(__name__)
 

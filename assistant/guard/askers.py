@@ -10,9 +10,9 @@ import logging
 import secrets
 
 from assistant.guard.bodies import read_body
+from assistant.guard.replies import bearer, html_page, json_reply, peer_of, redirect, refuse, target_of, wants_page
 from assistant.people.identity import ASKER, Asker
 from assistant.people.oidc import USER_COOKIE
-from assistant.guard.replies import bearer, html_page, json_reply, peer_of, redirect, refuse, target_of, wants_page
 from assistant.people.sessions import MAX_MINUTES, is_session_token, mint, verify
 from assistant.people.signin import cookie_named, form_fields, local_target, oidc_failed_page
 
@@ -61,8 +61,8 @@ async def unknown(settings, scope, send, origin: str | None):
 
 async def oidc_step(settings, path: str, scope, send, own_netloc: str | None):
     """The two steps of an OpenID Connect sign-in (``oidc.py``): to the provider, and back."""
-    from assistant.people.oidc import CALLBACK, FLOW_COOKIE, FLOW_SECONDS, START, cookie
     from assistant.errors import SignInError
+    from assistant.people.oidc import CALLBACK, FLOW_COOKIE, FLOW_SECONDS, START, cookie
 
     oidc, root = settings.oidc, settings.root_path
     secure = scope.get("scheme") == "https"

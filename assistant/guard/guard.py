@@ -39,12 +39,23 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.guard.access import ADMIN_HEADER, Access, access_of, is_routed
+from assistant.guard.askers import SESSION, mint_session, oidc_step, unknown, with_asker
 from assistant.guard.bodies import read_body, replay
 from assistant.guard.clients import RateLimiter, TrustedProxies
+from assistant.guard.replies import (
+    bearer,
+    cors_headers,
+    header,
+    html_page,
+    peer_of,
+    redirect,
+    refuse,
+    target_of,
+    wants_page,
+    with_cors,
+    with_frame_policy,
+)
 from assistant.people.identity import ASKER, IdentityHeaders
-from assistant.guard.askers import SESSION, mint_session, oidc_step, unknown, with_asker
-from assistant.guard.replies import (bearer, cors_headers, header, html_page, peer_of, redirect, refuse, target_of,
-    wants_page, with_cors, with_frame_policy)
 from assistant.people.signin import cookie_of, form_fields, local_target, session_value, set_cookie, signin_page
 
 if TYPE_CHECKING:

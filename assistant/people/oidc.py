@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import urlencode
 
 from assistant.errors import SignInError
-
 from assistant.people.sessions import mint, seal, unseal, verify
 
 log = logging.getLogger(__name__)

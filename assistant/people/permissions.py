@@ -29,9 +29,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from index.errors import PermissionsError
-
 from assistant.retrieval.scope import Scope, check_names, folders_of
+from index.errors import PermissionsError
 
 log = logging.getLogger(__name__)
 

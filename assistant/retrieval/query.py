@@ -7,15 +7,28 @@ Everything here is pure string work with worked examples; no model is used.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass
+from functools import lru_cache
 
+from assistant.retrieval.lexicon import (
+    DEICTIC_ENDINGS,
+    FOLLOW_UP_OPENINGS,
+    MONTH_ABBREVIATIONS,
+    MONTHS,
+    NUMBER_WORDS,
+    ORDINAL_NOUNS,
+    PERSON_NOUNS,
+    PLACE_NOUNS,
+    PLACE_PREPOSITIONS,
+    PRONOUNS,
+    QUESTION_WORDS,
+    REASON_MARKERS,
+    SPEECH_MARKERS,
+    TIME_WORDS,
+    alternation,
+)
 from index.documents.segment import sentences
 from index.storage.lexical import STOPWORDS, content_words, tokenize
-
-from assistant.retrieval.lexicon import (DEICTIC_ENDINGS, FOLLOW_UP_OPENINGS, MONTH_ABBREVIATIONS, MONTHS,
-    NUMBER_WORDS, ORDINAL_NOUNS, PERSON_NOUNS, PLACE_NOUNS, PLACE_PREPOSITIONS, PRONOUNS, QUESTION_WORDS,
-    REASON_MARKERS, SPEECH_MARKERS, TIME_WORDS, alternation)
 
 _PRONOUNS = re.compile(rf"\b{alternation(PRONOUNS)}\b", re.IGNORECASE)
 _DEICTIC = re.compile(rf"\b{alternation(DEICTIC_ENDINGS)}\b\s*[?.!]*\s*$", re.IGNORECASE)

@@ -17,16 +17,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from index.engines.base import contains, top
-from index.embedding.base import Embedder
-from index.storage.lexical import tokenize
-from index.storage.builds import Index
-
 from assistant.params import ANSWER_TYPES, FEATURES, Weights
 from assistant.retrieval.lexicon import QUESTION_WORDS
 from assistant.retrieval.query import Query, matches_type, written_names
 from assistant.retrieval.scope import Scope, ScopeChunks
 from assistant.retrieval.terms import TermResolver, acronym_in
+from index.embedding.base import Embedder
+from index.engines.base import contains, top
+from index.storage.builds import Index
+from index.storage.lexical import tokenize
 
 log = logging.getLogger(__name__)
 

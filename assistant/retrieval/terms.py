@@ -22,9 +22,8 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from index.storage.lexical import LexicalIndex, tokenize
-
 from assistant.retrieval.lexicon import ACRONYM_FILLERS
+from index.storage.lexical import LexicalIndex, tokenize
 
 log = logging.getLogger(__name__)
 

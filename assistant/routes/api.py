@@ -17,17 +17,16 @@ from fastapi import APIRouter, File, Form, Header, HTTPException, Request, Uploa
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field, field_validator
 
-from index.errors import AskdocError, IndexStateError
-
 from assistant.answering.answer import Answer, Citation
 from assistant.core import MAX_QUESTION_CHARS
-from assistant.routes.base import ServedAssistant, readable_ids, visible_to
 from assistant.people.identity import asker_of
+from assistant.routes.base import ServedAssistant, readable_ids, visible_to
 from assistant.routes.stream import primed, text_deltas
+from index.errors import AskdocError, IndexStateError
 
 if TYPE_CHECKING:
-    from assistant.people.audit import AuditLog
     from assistant.app.library import Library
+    from assistant.people.audit import AuditLog
 
 log = logging.getLogger(__name__)
 
@@ -176,9 +175,9 @@ def create_router(served: ServedAssistant, library: "Library | None" = None, aud
 
 
 def _insights_route(router: APIRouter, library: "Library", audit: "AuditLog") -> None:
-    from assistant.people.audit import read
-    from assistant.guard.access import ADMIN_HEADER
     from assistant.errors import NotAllowed
+    from assistant.guard.access import ADMIN_HEADER
+    from assistant.people.audit import read
     from assistant.routes.insights import as_csv, insights
 
     @router.get("/insights", summary="What people asked and could not find (admin token)",
@@ -198,8 +197,8 @@ def _insights_route(router: APIRouter, library: "Library", audit: "AuditLog") ->
 
 
 def _document_routes(router: APIRouter, library: "Library") -> None:
-    from assistant.guard.access import ADMIN_HEADER
     from assistant.errors import BadUpload, Conflict, NotAllowed, TooLarge
+    from assistant.guard.access import ADMIN_HEADER
 
     def refused(exc: Exception) -> HTTPException:
         status = 403 if isinstance(exc, NotAllowed) else 409 if isinstance(exc, Conflict) else \

@@ -6,14 +6,13 @@ an asker may read of that index.
 
 from __future__ import annotations
 
-from typing import Any, TYPE_CHECKING, AsyncIterator, Callable, Protocol
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Protocol
 
 if TYPE_CHECKING:
-    from index.storage.builds import Index
-
     from assistant.answering.answer import Answer
     from assistant.people.identity import Asker
     from assistant.people.permissions import Readers
+    from index.storage.builds import Index
 
 
 class ServedAssistant(Protocol):

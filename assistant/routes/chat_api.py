@@ -23,12 +23,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from index.errors import AskdocError, IndexStateError
-
 from assistant.answering.answer import Answer
-from assistant.routes.base import ServedAssistant
 from assistant.people.identity import asker_of
+from assistant.routes.base import ServedAssistant
 from assistant.routes.stream import primed, text_deltas
+from index.errors import AskdocError, IndexStateError
 
 MODEL_ID = "askdoc"
 EXCERPT_CHARS = 240

@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Iterator
 
 from assistant.answering.answer import Answer
 from assistant.core import Turn, history_of
-from assistant.retrieval.scope import folders_of
-from assistant.routes.base import ServedAssistant, readable_ids
 from assistant.people.audit import utc_now
 from assistant.people.identity import asker_in
+from assistant.retrieval.scope import folders_of
+from assistant.routes.base import ServedAssistant, readable_ids
 
 if TYPE_CHECKING:
-    from assistant.people.audit import AuditLog
     from assistant.app.library import Library
+    from assistant.people.audit import AuditLog
 from assistant.routes.render import answer_markdown, answer_markdown_parts, cards_html, escape_markdown
 
 log = logging.getLogger(__name__)

@@ -8,9 +8,9 @@ from __future__ import annotations
 import html
 import logging
 
-from assistant.routes.base import visible_to
 from assistant.app.library import Library
 from assistant.people.identity import asker_in
+from assistant.routes.base import visible_to
 
 log = logging.getLogger(__name__)
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from assistant.routes.base import ServedAssistant, may_read
 from assistant.people.identity import asker_of
+from assistant.routes.base import ServedAssistant, may_read
 from assistant.routes.render import PDF_CSP, highlight_spans, pdf_page_html, source_page_html
 
 # Document text must never run as code, whatever a bug in escaping might let through.

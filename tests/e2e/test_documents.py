@@ -13,10 +13,10 @@ import zipfile
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.core import Assistant
-from assistant.errors import BadUpload
 from assistant.app.library import check_content
 from assistant.app.server import ServerSettings, create_app
+from assistant.core import Assistant
+from assistant.errors import BadUpload
 from index.build import build_index
 from tests.support import Server, make_pdf, make_scanned_pdf
 

@@ -142,8 +142,8 @@ def test_an_asker_outside_hr_gets_not_one_word_of_it_by_any_route(site, tmp_path
     assert {"respond", "describe", "pick"} <= set(session.fns)
     walked = set(outsider_requests()) | {("POST", "/gradio_api/queue/join"), ("GET", "/gradio_api/queue/data")}
     # Every non-static route askdoc serves is in the walk above (or answers Gradio's protocol only).
-    from assistant.core import Assistant
     from assistant.app.server import ServerSettings, create_app
+    from assistant.core import Assistant
     from index.build import build_index
 
     docs = tmp_path / "docs"

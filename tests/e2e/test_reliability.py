@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.core import Assistant
 from assistant.app.server import ServerSettings, create_app
-from tests.support import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
-from index.storage import builds
+from assistant.core import Assistant
 from index.build import build_index, build_lock
+from index.storage import builds
+from tests.support import DEFAULT_DOCS, ROOT, XQUAD, make_pdf
 
 GOOD = "Apples are red. Apples grow on trees in orchards.\n"
 

@@ -136,8 +136,8 @@ def test_the_page_takes_no_files_and_gradio_stores_none(site):
 
 # 2. One guard: every route that returns data needs the token, the chat page included.
 def test_every_route_that_returns_data_needs_the_token(site, write_docs, fake_embedder, tmp_path):
-    from assistant.core import Assistant
     from assistant.app.server import ServerSettings, create_app
+    from assistant.core import Assistant
     from index.build import build_index
 
     docs = write_docs({"a.txt": "Alpha line. The claim sits here.\n"})

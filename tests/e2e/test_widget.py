@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget, free_port, sign_in
 from tests.e2e.test_ui import PAYLOADS
+from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget, free_port, sign_in
 
 pytestmark = pytest.mark.slow
 

@@ -7,13 +7,13 @@ import time
 import numpy as np
 import pytest
 
-from index.storage import builds
 from index.build import build_index, build_lock, ensure_index, staleness
 from index.documents.chunking import ChunkSettings
 from index.documents.loaders import iter_files
-from index.settings import BuildSettings
-from tests.support import HashEmbedder
 from index.errors import IndexLockedError, IndexMismatchError
+from index.settings import BuildSettings
+from index.storage import builds
+from tests.support import HashEmbedder
 
 
 class CountingEmbedder(HashEmbedder):

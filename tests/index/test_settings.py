@@ -7,10 +7,10 @@ import shutil
 
 import pytest
 
-from index.storage import builds
 from index.build import build_index, ensure_index
 from index.errors import DocsMismatchError
 from index.settings import DEFAULT_DOCS, BuildSettings, docs_folder
+from index.storage import builds
 from index.storage.builds import Manifest
 from tests.support import HashEmbedder
 

@@ -8,14 +8,14 @@ from dataclasses import replace
 import pytest
 
 from assistant.answering.answer import NOT_FOUND
-from assistant.params import Params
 from assistant.answering.compose import compose
-from assistant.retrieval.query import prepare
 from assistant.core import Assistant
 from assistant.evaluate import citations_exact
-from index.storage import builds
+from assistant.params import Params
+from assistant.retrieval.query import prepare
 from index.build import build_index
 from index.errors import QuestionError
+from index.storage import builds
 
 DOC = (
     "The river Alder floods every spring. Farmers built levees in 1952. The levees failed in 1978.\n"

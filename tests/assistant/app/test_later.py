@@ -152,8 +152,8 @@ def test_askdoc_serves_app_is_guarded_and_counts_the_pages_questions_once_it_is_
     """The whole app as ``askdoc serve`` makes it (``ServerSettings.page_later``): the
     guard's rate limit learns which of the page's functions answer when the
     page is mounted, and the health check says the page is ready."""
-    from assistant.core import Assistant
     from assistant.app.server import ServerSettings, create_app
+    from assistant.core import Assistant
     from index.build import build_index
     from tests.support import HashEmbedder
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 import threading
 import time
 
-from assistant.core import Assistant
 from assistant.app.live import LiveAssistant
-from index.storage import builds
+from assistant.core import Assistant
 from index.build import build_index
+from index.storage import builds
 
 DOCS = {"a.txt": "Apples are red. Apples grow on trees in orchards."}
 QUESTIONS = ["Where do apples grow?", "Are apples red?"]

@@ -9,11 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.answering.answer import Answer, Citation
-from assistant.core import Assistant
 from assistant.app.server import ServerSettings, create_app
-from assistant.core import Turn, history_of
-from assistant.routes.render import answer_markdown
+from assistant.core import Assistant, Turn, history_of
 from assistant.routes.chat_page import FeedbackLog, load_examples, reveal
+from assistant.routes.render import answer_markdown
 from index.build import build_index
 
 # Integration tier (tests/README.md): the whole app in-process, one in a subprocess.

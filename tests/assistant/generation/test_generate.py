@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from assistant.answering.answer import Citation
+from assistant.app.server import ServerSettings, create_app
 from assistant.core import Assistant
 from assistant.generation.generate import LLMSettings
-from assistant.app.server import ServerSettings, create_app
 from index.build import build_index
 from tests.support import free_port
 from tests.support.llm import ScriptedLLM

@@ -7,9 +7,9 @@ import os
 
 import pytest
 
+from assistant.people.identity import Asker
 from assistant.people.permissions import Permissions, PermissionsFile, Readers
 from assistant.retrieval.scope import Scope
-from assistant.people.identity import Asker
 from index.errors import PermissionsError, QuestionError
 
 RULES = '"" = ["*"]\n"hr" = ["hr", "managers"]\n"hr/open.txt" = ["*"]\n"board/minutes.pdf" = ["board"]\n'

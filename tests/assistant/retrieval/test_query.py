@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.retrieval.query import (answer_type, asking_sentence, resolve_follow_up, is_follow_up, matches_type,
-    named_terms, prepare)
+from assistant.retrieval.query import answer_type, asking_sentence, is_follow_up, matches_type, named_terms, prepare, resolve_follow_up
 
 HISTORY = [
     {"role": "user", "content": "What did Rajnath Singh tell Dong Jun?"},

@@ -8,8 +8,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from assistant.retrieval.query import prepare
 from assistant.params import FEATURES, Params, Weights
+from assistant.retrieval.query import prepare
 from assistant.retrieval.retriever import Retriever
 from index.build import build_index
 from index.documents.chunking import ChunkSettings

@@ -8,8 +8,8 @@ import pytest
 
 from assistant.retrieval.terms import TermResolver, acronym_in, typo_limit
 from index.build import build_index
-from index.storage.lexical import tokenize
 from index.storage.builds import load
+from index.storage.lexical import tokenize
 
 DOCS = {
     "talks.txt": "Rajnath Singh met the Malaysian minister in Vientiane. Later Singh spoke about Maastricht.\n",

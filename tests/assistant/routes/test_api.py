@@ -8,8 +8,8 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.core import Assistant
 from assistant.app.server import ServerSettings, create_app
+from assistant.core import Assistant
 from index.build import build_index
 
 # Integration tier (tests/README.md): the whole app in-process (FastAPI's TestClient).

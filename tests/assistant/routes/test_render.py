@@ -3,8 +3,16 @@ from __future__ import annotations
 import pytest
 
 from assistant.answering.answer import NOT_FOUND, Answer, Citation
-from assistant.routes.render import (SOURCE_WINDOW, answer_markdown, answer_sentences, cards_html, escape_markdown,
-    excerpt_html, source_page_html, source_url)
+from assistant.routes.render import (
+    SOURCE_WINDOW,
+    answer_markdown,
+    answer_sentences,
+    cards_html,
+    escape_markdown,
+    excerpt_html,
+    source_page_html,
+    source_url,
+)
 
 DOC = "Intro. <script>alert(1)</script> is bad. Outro."
 CITATION = Citation(n=1, source="dir/a&b.txt", start=7, end=41, text=DOC[7:41], score=0.9,

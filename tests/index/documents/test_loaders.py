@@ -4,10 +4,10 @@ import logging
 
 import pytest
 
-from tests.support import make_pdf
-from index.errors import DocumentsError
 from index.documents.loaders import load_document, load_folder
 from index.documents.text import html_to_text, title_from_name
+from index.errors import DocumentsError
+from tests.support import make_pdf
 
 
 def test_loads_text_markdown_html_and_pdf_recursively(write_docs):

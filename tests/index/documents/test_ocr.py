@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 
-from index.documents import ocr
 from index.build import build_index
+from index.documents import ocr
 from index.documents.loaders import load_document, load_folder
 from tests.support import make_pdf, make_scanned_pdf
 

@@ -112,8 +112,8 @@ def test_fp32_onnx_gives_torchs_vectors(real_embedder, torch_embedder):
 def test_an_index_built_by_one_encoder_answers_with_the_other_identically(real_embedder, torch_embedder, tmp_path):
     from assistant.core import Assistant
     from assistant.evaluate import load_cases
-    from index.storage import builds
     from index.build import build_index
+    from index.storage import builds
     from tests.support import DATA
 
     build_index(DEFAULT_DOCS, tmp_path / "torch", torch_embedder)

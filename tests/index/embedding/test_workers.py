@@ -8,8 +8,8 @@ import numpy as np
 from assistant.core import Assistant
 from index.build import build_index
 from index.embedding.models import load_embedder
-from index.storage.builds import load
 from index.embedding.workers import ProcessPoolEmbedder
+from index.storage.builds import load
 from tests.support import DEFAULT_DOCS
 
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from assistant.core import Assistant
-from index.engines import collection, factory
-from index.storage import builds
 from index.build import build_index
 from index.documents.chunking import ChunkSettings
+from index.engines import collection, factory
 from index.engines.base import Restriction
 from index.errors import IndexCorruptError, StoreError
+from index.storage import builds
 from tests.support import HashEmbedder, write_files
 
 # Integration tier (tests/README.md): Milvus Lite and Qdrant beside FAISS.

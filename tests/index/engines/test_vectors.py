@@ -3,10 +3,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.storage import builds
-
-from index.engines import vectors
 from index.build import build_index
+from index.engines import vectors
+from index.storage import builds
 from tests.support import HashEmbedder
 
 

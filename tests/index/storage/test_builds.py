@@ -3,10 +3,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index.storage import builds
-from index.storage.tables import Tables
 from index.build import build_index
 from index.errors import IndexCorruptError, IndexMismatchError, IndexMissingError
+from index.storage import builds
+from index.storage.tables import Tables
 
 
 @pytest.fixture

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.storage import texts
 from index.documents.loaders import Document
+from index.storage import texts
 
 DOCS = [
     Document("a.txt", "Plain ASCII text.", "a", "1" * 64),
