@@ -1,7 +1,7 @@
 """Which sentences an answer quotes: the best one and those close to it,
 or, for a broad question, distinct points (maximal marginal relevance),
 the section a heading names, in the document's order; never the same
-passage twice. ``answer.compose`` quotes and cites what these choose.
+passage twice. ``compose.compose`` quotes and cites what these choose.
 """
 
 from __future__ import annotations

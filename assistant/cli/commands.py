@@ -147,7 +147,7 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     assistant, folder = open_index(docs, index_dir, model)
     if not no_ui:
         # The API answers as soon as the server starts; the chat page is built
-        # meanwhile in a worker thread that imports Gradio (web/later.py). So
+        # meanwhile in a worker thread that imports Gradio (app/later.py). So
         # that no question imports anything beside it (two threads importing
         # at once can deadlock in Python's import locks), the model and every
         # module a question needs load here, first.

@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 EXACT_UP_TO = 100_000
 TARGET_RECALL = 0.99  # margin: probes only approximate real questions
 VECTOR_INDEXES = ("auto", "exact", "approximate")
-CANDIDATES = 40  # what the retriever asks FAISS for (retrieve.Weights.dense_candidates)
+CANDIDATES = 40  # what the retriever asks FAISS for (assistant.params.Weights.dense_candidates)
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,7 @@ class Server:
         raise TimeoutError(f"askdoc serve did not answer in {timeout}s:\n{self.log.read_text()}")
 
     def _page_ready(self) -> bool:
-        """Whether the chat page is built (the API answers before it is, web/later.py);
+        """Whether the chat page is built (the API answers before it is, assistant/app/later.py);
         its stylesheet is public, so this asks without the server's tokens."""
         import urllib.request
 

@@ -81,7 +81,7 @@ def gather(args, rng: random.Random) -> tuple[list[Example], list[Example], dict
 
 
 def tensors(examples: list[Example], tokenizer, torch):
-    """A batch: padded ids, labels, and span targets as token positions."""
+    """A batch: padded ids, labels, span targets as token positions, and the encoded pairs."""
     from assistant.answering.reader import batch, encode
 
     encoded = [encode(tokenizer, e.question, e.sentence, e.before, e.after) for e in examples]
@@ -98,26 +98,26 @@ def tensors(examples: list[Example], tokenizer, torch):
         starts.append(start)
         ends.append(end)
     inputs = {k: torch.from_numpy(v) for k, v in arrays.items()}
-    return (inputs, torch.tensor([e.label for e in examples]), torch.tensor(starts), torch.tensor(ends), in_sentence)
+    return (inputs, torch.tensor([e.label for e in examples]), torch.tensor(starts), torch.tensor(ends), in_sentence,
+            encoded)
 
 
 def evaluate(model, examples: list[Example], tokenizer, torch, device, autocast, size: int = 64) -> dict:
     """Validation: pairs right, each question's answering sentence ranked
     first among its pairs, and the answer's words found exactly."""
-    from assistant.answering.reader import best_span, encode
+    from assistant.answering.reader import best_span
 
     model.eval()
     scores, spans = [], []
     with torch.no_grad():
         for at in range(0, len(examples), size):
             chunk = examples[at: at + size]
-            inputs, *_ = tensors(chunk, tokenizer, torch)
+            inputs, *_, encoded = tensors(chunk, tokenizer, torch)
             with autocast():
                 answer, start, end = model(**{k: v.to(device) for k, v in inputs.items()})
             answer, start, end = (t.float().cpu().numpy() for t in (answer, start, end))
-            for row, e in enumerate(chunk):
+            for row, x in enumerate(encoded):
                 scores.append(float(answer[row]))
-                x = encode(tokenizer, e.question, e.sentence, e.before, e.after)
                 spans.append(best_span(start[row], end[row], x)[:2])
     model.train()
     right = sum((s > 0) == bool(e.label) for s, e in zip(scores, examples))
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> None:
     while step < steps:
         at = (step * args.batch_size) % len(train)
         chunk = train[at: at + args.batch_size]
-        inputs, labels, starts, ends, in_sentence = tensors(chunk, tokenizer, torch)
+        inputs, labels, starts, ends, in_sentence, _ = tensors(chunk, tokenizer, torch)
         with autocast():
             outputs = model(**{k: v.to(device) for k, v in inputs.items()})
         answer_loss, span_loss = losses(outputs, labels.to(device), starts.to(device), ends.to(device),

@@ -12,7 +12,7 @@ three sets, indexed apart; they are read only after the parameters are
 chosen, to report them.
 
 1. Sentence weights: a logistic regression over the features each
-   candidate sentence is scored on (``retrieve.FEATURES``), the label being
+   candidate sentence is scored on (``params.FEATURES``), the label being
    whether the sentence holds a key fact, every question weighing the same.
    The weights are divided by the weight of the dense similarity, which
    keeps scores on the scale of a cosine (ranking is unchanged by it).
@@ -127,7 +127,7 @@ def simulate(questions: list[Question], weights: np.ndarray, margin: float,
              config: AnswerSettings | None = None) -> tuple[float, float]:
     """(share of answerable questions whose answer holds a key fact, mean
     characters quoted) when an answer is the best sentence and those within
-    ``margin`` of it, as ``answer.choose_sentences`` takes them (without its
+    ``margin`` of it, as ``choose.choose_sentences`` takes them (without its
     scene-setting and pronoun rules)."""
     config = config or AnswerSettings(min_score=-math.inf, margin=margin)
     hits, chars = [], []
