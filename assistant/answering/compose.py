@@ -52,14 +52,13 @@ def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list
     named = named_terms(asked)
     if should_abstain(ranked, unknown, named, settings):
         return Answer(question=question, text=NOT_FOUND, abstained=True)
-    candidates, in_scene, listing = ranked, False, False
-    if asked:
-        # A broad answer keeps to the question's scene; one fact may be hedged with a second candidate.
-        scene = Scene(index, asked, ranked[0].sentence, [h.sentence for h in ranked[:20]]) if broad else None
-        if scene is not None and scene.distinctive:
-            candidates, in_scene = [ranked[0]] + [h for h in ranked[1:] if scene.belongs(h.sentence)], True
-        listing = broad and query.answer_type == "who" and not in_scene  # people asked for: "Whom did Singh meet?"
-    section = named_section(index, candidates, asked, settings) if broad and asked else []
+    candidates, in_scene = ranked, False
+    # A broad answer keeps to the question's scene; one fact may be hedged with a second candidate.
+    scene = Scene(index, asked, ranked[0].sentence, [h.sentence for h in ranked[:20]]) if broad else None
+    if scene is not None and scene.distinctive:
+        candidates, in_scene = [ranked[0]] + [h for h in ranked[1:] if scene.belongs(h.sentence)], True
+    listing = broad and query.answer_type == "who" and not in_scene  # people asked for: "Whom did Singh meet?"
+    section = named_section(index, candidates, asked, settings) if broad else []
     chosen = section or choose_sentences(index, candidates, settings, broad, in_scene, listing)
     if broad:  # several points read as the document tells them; one fact comes first
         chosen = in_reading_order(chosen)
