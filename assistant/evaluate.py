@@ -21,8 +21,11 @@ set converters (SQuAD-format sets into a docs folder) live in ``tests/support``.
 
 from __future__ import annotations
 
+import collections
 import json
+import re
 import statistics
+import string
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +57,8 @@ class Outcome:
     citations_exact: bool
     seconds: float
     points_found: float | None = None  # share of the case's points in the answer
+    short_exact: bool = False  # the short answer equals a key fact (SQuAD's normalisation)
+    short_f1: float = 0.0  # its best token F1 against the key facts (0 without one)
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,9 @@ class Report:
             "answerable_abstained": sum(o.answer.abstained for o in answerable),
             "citations_exact": self._rate(o.citations_exact for o in self.outcomes),
             "points_in_answer": (statistics.mean(o.points_found or 0.0 for o in broad) if broad else None),
+            "short_answer_given": self._rate(o.answer.short_answer is not None for o in answerable),
+            "short_answer_exact": self._rate(o.short_exact for o in answerable),
+            "short_answer_f1": statistics.mean(o.short_f1 for o in answerable) if answerable else 0.0,
             "mean_answer_chars": statistics.mean(len(o.answer.text) for o in answered) if answered else 0.0,
             "mean_seconds": statistics.mean(o.seconds for o in self.outcomes) if self.outcomes else 0.0,
         }
@@ -133,6 +141,9 @@ ROWS: tuple[tuple[str, str, str], ...] = (
     ("unanswerable questions that abstained", "unanswerable_abstained", "rate"),
     ("answerable questions that abstained", "answerable_abstained", "int"),
     ("share of a broad answer's points in it", "points_in_answer", "rate"),
+    ("short answer given", "short_answer_given", "rate"),
+    ("short answer equals a key fact", "short_answer_exact", "rate"),
+    ("short answer token F1 (0 when none)", "short_answer_f1", "rate"),
     ("citations exact", "citations_exact", "rate"),
     ("mean answer length (chars)", "mean_answer_chars", "int"),
     ("mean time per question", "mean_seconds", "ms"),
@@ -163,6 +174,30 @@ def table(columns: dict[str, dict], rows=ROWS) -> str:
     for label, key, kind in rows:
         lines.append(f"| {label} | {' | '.join(cell(s, key, kind) for s in columns.values())} |")
     return "\n".join(lines)
+
+
+def normalize(text: str) -> str:
+    """An answer as SQuAD compares answers: lower case, no punctuation or articles.
+
+    >>> normalize("The  Broncos!")
+    'broncos'
+    """
+    text = "".join(c for c in text.lower() if c not in string.punctuation)
+    return " ".join(re.sub(r"\b(a|an|the)\b", " ", text).split())
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD's token F1 of two answers.
+
+    >>> token_f1("Denver Broncos", "the Broncos")
+    0.6666666666666666
+    """
+    p, g = normalize(prediction).split(), normalize(gold).split()
+    common = sum((collections.Counter(p) & collections.Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
 
 
 def _contains(haystack: str, needles: Iterable[str]) -> bool:
@@ -217,6 +252,7 @@ def run(ask: Callable[[str, list[dict]], Answer], cases: list[Case], text_of: Ca
         answer = ask(case.question, history)
         seconds = time.perf_counter() - began
         first = answer.citations[0] if answer.citations else None
+        short = answer.short_answer.text if answer.short_answer else None
         outcomes.append(Outcome(
             case=case, answer=answer,
             fact_in_answer=not answer.abstained and _contains(answer.text, case.facts),
@@ -227,6 +263,8 @@ def run(ask: Callable[[str, list[dict]], Answer], cases: list[Case], text_of: Ca
             seconds=seconds,
             points_found=(sum(_contains(answer.text, (p,)) for p in case.points) / len(case.points)
                           if case.points else None),
+            short_exact=short is not None and any(normalize(short) == normalize(f) for f in case.facts),
+            short_f1=max((token_f1(short, f) for f in case.facts), default=0.0) if short is not None else 0.0,
         ))
         if progress:
             progress(1)

@@ -96,18 +96,47 @@ class AnswerSettings:
 
 
 @dataclass(frozen=True)
+class ReaderSettings:
+    """How the reader (``answering/reader.py``) joins an answer. ``model``
+    names its ONNX graph in ``assistant/models/``. Its probability that a
+    sentence answers (the sigmoid of its score) is added to the sentence's
+    retrieval score times ``weight``; the answer is that the documents don't
+    say when no candidate's probability reaches ``min_probability``; the
+    reader's span stands above the quotes as a short answer when the first
+    sentence's probability reaches ``short_answer``. These three are fitted
+    on training parts (``tests/benchmarks/accuracy/fit_reader.py``);
+    ``candidates``, how many of retrieval's best sentences it reads, is
+    chosen for the time budget (``tests/benchmarks/speed/reader.py``)."""
+
+    model: str
+    weight: float
+    min_probability: float
+    short_answer: float
+    candidates: int = 16
+
+    def to_dict(self) -> dict:
+        return {"model": self.model, "weight": self.weight, "min_probability": self.min_probability,
+                "short_answer": self.short_answer, "candidates": self.candidates}
+
+
+@dataclass(frozen=True)
 class Params:
     """The fitted settings, as params.json holds them; ``load`` is the one
-    place that file is read, ``to_json`` the one place it is written."""
+    place that file is read, ``to_json`` the one place it is written.
+    ``reader`` is None where answers are made without the reader (a file
+    with no ``"reader"``, or ``--no-reader``)."""
 
     weights: Weights
     answer: AnswerSettings
+    reader: ReaderSettings | None = None
 
     def to_json(self) -> str:
         w, a = self.weights, self.answer
-        return json.dumps({"version": VERSION, "sentence_weights": dict(w.sentence),
-                           "chunk_weights": {"anchor": w.anchor, "bm25": w.bm25},
-                           "min_score": a.min_score, "margin": a.margin}, indent=2) + "\n"
+        data = {"version": VERSION, "sentence_weights": dict(w.sentence), "chunk_weights": {"anchor": w.anchor, "bm25": w.bm25},
+                "min_score": a.min_score, "margin": a.margin}
+        if self.reader is not None:
+            data["reader"] = self.reader.to_dict()
+        return json.dumps(data, indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str) -> "Params":
@@ -116,6 +145,9 @@ class Params:
 
         >>> p = Params(Weights((("dense", 1.0), ("context", 0.5)), 0.2, 8.0), AnswerSettings(0.7, 0.3))
         >>> Params.from_json(p.to_json()) == p
+        True
+        >>> r = replace(p, reader=ReaderSettings("reader-int8.onnx", 0.5, 0.1, 0.6))
+        >>> Params.from_json(r.to_json()) == r
         True
         >>> old = '{"version": 1, "sentence_weights": {"typed_when": 0.25}, "min_score": 0.7, "margin": 0.3}'
         >>> Params.from_json(old).weights.sentence, Params.from_json(old).weights.anchor
@@ -131,7 +163,11 @@ class Params:
             raise ModelError(f"askdoc parameters name features this askdoc does not score: {', '.join(unknown)}")
         chunk = {k: float(v) for k, v in data.get("chunk_weights", {}).items()}
         weights = Weights(tuple(sentence.items()), chunk.get("anchor", 0.0), chunk.get("bm25", 0.0))
-        return cls(weights, AnswerSettings(float(data["min_score"]), float(data["margin"])))
+        reader = data.get("reader")
+        if reader is not None:
+            reader = ReaderSettings(str(reader["model"]), float(reader["weight"]), float(reader["min_probability"]),
+                                    float(reader["short_answer"]), int(reader.get("candidates", 16)))
+        return cls(weights, AnswerSettings(float(data["min_score"]), float(data["margin"])), reader)
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> "Params":
@@ -145,6 +181,10 @@ class Params:
     def with_answer(self, **changes) -> "Params":
         return replace(self, answer=replace(self.answer, **changes))
 
+    def without_reader(self) -> "Params":
+        """Today's path before the reader: retrieval's rules alone (``--no-reader``)."""
+        return replace(self, reader=None)
+
 
 def _renamed(feature: str) -> str:
     """A version 1 feature name as version 2 writes it.
@@ -157,3 +197,8 @@ def _renamed(feature: str) -> str:
 
 def packaged() -> Path:
     return Path(str(resources.files("assistant").joinpath("params.json")))
+
+
+def models_folder() -> Path:
+    """Where the shipped models are: ``assistant/models/`` (with their cards)."""
+    return Path(str(resources.files("assistant").joinpath("models")))

@@ -89,12 +89,27 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class ShortAnswer:
+    """The words that answer, as the reader marks them inside the answer's
+    first quoted sentence: ``text == document.text[start:end]`` of ``source``."""
+
+    text: str
+    source: str
+    start: int
+    end: int
+
+    def to_dict(self) -> dict:
+        return {"text": self.text, "source": self.source, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
 class Answer:
     """What a question gets. ``mode`` says who wrote it: ``extractive``
     (quotes, the default) or ``generated`` (an LLM's sentences, each checked
     against the excerpts it cites; ``dropped`` of them failed the check).
     ``note`` says why a generated answer fell back to quotes. ``grounding``
-    holds the numbered excerpts a generator may write from (not part of the JSON)."""
+    holds the numbered excerpts a generator may write from (not part of the JSON).
+    ``short_answer`` is the reader's span when it is confident (else None)."""
 
     question: str
     text: str
@@ -105,6 +120,7 @@ class Answer:
     dropped: int = 0
     note: str = ""
     grounding: tuple[Citation, ...] = field(default=(), compare=False, repr=False)
+    short_answer: ShortAnswer | None = None
 
     def sentences(self) -> tuple[Quote, ...]:
         """The quoted sentences in answer order (for an answer made without
@@ -121,6 +137,7 @@ class Answer:
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "mode": self.mode,
+            "short_answer": self.short_answer.to_dict() if self.short_answer else None,
         }
         if self.mode == "generated" or self.dropped:
             data["dropped"] = self.dropped

@@ -11,6 +11,7 @@ from __future__ import annotations
 from assistant.answering.answer import NOT_FOUND, Answer, Citation, Quote, one_line
 from assistant.answering.choose import choose_sentences, in_reading_order, named_section, sentence_key
 from assistant.answering.excerpts import excerpt_bounds
+from assistant.answering.judge import Judgment
 from assistant.answering.scenes import Scene
 from assistant.params import AnswerSettings
 from assistant.retrieval.query import Query, named_terms
@@ -40,18 +41,22 @@ def should_abstain(ranked: list[SentenceHit], unknown: list[str], named: frozens
 
 
 def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list[str],
-            settings: AnswerSettings) -> Answer:
+            settings: AnswerSettings, judgment: Judgment | None = None) -> Answer:
     """The answer to ``query``: the chosen sentences quoted verbatim, each
     followed by the citation(s) of the excerpt around it. Sentences whose
     excerpts overlap share one citation (one excerpt, several highlights); a
     sentence found in several documents is quoted once and cites each. The
     question as searched keeps a broad answer's further sentences to its
     scene and lets a heading it names answer with its section (``scenes``);
-    a broad answer quotes each document's sentences in its order."""
+    a broad answer quotes each document's sentences in its order. With the
+    reader's ``judgment``, the answer is that the documents don't say when it
+    declines, and its order of the candidates is the order they are chosen in."""
     question, asked, broad = query.text, query.search_text, query.broad
     named = named_terms(asked)
-    if should_abstain(ranked, unknown, named, settings):
+    if should_abstain(ranked, unknown, named, settings) or (judgment is not None and judgment.declines):
         return Answer(question=question, text=NOT_FOUND, abstained=True)
+    if judgment is not None:
+        ranked = judgment.ranked
     candidates, in_scene = ranked, False
     # A broad answer keeps to the question's scene; one fact may be hedged with a second candidate.
     scene = Scene(index, asked, ranked[0].sentence, [h.sentence for h in ranked[:20]]) if broad else None
@@ -87,9 +92,14 @@ def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list
         cited = list(quotes[strongest].citations) + cited
     citations, renumber = excerpts.numbered(cited)
     quotes = [Quote(q.text, tuple(dict.fromkeys(renumber[n] for n in q.citations))) for q in quotes]
+    short = judgment.short_answer if judgment is not None else None
+    if short is not None and not any(h.source == short.source and h.start <= short.start and short.end <= h.end
+                                     for h in chosen):
+        short = None  # the words that answer stand in a quoted sentence, or not at all
     return Answer(question=question, text=" ".join(f"{q.text} {q.markers}" for q in quotes), abstained=False,
                   citations=citations, quotes=tuple(quotes),
-                  grounding=grounding_excerpts(index, ranked, scores, settings) if settings.grounding_excerpts else ())
+                  grounding=grounding_excerpts(index, ranked, scores, settings) if settings.grounding_excerpts else (),
+                  short_answer=short)
 
 
 def grounding_excerpts(index: Index, ranked: list[SentenceHit], scores: dict[int, float],

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
+from index.errors import ModelError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -116,6 +118,9 @@ class Reader:
         options = ort.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3  # its warnings are for its developers
+        self.path = Path(model)
         self.session = ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
         self.tokenizer = Tokenizer.from_file(str(tokenizer))
         self.tokenizer.no_padding()
@@ -132,3 +137,18 @@ class Reader:
             start, end, span_score = best_span(starts[row], ends[row], e)
             readings.append(Reading(float(score[row]), (start, end), span_score))
         return readings
+
+
+def load_reader(name: str, threads: int = 0) -> Reader:
+    """The reader shipped as ``assistant/models/<name>``, with the bundled
+    model's tokenizer (the reader was trained from its weights)."""
+    from assistant.params import models_folder
+    from index.embedding.models import bundled_model_path
+
+    path = models_folder() / name
+    if not path.is_file():
+        raise ModelError(f"the reader {path} is missing: reinstall askdoc, or answer without it (--no-reader)")
+    try:
+        return Reader(path, Path(bundled_model_path()) / "tokenizer.json", threads)
+    except Exception as exc:  # onnxruntime raises its own types for a damaged file
+        raise ModelError(f"cannot run the reader {path}: {str(exc).splitlines()[0]}") from exc

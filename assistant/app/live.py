@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Any, AsyncIterator
 
 from assistant.answering.answer import NOT_FOUND, Answer
 from assistant.core import Assistant
-from assistant.params import Params
 from assistant.people.audit import AuditLog
 from assistant.people.identity import Asker
 from assistant.people.permissions import Readers
@@ -166,8 +165,9 @@ class LiveAssistant:
             return False
         old = self.assistant
         try:
+            # The same settings (a generator's grounding included) and the reader already loaded.
             fresh = Assistant(builds.load(self.index_dir, old.embedder.model_id), old.embedder,
-                              Params(old.retriever.weights, old.settings))
+                              replace(old.params, answer=old.settings), old.reader)
         except AskdocError as exc:
             log.warning("a new index was published in %s but cannot be loaded (%s); still serving the previous one",
                         self.index_dir, exc)

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from assistant.cli.indexing import build, open_index
-from assistant.cli.options import docs_option, index_option, llm_options, llm_settings, model_option, proxies, store_uri
+from assistant.cli.options import (docs_option, index_option, llm_options, llm_settings, model_option, proxies, reader_option,
+                                   store_uri)
 from assistant.cli.serve_options import audit_options, audit_settings, oidc_settings, signin_options
 from assistant.cli.terminal import Bar, print_answer, setup_logging
 from index import __version__
@@ -103,6 +104,7 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
 @docs_option
 @index_option
 @model_option
+@reader_option
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="ASKDOC_HOST", show_envvar=True,
               help="Address to listen on (0.0.0.0 for every interface).")
 @click.option("--port", default=7860, show_default=True, envvar="ASKDOC_PORT", show_envvar=True,
@@ -132,7 +134,7 @@ def index_command(docs: Path, index_dir: Path, model: str | None, rebuild: bool,
 @signin_options
 @audit_options
 @llm_options
-def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, port: int, allowed_origins: str,
+def serve_command(docs: Path, index_dir: Path, model: str | None, no_reader: bool, host: str, port: int, allowed_origins: str,
                   api_token: str | None, rate_limit: int, forwarded_allow_ips: tuple[str, ...], root_path: str,
                   admin_token: str | None, max_upload_mb: int, no_ui: bool, trust_user_header: str | None,
                   trust_groups_header: str | None, session_secret: str | None, oidc_issuer: str | None,
@@ -144,7 +146,7 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
     Builds or refreshes the index first when needed, loads it once, and logs
     the address to open. Works with no internet connection.
     """
-    assistant, folder = open_index(docs, index_dir, model)
+    assistant, folder = open_index(docs, index_dir, model, reader=not no_reader)
     if not no_ui:
         # The API answers as soon as the server starts; the chat page is built
         # meanwhile in a worker thread that imports Gradio (app/later.py). So
@@ -173,12 +175,13 @@ def serve_command(docs: Path, index_dir: Path, model: str | None, host: str, por
 @docs_option
 @index_option
 @model_option
+@reader_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object per answer.")
 @click.option("--scope", multiple=True, metavar="FOLDER|DOC",
               help="Search only this folder of the documents (hr/) or this document (hr/leave.docx); repeat for several.")
 @llm_options
 @click.argument("question", nargs=-1, required=True)
-def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, scope: tuple[str, ...],
+def ask_command(docs: Path, index_dir: Path, model: str | None, no_reader: bool, as_json: bool, scope: tuple[str, ...],
                 llm_url: str | None, llm_model: str, llm_timeout: float, question: tuple[str, ...]) -> None:
     """Answer QUESTION from the documents, with numbered sources.
 
@@ -186,11 +189,14 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
     from standard input, one per line, and answered in order (the model loads
     once); with --json each answer is one line of JSON:
     {"question", "answer", "abstained", "citations": [{"n", "source", "start",
-    "end", "text", "score", "highlight_start", "highlight_end"}]}.
+    "end", "text", "score", "highlight_start", "highlight_end"}], "short_answer":
+    {"text", "source", "start", "end"} or null}. The short answer (the words
+    that answer, when the reader is confident) is printed in bold above the
+    quotes.
     """
     text = " ".join(question)
     llm = llm_settings(llm_url, llm_model, llm_timeout)
-    assistant, _ = open_index(docs, index_dir, model)
+    assistant, _ = open_index(docs, index_dir, model, reader=not no_reader)
     limit = list(scope) or None
     ask: Callable[..., Any] = assistant.ask
     if llm is not None:
@@ -230,9 +236,11 @@ def ask_command(docs: Path, index_dir: Path, model: str | None, as_json: bool, s
 @docs_option
 @index_option
 @model_option
+@reader_option
 @click.option("--json", "as_json", is_flag=True, help="Print the measures as one JSON object.")
 @click.argument("questions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def eval_command(docs: Path | None, index_dir: Path, model: str | None, as_json: bool, questions: Path) -> None:
+def eval_command(docs: Path | None, index_dir: Path, model: str | None, no_reader: bool, as_json: bool,
+                 questions: Path) -> None:
     """Measure askdoc on your own QUESTIONS (JSON Lines) against the index.
 
     \b
@@ -250,7 +258,7 @@ def eval_command(docs: Path | None, index_dir: Path, model: str | None, as_json:
     from assistant.evaluate import load_cases, run, table
 
     cases = load_cases(questions)
-    assistant, _ = open_index(docs, index_dir, model)
+    assistant, _ = open_index(docs, index_dir, model, reader=not no_reader)
     bar = Bar()
     done = 0
 
@@ -282,13 +290,14 @@ def eval_command(docs: Path | None, index_dir: Path, model: str | None, as_json:
 @docs_option
 @index_option
 @model_option
-def chat_command(docs: Path, index_dir: Path, model: str | None) -> None:
+@reader_option
+def chat_command(docs: Path, index_dir: Path, model: str | None, no_reader: bool) -> None:
     """Talk with the documents in the terminal; follow-ups use the conversation.
 
     Type a question and press Enter. "/new" starts a new conversation, "/quit"
     (or Ctrl-D) leaves.
     """
-    assistant, _ = open_index(docs, index_dir, model)
+    assistant, _ = open_index(docs, index_dir, model, reader=not no_reader)
     manifest = assistant.index.manifest
     click.echo(f"askdoc: {len(manifest.documents)} document(s), {manifest.chunks} chunks. Ask away; /new resets, /quit leaves.")
     from assistant.core import Turn, history_of

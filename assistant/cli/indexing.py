@@ -66,10 +66,13 @@ def build(docs: Path | None, index_dir: Path, model: str | None, rebuild: bool, 
             pool.close()
 
 
-def open_index(docs: Path | None, index_dir: Path, model: str | None) -> tuple["Assistant", Path | None]:
+def open_index(docs: Path | None, index_dir: Path, model: str | None,
+               reader: bool = True) -> tuple["Assistant", Path | None]:
     """Build or refresh the index from its own documents folder when needed,
-    then load the assistant; also the folder (None: unknown)."""
+    then load the assistant (without the reader when not ``reader``); also
+    the folder (None: unknown)."""
     from assistant.core import Assistant
+    from assistant.params import Params
     from index.build import ensure_index
     from index.embedding.models import load_embedder
     from index.settings import docs_folder
@@ -90,4 +93,5 @@ def open_index(docs: Path | None, index_dir: Path, model: str | None) -> tuple["
         bar.close()
     if report is not None:
         log.info("indexed %d documents (%d embedded) in %.1fs", report.documents, report.embedded, report.seconds)
-    return Assistant.load(index_dir, embedder=embedder), folder
+    params = Params.load() if reader else Params.load().without_reader()
+    return Assistant.load(index_dir, embedder=embedder, params=params), folder

@@ -26,6 +26,12 @@ model_option = click.option(
          "'onnx-int8' (or NAME@onnx-int8) runs it as a local int8 ONNX export (needs the onnx extra).",
 )
 
+reader_option = click.option(
+    "--no-reader", "no_reader", is_flag=True, envvar="ASKDOC_NO_READER", show_envvar=True,
+    help="Answer without the reader (the model that reads the question against each candidate sentence): "
+         "retrieval's scores and rules alone, as askdoc did before it. Faster; no short answer.",
+)
+
 
 def store_uri(value: str | None) -> str | None:
     """An engine server's URL, "" for the embedded engine, None when not given."""

@@ -9,6 +9,8 @@ import sys
 
 import click
 
+from assistant.answering.answer import one_line
+
 
 class Formatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -69,7 +71,15 @@ def print_answer(answer, as_json: bool) -> None:
         click.echo("(written by a language model from the sources; each sentence checked against the excerpt it cites)")
     elif answer.note:
         click.echo(f"({answer.note})")
-    click.echo(answer.text)
+    short = answer.short_answer
+    if short is None:
+        click.echo(answer.text)
+    else:  # the words that answer, above the quotes and in bold inside the first
+        click.echo(click.style(one_line(short.text), bold=True))
+        text = one_line(short.text)
+        at = answer.text.find(text)
+        click.echo(answer.text if at < 0 else
+                   answer.text[:at] + click.style(text, bold=True) + answer.text[at + len(text):])
     if answer.citations:
         click.echo("\nSources:")
         for c in answer.citations:

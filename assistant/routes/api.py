@@ -102,7 +102,8 @@ async def streamed_events(events) -> AsyncIterator[str]:
             yield sse("answer", {"text": value})
             continue
         final = value.to_dict()
-        yield sse("citations", {k: final[k] for k in ("abstained", "citations", "mode", "dropped", "note") if k in final})
+        yield sse("citations", {k: final[k] for k in ("abstained", "citations", "mode", "dropped", "note", "short_answer")
+                                    if k in final})
         yield sse("done", {"question": value.question, "answer": value.text})
 
 

@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import urlencode
 
-from assistant.answering.answer import Answer, Citation
+from assistant.answering.answer import Answer, Citation, one_line
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$<&])")
 
@@ -69,12 +69,18 @@ def answer_markdown_parts(answer: Answer, base: str = "") -> list[str]:
     """The answer for the chat, a piece per sentence: escaped, with its linked [n]."""
     if answer.abstained:
         return [escape_markdown(answer.text) + " Try rephrasing, or ask about something the documents cover."]
-    parts = []
+    parts: list[str] = []
+    short = one_line(answer.short_answer.text) if answer.short_answer else ""
     for sentence, cited in answer_sentences(answer):
         links = " ".join(
             f'[\\[{c.n}\\]]({source_url(c, base)} "{escape_markdown(c.source).replace(chr(34), "&quot;")}")'
             for c in cited)
-        parts.append(f"{escape_markdown(sentence)} {links}")
+        text = escape_markdown(sentence)
+        if short and short in sentence:  # the words that answer, in bold where they are quoted (once)
+            text = text.replace(escape_markdown(short), f"**{escape_markdown(short)}**", 1)
+            parts.insert(0, f"**{escape_markdown(short)}**\n\n")
+            short = ""
+        parts.append(f"{text} {links}")
     return parts
 
 

