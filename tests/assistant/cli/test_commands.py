@@ -39,12 +39,33 @@ def test_ask_json_contract(default_index):
     result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "What did Singh tell Dong Jun?")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    assert set(data) == {"question", "answer", "abstained", "citations", "mode"}
+    assert set(data) == {"question", "answer", "abstained", "citations", "mode", "short_answer"}
     assert data["abstained"] is False and "[1]" in data["answer"]
     text = (DEFAULT_DOCS / "admm-plus-2024-singh.txt").read_text(encoding="utf-8")
     for citation in data["citations"]:
         assert {"n", "source", "start", "end", "text", "score"} <= set(citation)
         assert text[citation["start"] : citation["end"]] == citation["text"]
+
+
+def test_short_answers_are_the_document_s_words_and_no_reader_gives_none(default_index):
+    questions = ["When did Singh meet Dong Jun?", "Where is the ADMM-Plus being held?", "Who is the Chinese Defence Minister?"]
+    stdin = "\n".join(questions) + "\n"
+    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "-", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    text = (DEFAULT_DOCS / "admm-plus-2024-singh.txt").read_text(encoding="utf-8")
+    shorts = [json.loads(line)["short_answer"] for line in result.stdout.splitlines()]
+    assert any(shorts), "the reader was confident of none"
+    for line, short in zip(result.stdout.splitlines(), shorts):
+        if short:
+            assert text[short["start"]:short["end"]] == short["text"] and short["source"] == "admm-plus-2024-singh.txt"
+            assert " ".join(short["text"].split()) in json.loads(line)["answer"]
+    plain = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "--no-reader", "-", stdin=stdin)
+    assert plain.returncode == 0, plain.stderr
+    assert [json.loads(line)["short_answer"] for line in plain.stdout.splitlines()] == [None] * 3
+    # On a terminal the short answer is the first line, above the quotes.
+    n, first = next((n, s) for n, s in enumerate(shorts) if s)
+    shown = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), questions[n])
+    assert shown.stdout.splitlines()[0] == " ".join(first["text"].split())
 
 
 def test_ask_batch_from_stdin_keeps_order_and_reports_bad_lines(default_index):

@@ -1,0 +1,202 @@
+"""Fit how the reader joins answers (``params.ReaderSettings``) on training
+parts only; ``quality.py`` then reports the held-out parts with and
+without the reader.
+
+    .venv/bin/python -m tests.benchmarks.accuracy.fit_reader --model reader-int8.onnx [--write]
+
+Training parts (fitted on): XQuAD's fit half laid out as a plain page, as
+news and hard-wrapped; SQuAD 2.0 dev's fit half; the own broad fit half.
+Held-out parts (only reported): the other halves (tests/support/data.py:
+article_part). Chosen in this order:
+
+- ``weight``: the reader probability's weight beside retrieval's score,
+  from a grid, for the most key facts in the first citation and in the
+  answer (their mean) over the fit parts;
+- ``min_probability``: the most unanswerable questions of SQuAD 2.0's fit
+  half declined while at most ``--max-declined`` (4%) of its answerable
+  ones are, counting those the rules already decline;
+- ``short_answer``: the lowest probability at which at least
+  ``--short-precision`` (60%) of the fit halves' short answers equal a gold
+  answer (SQuAD's normalisation).
+
+``--write`` puts the three into assistant/params.json (the reader's model
+file must be in assistant/models/) and how they were chosen into
+assistant/fit-report.json; without it nothing is written. Broad questions
+are answered without the reader (``Assistant._answer``), so the broad set
+only checks that nothing else moved. The shipped ``min_probability`` is 0,
+set by hand after a fit: fit-report.json says why.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from assistant.answering.judge import probability
+from assistant.answering.reader import Reader, load_reader
+from assistant.core import Assistant
+from assistant.evaluate import normalize, run
+from assistant.params import Params, ReaderSettings, packaged
+from index.build import build_index
+from index.embedding.models import load_embedder
+from tests.benchmarks.accuracy.quality import broad_set
+from tests.support import SQUAD2, XQUAD, news_questions, xquad_questions
+from tests.support.bench import FIT_REPORT, record_fit
+from tests.support.data import wrapped_questions
+
+WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+LAYOUTS = {"xquad": (XQUAD, xquad_questions), "news": (XQUAD, news_questions), "wrapped": (XQUAD, wrapped_questions),
+           "squad2": (SQUAD2, lambda path, docs, part: xquad_questions(path, docs, part, unanswerable=True))}
+
+
+class RecordingReader(Reader):
+    """The real reader, each reading kept: a question's candidates are read
+    once however many weights are tried, and the best probability of the
+    last question read is at hand."""
+
+    def __init__(self, reader: Reader) -> None:  # shares the loaded session, not a copy
+        self.__dict__.update(reader.__dict__)
+        self.cache: dict = {}
+        self.last_best = 0.0
+
+    def read(self, question, candidates):
+        key = (question, tuple(candidates))
+        if key not in self.cache:
+            self.cache[key] = super().read(question, candidates)
+        readings = self.cache[key]
+        self.last_best = max((probability(r.score) for r in readings), default=0.0)
+        return readings
+
+
+def sets_of(part: str, work: Path) -> dict:
+    """``{name: (docs, cases)}`` of ``part`` ("fit" or "held-out")."""
+    sets = {}
+    for layout, (source, questions) in LAYOUTS.items():
+        docs = work / f"{layout}-{part}"
+        sets[f"{layout}-{part}"] = (docs, questions(source, docs, part))
+    docs = work / f"broad-{part}"
+    sets[f"broad-{part}"] = (docs, broad_set(part, docs))
+    return sets
+
+
+def measure(assistant: Assistant, reader: RecordingReader | None, cases) -> dict:
+    """The set's summary, and per answerable question its best probability
+    and whether its short answer equals a gold answer."""
+    bests: list[tuple[str, float]] = []
+
+    def ask(question, history):
+        if reader is not None:
+            reader.last_best = 0.0  # nothing read: no candidate at all
+        answer = assistant.ask(question, history)
+        if reader is not None:
+            bests.append((question, reader.last_best))
+        return answer
+
+    report = run(ask, cases, lambda s: assistant.index.document(s).text)
+    best_of = dict(bests)
+    rows = [{"answerable": o.case.answerable, "best": best_of.get(o.case.question, 1.0), "abstained": o.answer.abstained,
+             "short": o.answer.short_answer.text if o.answer.short_answer else None,
+             "exact": bool(o.answer.short_answer) and any(normalize(o.answer.short_answer.text) == normalize(f)
+                                                          for f in o.case.facts)}
+            for o in report.outcomes]
+    return {"summary": report.summary, "rows": rows}
+
+
+def provenance(args, objective: dict, without: float, fitted: ReaderSettings, squad2_rows: list[dict],
+               shorts: list) -> dict:
+    """How the fit chose what it wrote, for assistant/fit-report.json."""
+    answerable = [r for r in squad2_rows if r["answerable"]]
+    unanswerable = [r for r in squad2_rows if not r["answerable"]]
+    declined = lambda rows: round(float(np.mean([r["abstained"] or r["best"] < fitted.min_probability for r in rows])), 4)  # noqa: E731
+    return {
+        "data": "training parts only: XQuAD fit half as plain pages, news and wrapped; SQuAD 2.0 dev fit half; own broad fit half",
+        "rule": f"weight: most (key fact in first citation + in answer) / 2, averaged over the sets; min_probability: most "
+                f"SQuAD 2.0 fit unanswerable declined with at most {args.max_declined:.0%} of its answerable; short_answer: "
+                f"lowest probability with at least {args.short_precision:.0%} of fit short answers exact",
+        "candidates": fitted.candidates,
+        "objective_by_weight": {str(w): round(float(v), 4) for w, v in objective.items()},
+        "objective_without_reader": round(float(without), 4),
+        "squad2_fit_declined": {"unanswerable": declined(unanswerable), "answerable": declined(answerable)},
+        "short_answers_shown_on_fit": f"{sum(p >= fitted.short_answer for p, _ in shorts)} of {len(shorts)}",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", default="reader-int8.onnx", help="the reader's file in assistant/models/")
+    parser.add_argument("--max-declined", type=float, default=0.04)
+    parser.add_argument("--short-precision", type=float, default=0.6)
+    parser.add_argument("--candidates", type=int, default=16, help="how many of retrieval's best sentences it reads")
+    parser.add_argument("--sample", type=int, default=1, help="every Nth question of each set (a quicker look)")
+    parser.add_argument("--write", action="store_true", help="write the fitted settings into assistant/params.json")
+    args = parser.parse_args()
+
+    embedder = load_embedder()
+    base = Params.load(packaged()).without_reader()
+    reader = RecordingReader(load_reader(args.model))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        fit = {name: (docs, cases[:: args.sample]) for name, (docs, cases) in sets_of("fit", work).items()}
+        built = {}
+        for name, (docs, _) in fit.items():
+            build_index(docs, work / f"index-{name}", embedder)
+            built[name] = work / f"index-{name}"
+
+        def score(settings: ReaderSettings | None) -> dict:
+            params = dataclasses.replace(base, reader=settings)
+            out = {}
+            for name, (_, cases) in fit.items():
+                assistant = Assistant.load(built[name], embedder=embedder, params=params)
+                if settings is not None:
+                    assistant.reader = reader
+                out[name] = measure(assistant, reader if settings else None, cases)
+            return out
+
+        results = {"without": score(None)}
+        for w in WEIGHTS:
+            results[w] = score(ReaderSettings(args.model, w, 0.0, 0.0, args.candidates))  # nothing declined, every short answer shown
+            print(f"weight {w}: " + ", ".join(
+                f"{n} first {r['summary']['fact_in_first_citation']:.3f} answer {r['summary']['fact_in_answer']:.3f}"
+                for n, r in results[w].items()), flush=True)
+        objective = {w: np.mean([(r["summary"]["fact_in_first_citation"] + r["summary"]["fact_in_answer"]) / 2
+                                 for r in results[w].values()]) for w in WEIGHTS}
+        weight = max(WEIGHTS, key=lambda w: objective[w])
+        rows = results[weight]["squad2-fit"]["rows"]
+        answerable = [r for r in rows if r["answerable"]]
+        unanswerable = [r for r in rows if not r["answerable"]]
+        ruled = sum(r["abstained"] for r in answerable)
+        minimum = 0.0
+        for t in sorted({round(r["best"], 4) for r in rows}):
+            declined = sum(r["abstained"] or r["best"] < t for r in answerable)
+            if declined > args.max_declined * len(answerable):
+                break
+            minimum = t
+        without = np.mean([(r["summary"]["fact_in_first_citation"] + r["summary"]["fact_in_answer"]) / 2
+                           for r in results["without"].values()])
+        print(f"weight {weight} (objective {objective[weight]:.4f}; without the reader {without:.4f})")
+        print(f"min_probability {minimum}: squad2-fit unanswerable declined "
+              f"{np.mean([r['abstained'] or r['best'] < minimum for r in unanswerable]):.3f}, answerable "
+              f"{np.mean([r['abstained'] or r['best'] < minimum for r in answerable]):.3f} (rules alone {ruled})")
+        # Short answers: every fit part's answerable questions with one, by the answer's own best probability.
+        shorts = sorted(((r["best"], r["exact"]) for res in results[weight].values() for r in res["rows"]
+                         if r["answerable"] and r["short"] is not None), reverse=True)
+        short, hits = 1.01, 0
+        for n, (p, exact) in enumerate(shorts, 1):
+            hits += exact
+            if hits / n >= args.short_precision:
+                short = p
+        print(f"short_answer {short}: {sum(p >= short for p, _ in shorts)} of {len(shorts)} fit questions get one")
+        fitted = ReaderSettings(args.model, weight, minimum, short, args.candidates)
+        print(fitted)
+        if args.write:
+            packaged().write_text(dataclasses.replace(base, reader=fitted).to_json(), encoding="utf-8")
+            record_fit("reader", provenance(args, objective, without, fitted, results[weight]["squad2-fit"]["rows"], shorts))
+            print(f"wrote {packaged()} and the reader's section of {FIT_REPORT}")
+
+
+if __name__ == "__main__":
+    main()
