@@ -79,10 +79,12 @@ test-fast: install
 bench: install browser
 	$(BIN)/python -m tests.benchmarks.accuracy.quality
 	$(BIN)/python -m tests.benchmarks.accuracy.quality --model onnx-int8
+	$(BIN)/python -m tests.benchmarks.accuracy.reader
 	$(BIN)/python -m tests.benchmarks.speed.backends
 	$(BIN)/python -m tests.benchmarks.speed.ui_latency
 	$(BIN)/python -m tests.benchmarks.speed.load
 	$(BIN)/python -m tests.benchmarks.speed.perf
+	$(BIN)/python -m tests.benchmarks.speed.reader
 	$(BIN)/python -m tests.benchmarks.speed.scale
 	$(BIN)/python -m tests.benchmarks.speed.scale --sizes 100000 --stores faiss milvus qdrant
 	$(BIN)/python -m tests.benchmarks.speed.engines

@@ -9,7 +9,9 @@ tests/support/data.py: article_part).
 
     make bench            # or: .venv/bin/python -m tests.benchmarks.accuracy.quality [--sets own xquad ...] [--model onnx-int8]
 
-Next to askdoc's own ranking, each set reports how often plain dense chunk
+Each set is answered twice, over one index: with the reader and without it
+(``--no-reader``, today's path before it), printed as two tables. Next to
+askdoc's own ranking, each set reports how often plain dense chunk
 search with the same model and FAISS index (the stock pipeline's ranking)
 puts the right document first. Prints one table and writes
 tests/benchmarks/results/quality.json. Uses the real bundled model and
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from assistant.core import Assistant
 from assistant.evaluate import ROWS, load_cases, run, table
+from assistant.params import Params
 from index.build import build_index
 from index.embedding.models import load_embedder
 from tests.support import RESULTS, ROOT, SQUAD2, XQUAD, news_questions, write_result, xquad_questions
@@ -39,7 +42,8 @@ LAYOUTS = {"xquad": (XQUAD, xquad_questions), "news": (XQUAD, news_questions), "
            "squad2": (SQUAD2, lambda path, docs, part: xquad_questions(path, docs, part, unanswerable=True))}
 BROAD = ROOT / "tests" / "data" / "broad_questions.jsonl"  # own broad and list questions, each marked fit or held-out
 BROAD_DOCS = ROOT / "tests" / "data" / "broad"
-SETS = {"own": None, "broad-fit": None, "broad-held-out": None, "xquad": ("xquad", None), "news-fit": ("news", "fit"),
+SETS = {"own": None, "broad-fit": None, "broad-held-out": None, "xquad-fit": ("xquad", "fit"),
+        "xquad-held-out": ("xquad", "held-out"), "news-fit": ("news", "fit"),
         "news-held-out": ("news", "held-out"), "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out"),
         "squad2-fit": ("squad2", "fit"), "squad2-held-out": ("squad2", "held-out")}
 
@@ -88,19 +92,23 @@ def dense_document_first(assistant: Assistant, cases) -> float | None:
     return sum(index.doc_ids[d] == c.source for d, c in zip(docs, sourced)) / len(sourced)
 
 
-def evaluate(name: str, docs: Path, cases, work: Path, embedder) -> dict:
+def evaluate(name: str, docs: Path, cases, work: Path, embedder, variants: dict[str, Params]) -> dict[str, dict]:
+    """The set's summary under each of ``variants`` (with the reader, without), over one index."""
     began = time.perf_counter()
     build_index(docs, work / name, embedder)
     built = time.perf_counter() - began
-    assistant = Assistant.load(work / name, embedder=embedder)
-    report = run(assistant.ask, cases, lambda s: assistant.index.document(s).text)
-    summary = report.summary
-    summary["dense_source_first"] = dense_document_first(assistant, cases)
-    summary["index_seconds"] = built
-    summary["failures"] = [
-        {"question": o.case.question, "expected": list(o.case.facts), "answer": o.answer.text} for o in report.failures()
-    ]
-    return summary
+    out = {}
+    for variant, params in variants.items():
+        assistant = Assistant.load(work / name, embedder=embedder, params=params)
+        report = run(assistant.ask, cases, lambda s, index=assistant.index: index.document(s).text)
+        summary = report.summary
+        summary["dense_source_first"] = dense_document_first(assistant, cases)
+        summary["index_seconds"] = built
+        summary["failures"] = [
+            {"question": o.case.question, "expected": list(o.case.facts), "answer": o.answer.text} for o in report.failures()
+        ]
+        out[variant] = summary
+    return out
 
 
 def main() -> None:
@@ -108,12 +116,16 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=1, help="use every Nth XQuAD question (default: all)")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS), help="question sets to run")
     parser.add_argument("--model", default=None, help="model choice as for askdoc --model (e.g. onnx-int8)")
+    parser.add_argument("--no-reader", action="store_true", help="only today's path without the reader, not both")
     parser.add_argument("--out", type=Path, default=None, help="default: results/quality[-MODEL].json")
     args = parser.parse_args()
     args.out = args.out or RESULTS / (f"quality-{args.model}.json" if args.model else "quality.json")
 
     embedder = load_embedder(args.model)
-    results = {"machine": machine(), "model": embedder.model_id}
+    params = Params.load()
+    variants = {"reader": params} if params.reader is not None and not args.no_reader else {}
+    variants["no-reader"] = params.without_reader()
+    results: dict = {"machine": machine(), "model": embedder.model_id}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         for name in args.sets:
@@ -129,16 +141,20 @@ def main() -> None:
                     continue
                 docs = work / f"{name}-docs"
                 cases = questions(source, docs, part)[:: args.sample]
-            results[name] = evaluate(name, docs, cases, work, embedder)
+            for variant, summary in evaluate(name, docs, cases, work, embedder, variants).items():
+                results.setdefault(variant, {})[name] = summary
 
     rows = list(ROWS)
     rows.insert(5, ("right document first, plain dense chunk search", "dense_source_first", "rate"))
-    sets = [k for k in SETS if k in results]
     print(f"askdoc quality — {results['machine']}")
-    print(table({k: results[k] for k in sets}, rows))
-    for k in sets:
-        for failure in results[k]["failures"][:10]:
-            print(f"  {k} miss: {failure['question']!r} -> {failure['answer'][:100]!r}")
+    for variant in variants:
+        sets = [k for k in SETS if k in results[variant]]
+        print(f"\n{'with the reader' if variant == 'reader' else 'without the reader (--no-reader)'}:")
+        print(table({k: results[variant][k] for k in sets}, rows))
+    for variant in variants:
+        for k, summary in results[variant].items():
+            for failure in summary["failures"][:5]:
+                print(f"  {variant} {k} miss: {failure['question']!r} -> {failure['answer'][:100]!r}")
     write_result(args.out, results)
 
 

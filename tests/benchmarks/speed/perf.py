@@ -9,8 +9,8 @@ same run (issue 5, first part).
    with the ONNX graph (the limit of askdoc's path) and with
    ``SentenceTransformer.encode`` (the stock way), all timed as fresh
    processes from launch to exit.
-2. Answer latency p50/p95: ``Assistant.ask`` and ``POST /api/ask`` next to
-   bare query embedding of the same questions.
+2. Answer latency p50/p95: ``Assistant.ask`` (with the reader and without
+   it) and ``POST /api/ask`` next to bare query embedding of the same questions.
 3. Peak memory (RSS) of an index build and of a serving process, and the
    CPU a serving process spends while nobody asks (it should be near 0).
 4. Cold start: `askdoc ask QUESTION` as a fresh process on the one-article
@@ -251,7 +251,12 @@ def main() -> None:
         questions = [c.question for c in cases[:: max(1, len(cases) // args.questions)]][: args.questions]
         for q in questions[:10]:  # warm-up
             assistant.ask(q)
-        bare, engine = [], []
+        from assistant.params import Params
+
+        plain = Assistant.load(work / "xquad-index", embedder=embedder, params=Params.load().without_reader())
+        for q in questions[:10]:
+            plain.ask(q)
+        bare, engine, engine_plain = [], [], []
         for q in questions:
             began = time.perf_counter()
             embedder.encode([q])
@@ -259,6 +264,9 @@ def main() -> None:
             began = time.perf_counter()
             assistant.ask(q)
             engine.append(time.perf_counter() - began)
+            began = time.perf_counter()
+            plain.ask(q)
+            engine_plain.append(time.perf_counter() - began)
 
         # 4 and the HTTP latency: a real server.
         import httpx
@@ -290,6 +298,7 @@ def main() -> None:
     out["latency_ms"] = {
         "bare_query_embedding": {"p50": ms(statistics.median(bare)), "p95": ms(percentile(bare, 0.95))},
         "engine_ask": {"p50": ms(statistics.median(engine)), "p95": ms(percentile(engine, 0.95))},
+        "engine_ask_no_reader": {"p50": ms(statistics.median(engine_plain)), "p95": ms(percentile(engine_plain, 0.95))},
         "http_api_ask": {"p50": ms(statistics.median(http)), "p95": ms(percentile(http, 0.95))},
     }
     out["latency_ms"]["engine_p50_ratio"] = statistics.median(engine) / statistics.median(bare)
@@ -326,6 +335,9 @@ def main() -> None:
     print(f"| engine ask p50 / p95 | {lat['engine_ask']['p50']:.1f} / {lat['engine_ask']['p95']:.1f} ms | bare query "
           f"embedding {lat['bare_query_embedding']['p50']:.1f} / {lat['bare_query_embedding']['p95']:.1f} ms | "
           f"{lat['engine_p50_ratio']:.2f}× |")
+    print(f"| engine ask --no-reader p50 / p95 | {lat['engine_ask_no_reader']['p50']:.1f} / "
+          f"{lat['engine_ask_no_reader']['p95']:.1f} ms | same | "
+          f"{lat['engine_ask_no_reader']['p50'] / lat['bare_query_embedding']['p50']:.2f}× |")
     print(f"| POST /api/ask p50 / p95 | {lat['http_api_ask']['p50']:.1f} / {lat['http_api_ask']['p95']:.1f} ms | "
           f"same | {lat['http_p50_ratio']:.2f}× |")
     print(f"| peak RSS: index build (xquad / large) | {out['index_xquad']['peak_rss_mb']:.0f} / "
