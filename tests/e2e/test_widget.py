@@ -134,6 +134,19 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
     finish(w)
 
 
+def test_the_words_that_answer_stand_above_the_quotes_and_are_marked_in_them(browser, sites):
+    w = visit(browser, sites, "open")
+    page = w.page
+    ask_widget(page, "When did Singh meet Dong Jun?")
+    page.wait_for_selector("#askdoc-widget .bot .sources", timeout=60_000)
+    bubble = page.locator("#askdoc-widget .bot").last
+    short = bubble.locator("strong.short-answer").inner_text()
+    assert short and short == bubble.locator("mark.short").inner_text()
+    assert bubble.inner_text().startswith(short)
+    assert w.errors == []
+    finish(w)
+
+
 def test_a_scoped_widget_cites_only_its_scope(browser, sites):
     w = visit(browser, sites, "scoped")
     page = w.page

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from assistant.answering.answer import NOT_FOUND, Answer, Citation
+from assistant.answering.answer import NOT_FOUND, Answer, Citation, Quote, ShortAnswer
 from assistant.routes.render import (
     SOURCE_WINDOW,
     answer_markdown,
@@ -36,6 +38,17 @@ def test_answer_markdown_links_each_marker_to_its_source():
     markdown = answer_markdown(ANSWER)
     assert "&lt;script&gt;" in markdown and "<script>" not in markdown
     assert "[\\[1\\]](source?doc=dir%2Fa%26b.txt&start=7&end=41&hs=7&he=41#excerpt" in markdown
+
+
+def test_the_short_answer_is_bold_above_and_inside_its_sentence_and_escaped():
+    text = "The <b>levees</b> failed in 1978."
+    cited = Citation(1, "river.txt", 0, len(text), text, 1.0, 0, len(text))
+    short = ShortAnswer("<b>levees</b>", "river.txt", 4, 17)
+    answer = Answer("q?", f"{text} [1]", False, (cited,), quotes=(Quote(text, (1,)),), short_answer=short)
+    markdown = answer_markdown(answer)
+    bold = "**&lt;b&gt;levees&lt;/b&gt;**"
+    assert markdown.startswith(bold + "\n\n") and markdown.count(bold) == 2 and "<b>" not in markdown
+    assert answer_markdown(dataclasses.replace(answer, short_answer=None)).count("**") == 0
 
 
 def test_abstained_markdown_says_so():
