@@ -75,8 +75,8 @@ def print_answer(answer, as_json: bool) -> None:
     if short is None:
         click.echo(answer.text)
     else:  # the words that answer, above the quotes and in bold inside the first
-        click.echo(click.style(one_line(short.text), bold=True))
         text = one_line(short.text)
+        click.echo(click.style(text, bold=True))
         at = answer.text.find(text)
         click.echo(answer.text if at < 0 else
                    answer.text[:at] + click.style(text, bold=True) + answer.text[at + len(text):])

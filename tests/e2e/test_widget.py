@@ -90,6 +90,13 @@ def finish(w: PageWatch) -> None:
     w.close()
 
 
+def answered(page, question: str):
+    """The widget's bubble answering ``question``, once its sources have come."""
+    ask_widget(page, question)
+    page.wait_for_selector("#askdoc-widget .bot .sources", timeout=60_000)
+    return page.locator("#askdoc-widget .bot").last
+
+
 def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
     w = visit(browser, sites, "allowed")
     page = w.page
@@ -136,10 +143,7 @@ def test_widget_answers_with_expandable_sources(browser, sites, tmp_path):
 
 def test_the_words_that_answer_stand_above_the_quotes_and_are_marked_in_them(browser, sites):
     w = visit(browser, sites, "open")
-    page = w.page
-    ask_widget(page, "When did Singh meet Dong Jun?")
-    page.wait_for_selector("#askdoc-widget .bot .sources", timeout=60_000)
-    bubble = page.locator("#askdoc-widget .bot").last
+    bubble = answered(w.page, "When did Singh meet Dong Jun?")
     short = bubble.locator("strong.short-answer").inner_text()
     assert short and short == bubble.locator("mark.short").inner_text()
     assert bubble.inner_text().startswith(short)
@@ -168,10 +172,7 @@ def test_a_scoped_widget_cites_only_its_scope(browser, sites):
 
 def test_a_reference_mark_inside_a_quoted_sentence_stays_text(browser, sites):
     w = visit(browser, sites, "open")
-    page = w.page
-    ask_widget(page, "Whose standard model does the reactor design follow?")
-    page.wait_for_selector("#askdoc-widget .bot .sources", timeout=60_000)
-    bubble = page.locator("#askdoc-widget .bot").last
+    bubble = answered(w.page, "Whose standard model does the reactor design follow?")
     assert "standard model [2] described by Ortega" in bubble.inner_text()
     # Only the answer's own markers are buttons, one per citation it has.
     buttons = bubble.locator("button.marker").all_inner_texts()

@@ -43,14 +43,10 @@ from assistant.evaluate import normalize, run
 from assistant.params import Params, ReaderSettings, packaged
 from index.build import build_index
 from index.embedding.models import load_embedder
-from tests.benchmarks.accuracy.quality import broad_set
-from tests.support import SQUAD2, XQUAD, news_questions, xquad_questions
+from tests.benchmarks.accuracy.quality import LAYOUTS, broad_set
 from tests.support.bench import FIT_REPORT, record_fit
-from tests.support.data import wrapped_questions
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
-LAYOUTS = {"xquad": (XQUAD, xquad_questions), "news": (XQUAD, news_questions), "wrapped": (XQUAD, wrapped_questions),
-           "squad2": (SQUAD2, lambda path, docs, part: xquad_questions(path, docs, part, unanswerable=True))}
 
 
 class RecordingReader(Reader):
