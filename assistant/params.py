@@ -105,18 +105,22 @@ class ReaderSettings:
     reader's span stands above the quotes as a short answer when the first
     sentence's probability reaches ``short_answer``. These three are fitted
     on training parts (``tests/benchmarks/accuracy/fit_reader.py``);
-    ``candidates``, how many of retrieval's best sentences it reads, is
-    chosen for the time budget (``tests/benchmarks/speed/reader.py``)."""
+    ``candidates``, how many of retrieval's best sentences it reads, and
+    ``tokens``, the window each is read in (its question, the sentence and
+    as much of its neighbours as fits), are chosen for the time budget
+    (``tests/benchmarks/speed/reader.py``): the reader's cost grows with
+    their product."""
 
     model: str
     weight: float
     min_probability: float
     short_answer: float
     candidates: int = 16
+    tokens: int = 128
 
     def to_dict(self) -> dict:
         return {"model": self.model, "weight": self.weight, "min_probability": self.min_probability,
-                "short_answer": self.short_answer, "candidates": self.candidates}
+                "short_answer": self.short_answer, "candidates": self.candidates, "tokens": self.tokens}
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,8 @@ class Params:
         reader = data.get("reader")
         if reader is not None:
             reader = ReaderSettings(str(reader["model"]), float(reader["weight"]), float(reader["min_probability"]),
-                                    float(reader["short_answer"]), int(reader.get("candidates", 16)))
+                                    float(reader["short_answer"]), int(reader.get("candidates", 16)),
+                                    int(reader.get("tokens", 128)))
         return cls(weights, AnswerSettings(float(data["min_score"]), float(data["margin"])), reader)
 
     @classmethod

@@ -58,7 +58,8 @@ def judge(reader: Reader, question: str, index: Index, ranked: list[SentenceHit]
     if not read:
         return Judgment([], 0.0, True, None)
     texts = [index.sentence_text(h.sentence) for h in read]
-    readings = reader.read(question, [(text, *neighbours(index, h.sentence)) for text, h in zip(texts, read)])
+    readings = reader.read(question, [(text, *neighbours(index, h.sentence)) for text, h in zip(texts, read)],
+                           settings.tokens)
     chances = [probability(r.score) for r in readings]
     joined = [replace(h, score=h.score + settings.weight * p) for h, p in zip(read, chances)]
     order = sorted(range(len(read)), key=lambda i: -joined[i].score)

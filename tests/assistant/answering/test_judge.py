@@ -26,8 +26,8 @@ class FakeReader(Reader):
     def __init__(self, word: str, score: float = 4.0) -> None:
         self.word, self.score, self.calls = word, score, []
 
-    def read(self, question, candidates):
-        self.calls.append((question, list(candidates)))
+    def read(self, question, candidates, max_tokens=128):
+        self.calls.append((question, list(candidates), max_tokens))
         out = []
         for sentence, _, _ in candidates:
             at = sentence.find(self.word)
@@ -35,7 +35,7 @@ class FakeReader(Reader):
         return out
 
 
-SETTINGS = ReaderSettings("fake.onnx", weight=1.0, min_probability=0.3, short_answer=0.6, candidates=4)
+SETTINGS = ReaderSettings("fake.onnx", weight=1.0, min_probability=0.3, short_answer=0.6, candidates=4, tokens=96)
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ def ranked_for(assistant, question):
 
 def test_the_reader_orders_the_candidates_it_reads_and_keeps_the_rest_below(assistant):
     ranked = ranked_for(assistant, "Who did Singh meet in Vientiane on Wednesday?")
-    judgment = judge(FakeReader("Khaled Nordin"), "Who else?", assistant.index, ranked, SETTINGS)
+    reader = FakeReader("Khaled Nordin")
+    judgment = judge(reader, "Who else?", assistant.index, ranked, SETTINGS)
+    assert [(len(c), t) for _, c, t in reader.calls] == [(SETTINGS.candidates, SETTINGS.tokens)]  # one read, in the window set
     assert assistant.index.sentence_text(judgment.ranked[0].sentence) == "Singh also met Khaled Nordin."
     assert judgment.ranked[SETTINGS.candidates:] == ranked[SETTINGS.candidates:]
     assert sorted(h.sentence for h in judgment.ranked) == sorted(h.sentence for h in ranked)

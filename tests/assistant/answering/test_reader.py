@@ -40,6 +40,8 @@ def test_long_neighbours_are_cut_never_the_sentence(tokenizer):
     e = encode(tokenizer, "Who did Singh meet?", sentence, long, long)
     assert len(e.ids) == MAX_TOKENS
     assert sentence[e.offsets[0][0]: e.offsets[-1][1]] == sentence
+    narrow = encode(tokenizer, "Who did Singh meet?", sentence, long, long, max_tokens=48)  # a smaller window
+    assert len(narrow.ids) == 48 and narrow.ids[: e.last + 2] == e.ids[: e.last + 2]
 
 
 def test_a_batch_pads_to_its_longest_pair_and_a_span_maps_to_characters(tokenizer):

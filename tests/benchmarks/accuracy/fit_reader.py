@@ -59,10 +59,10 @@ class RecordingReader(Reader):
         self.cache: dict = {}
         self.last_best = 0.0
 
-    def read(self, question, candidates):
-        key = (question, tuple(candidates))
+    def read(self, question, candidates, max_tokens=128):
+        key = (question, tuple(candidates), max_tokens)
         if key not in self.cache:
-            self.cache[key] = super().read(question, candidates)
+            self.cache[key] = super().read(question, candidates, max_tokens)
         readings = self.cache[key]
         self.last_best = max((probability(r.score) for r in readings), default=0.0)
         return readings
@@ -114,6 +114,7 @@ def provenance(args, objective: dict, without: float, fitted: ReaderSettings, sq
                 f"SQuAD 2.0 fit unanswerable declined with at most {args.max_declined:.0%} of its answerable; short_answer: "
                 f"lowest probability with at least {args.short_precision:.0%} of fit short answers exact",
         "candidates": fitted.candidates,
+        "tokens": fitted.tokens,
         "objective_by_weight": {str(w): round(float(v), 4) for w, v in objective.items()},
         "objective_without_reader": round(float(without), 4),
         "squad2_fit_declined": {"unanswerable": declined(unanswerable), "answerable": declined(answerable)},
@@ -127,6 +128,7 @@ def main() -> None:
     parser.add_argument("--max-declined", type=float, default=0.04)
     parser.add_argument("--short-precision", type=float, default=0.6)
     parser.add_argument("--candidates", type=int, default=16, help="how many of retrieval's best sentences it reads")
+    parser.add_argument("--tokens", type=int, default=128, help="the window each candidate is read in (at most 128)")
     parser.add_argument("--sample", type=int, default=1, help="every Nth question of each set (a quicker look)")
     parser.add_argument("--write", action="store_true", help="write the fitted settings into assistant/params.json")
     args = parser.parse_args()
@@ -154,7 +156,8 @@ def main() -> None:
 
         results = {"without": score(None)}
         for w in WEIGHTS:
-            results[w] = score(ReaderSettings(args.model, w, 0.0, 0.0, args.candidates))  # nothing declined, every short answer shown
+            # Nothing declined, every short answer shown: the thresholds are chosen from these runs.
+            results[w] = score(ReaderSettings(args.model, w, 0.0, 0.0, args.candidates, args.tokens))
             print(f"weight {w}: " + ", ".join(
                 f"{n} first {r['summary']['fact_in_first_citation']:.3f} answer {r['summary']['fact_in_answer']:.3f}"
                 for n, r in results[w].items()), flush=True)
@@ -186,7 +189,7 @@ def main() -> None:
             if hits / n >= args.short_precision:
                 short = p
         print(f"short_answer {short}: {sum(p >= short for p, _ in shorts)} of {len(shorts)} fit questions get one")
-        fitted = ReaderSettings(args.model, weight, minimum, short, args.candidates)
+        fitted = ReaderSettings(args.model, weight, minimum, short, args.candidates, args.tokens)
         print(fitted)
         if args.write:
             packaged().write_text(dataclasses.replace(base, reader=fitted).to_json(), encoding="utf-8")
