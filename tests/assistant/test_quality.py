@@ -66,6 +66,10 @@ def test_xquad_sample_floor(xquad):
     assert s["fact_in_answer"] >= 0.82
     assert s["mean_answer_chars"] <= 400
     assert s["citations_exact"] == 1.0
+    # The shipped reader's short answers: on this sample 21% given, 45% of those exact (a broken span or
+    # threshold shows as far fewer of either).
+    assert s["short_answer_given"] >= 0.1
+    assert s["short_answer_exact"] >= 0.35 * s["short_answer_given"]
 
 
 LINES = {
@@ -255,5 +259,7 @@ def test_a_question_that_sets_its_scene_is_answered_by_what_it_asks(tmp_path, re
     # Asked among others, its asking sentence is embedded in the same pass, with the same answer.
     batch = assistant.ask_many([("When did the harbour reopen?", None), (question, None)])
     assert [a.text for a in batch] == [assistant.ask("When did the harbour reopen?").text, answer.text]
+    # Retrieval by the whole question alone puts the lede first (the reader, which reads the asking sentence, set aside).
+    assistant.reader = None
     assistant.retriever.weights = dataclasses.replace(assistant.retriever.weights, asking=0.0)
-    assert assistant.ask(question).text.startswith("The country's birth rate declined")  # the whole question alone: the lede
+    assert assistant.ask(question).text.startswith("The country's birth rate declined")

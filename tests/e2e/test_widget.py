@@ -11,7 +11,7 @@ import threading
 import pytest
 
 from tests.e2e.test_ui import PAYLOADS
-from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget, free_port, sign_in
+from tests.support import DEFAULT_DOCS, PageWatch, Server, ask_widget, free_port, showing_short_answers, sign_in
 
 pytestmark = pytest.mark.slow
 
@@ -66,8 +66,10 @@ def sites(tmp_path_factory, real_embedder):
     refused = StaticSite(refused_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra="", token=TOKEN))
     opened = StaticSite(open_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra="", token=TOKEN))
     scoped = StaticSite(scoped_dir, HOST_PAGE.format(askdoc=askdoc_url, open="true", extra='data-scope="hr/"', token=TOKEN))
+    # Short answers shown from a lower probability than shipped, so the default article gives them.
     server = Server(docs, base / "index", "--allowed-origins", f"{allowed.url},{opened.url},{scoped.url}",
-                    "--api-token", TOKEN, port=askdoc_port).wait("/embed.js")
+                    "--api-token", TOKEN, port=askdoc_port,
+                    env={"ASKDOC_PARAMS": str(showing_short_answers(base))}).wait("/embed.js")
     yield {"askdoc": server, "allowed": allowed, "refused": refused, "open": opened, "scoped": scoped}
     server.stop()
     for site in (allowed, refused, opened, scoped):

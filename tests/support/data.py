@@ -17,6 +17,27 @@ SQUAD2 = SHARED / "eval" / "squad2-dev" / "dev-v2.0.json"
 DEFAULT_DOCS = ROOT / "docs"
 
 
+def showing_short_answers(folder: Path, short_answer: float = 0.5) -> Path:
+    """A copy of the shipped params.json whose reader shows its short answer
+    from ``short_answer`` (for ``ASKDOC_PARAMS``), written into ``folder``.
+
+    Tests of how a short answer is given and shown use it: on the default
+    article the shipped reader's best spans are right but stay just under
+    the fitted threshold (0.70–0.78 against 0.80). How often the shipped
+    settings give one is measured on XQuAD (tests/assistant/test_quality.py).
+    """
+    from dataclasses import replace
+
+    from assistant.params import Params
+
+    shipped = Params.load()
+    assert shipped.reader is not None, "params.json answers without a reader"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "params-short-answers.json"
+    path.write_text(replace(shipped, reader=replace(shipped.reader, short_answer=short_answer)).to_json(), encoding="utf-8")
+    return path
+
+
 def write_files(folder: Path, files: dict[str, str | bytes]) -> Path:
     """Write {relative path: str | bytes} into ``folder`` (made if missing); return it."""
     folder.mkdir(parents=True, exist_ok=True)

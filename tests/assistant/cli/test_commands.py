@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.support import DEFAULT_DOCS, ROOT
+from tests.support import DEFAULT_DOCS, ROOT, showing_short_answers
 
 # Integration tier (tests/README.md): the askdoc command in a subprocess, with the real model.
 pytestmark = pytest.mark.integration
@@ -47,10 +47,11 @@ def test_ask_json_contract(default_index):
         assert text[citation["start"] : citation["end"]] == citation["text"]
 
 
-def test_short_answers_are_the_document_s_words_and_no_reader_gives_none(default_index):
+def test_short_answers_are_the_document_s_words_and_no_reader_gives_none(default_index, tmp_path):
     questions = ["When did Singh meet Dong Jun?", "Where is the ADMM-Plus being held?", "Who is the Chinese Defence Minister?"]
     stdin = "\n".join(questions) + "\n"
-    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "-", stdin=stdin)
+    env = {"ASKDOC_PARAMS": str(showing_short_answers(tmp_path))}
+    result = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "-", stdin=stdin, env=env)
     assert result.returncode == 0, result.stderr
     text = (DEFAULT_DOCS / "admm-plus-2024-singh.txt").read_text(encoding="utf-8")
     shorts = [json.loads(line)["short_answer"] for line in result.stdout.splitlines()]
@@ -59,12 +60,13 @@ def test_short_answers_are_the_document_s_words_and_no_reader_gives_none(default
         if short:
             assert text[short["start"]:short["end"]] == short["text"] and short["source"] == "admm-plus-2024-singh.txt"
             assert " ".join(short["text"].split()) in json.loads(line)["answer"]
-    plain = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "--no-reader", "-", stdin=stdin)
+    plain = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), "--json", "--no-reader", "-",
+                   stdin=stdin, env=env)
     assert plain.returncode == 0, plain.stderr
     assert [json.loads(line)["short_answer"] for line in plain.stdout.splitlines()] == [None] * 3
     # On a terminal the short answer is the first line, above the quotes.
     n, first = next((n, s) for n, s in enumerate(shorts) if s)
-    shown = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), questions[n])
+    shown = askdoc("ask", "--docs", str(DEFAULT_DOCS), "--index", str(default_index), questions[n], env=env)
     assert shown.stdout.splitlines()[0] == " ".join(first["text"].split())
 
 
