@@ -172,6 +172,10 @@ class Params:
             reader = ReaderSettings(str(reader["model"]), float(reader["weight"]), float(reader["min_probability"]),
                                     float(reader["short_answer"]), int(reader.get("candidates", 16)),
                                     int(reader.get("tokens", 128)))
+            if reader.candidates < 1 or not 16 <= reader.tokens <= 128:
+                # 128 is the window the reader was trained in (answering/reader.py: MAX_TOKENS).
+                raise ModelError(f"askdoc parameters: the reader reads at least 1 candidate in 16 to 128 tokens, "
+                                 f"not {reader.candidates} in {reader.tokens}")
         return cls(weights, AnswerSettings(float(data["min_score"]), float(data["margin"])), reader)
 
     @classmethod

@@ -141,6 +141,11 @@ def test_packaged_parameters_round_trip_and_refuse_another_version():
     data["version"] = params.VERSION + 1
     with pytest.raises(ModelError, match="version"):
         Params.from_json(json.dumps(data))
+    # A window wider than the reader was trained in is refused, not read past its positions.
+    data = json.loads(packaged.to_json())
+    data["reader"]["tokens"] = 600
+    with pytest.raises(ModelError, match="16 to 128 tokens"):
+        Params.from_json(json.dumps(data))
 
 
 def test_a_version_1_file_reads_with_its_features_renamed_and_an_unknown_feature_is_refused():
