@@ -39,7 +39,7 @@ import numpy as np
 from assistant.answering.judge import probability
 from assistant.answering.reader import Reader, load_reader
 from assistant.core import Assistant
-from assistant.evaluate import normalize, run
+from assistant.evaluate import run
 from assistant.params import Params, ReaderSettings, packaged
 from index.build import build_index
 from index.embedding.models import load_embedder
@@ -96,8 +96,7 @@ def measure(assistant: Assistant, reader: RecordingReader | None, cases) -> dict
     best_of = dict(bests)
     rows = [{"answerable": o.case.answerable, "best": best_of.get(o.case.question, 1.0), "abstained": o.answer.abstained,
              "short": o.answer.short_answer.text if o.answer.short_answer else None,
-             "exact": bool(o.answer.short_answer) and any(normalize(o.answer.short_answer.text) == normalize(f)
-                                                          for f in o.case.facts)}
+             "exact": o.short_exact}
             for o in report.outcomes]
     return {"summary": report.summary, "rows": rows}
 
