@@ -20,9 +20,10 @@ from typing import Iterable, Sequence, Union
 from assistant.answering.answer import Answer
 from assistant.answering.compose import compose
 from assistant.answering.judge import judge
+from assistant.answering.items import items, set_aside
 from assistant.answering.reader import Reader, load_reader
 from assistant.params import Params
-from assistant.retrieval.query import Query, prepare
+from assistant.retrieval.query import Query, answer_type, prepare
 from assistant.retrieval.retriever import Retriever
 from assistant.retrieval.scope import Scope
 from index.embedding.base import Embedder
@@ -144,8 +145,15 @@ class Assistant:
         # read against it, the own set's broad answers held fewer of their points (88% against 83%).
         # A question that sets its scene first is read as the sentence that asks (the scene would fill the reader's
         # question tokens, and the lede that restates it would read as the answer).
-        judgment = judge(self.reader, query.asking or query.search_text, self.index, ranked, reading) \
-            if self.reader is not None and reading is not None and ranked and not query.broad else None
-        answer = compose(query, self.index, ranked, unknown, self.settings, judgment)
+        asked = query.asking or query.search_text
+        found: list = []
+        if self.reader is not None and reading is not None and ranked:
+            # People asked for as a list, or all but someone: each candidate the reader says names someone new.
+            listing = set_aside(asked)
+            if (query.broad or listing.excluded) and answer_type(listing.question) == "who":
+                found = items(self.reader, listing, asked, self.index, ranked, reading)
+        judgment = judge(self.reader, asked, self.index, ranked, reading) \
+            if self.reader is not None and reading is not None and ranked and not query.broad and not found else None
+        answer = compose(query, self.index, ranked, unknown, self.settings, judgment, found)
         log.debug("asked %r (searched %r): abstained=%s", query.text, query.search_text, answer.abstained)
         return answer

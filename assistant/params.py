@@ -109,7 +109,11 @@ class ReaderSettings:
     ``tokens``, the window each is read in (its question, the sentence and
     as much of its neighbours as fits), are chosen for the time budget
     (``tests/benchmarks/speed/reader.py``): the reader's cost grows with
-    their product."""
+    their product. A question asking for people ("Who did Singh meet?",
+    "... besides Dong Jun?") has its first ``list_candidates`` read, and
+    each whose probability reaches ``list_probability`` and whose words
+    that answer name someone new is an item of its list
+    (``answering/items.py``)."""
 
     model: str
     weight: float
@@ -117,10 +121,13 @@ class ReaderSettings:
     short_answer: float
     candidates: int = 16
     tokens: int = 128
+    list_candidates: int = 8
+    list_probability: float = 0.45
 
     def to_dict(self) -> dict:
         return {"model": self.model, "weight": self.weight, "min_probability": self.min_probability,
-                "short_answer": self.short_answer, "candidates": self.candidates, "tokens": self.tokens}
+                "short_answer": self.short_answer, "candidates": self.candidates, "tokens": self.tokens,
+                "list_candidates": self.list_candidates, "list_probability": self.list_probability}
 
 
 @dataclass(frozen=True)
@@ -171,11 +178,12 @@ class Params:
         if reader is not None:
             reader = ReaderSettings(str(reader["model"]), float(reader["weight"]), float(reader["min_probability"]),
                                     float(reader["short_answer"]), int(reader.get("candidates", 16)),
-                                    int(reader.get("tokens", 128)))
-            if reader.candidates < 1 or not 16 <= reader.tokens <= 128:
+                                    int(reader.get("tokens", 128)), int(reader.get("list_candidates", 8)),
+                                    float(reader.get("list_probability", 0.45)))
+            if reader.candidates < 1 or reader.list_candidates < 1 or not 16 <= reader.tokens <= 128:
                 # 128 is the window the reader was trained in (answering/reader.py: MAX_TOKENS).
-                raise ModelError(f"askdoc parameters: the reader reads at least 1 candidate in 16 to 128 tokens, "
-                                 f"not {reader.candidates} in {reader.tokens}")
+                raise ModelError(f"askdoc parameters: the reader reads at least 1 candidate (and 1 for a list) in 16 "
+                                 f"to 128 tokens, not {reader.candidates} ({reader.list_candidates}) in {reader.tokens}")
         return cls(weights, AnswerSettings(float(data["min_score"]), float(data["margin"])), reader)
 
     @classmethod

@@ -41,7 +41,8 @@ def should_abstain(ranked: list[SentenceHit], unknown: list[str], named: frozens
 
 
 def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list[str],
-            settings: AnswerSettings, judgment: Judgment | None = None) -> Answer:
+            settings: AnswerSettings, judgment: Judgment | None = None,
+            items: list[SentenceHit] | None = None) -> Answer:
     """The answer to ``query``: the chosen sentences quoted verbatim, each
     followed by the citation(s) of the excerpt around it. Sentences whose
     excerpts overlap share one citation (one excerpt, several highlights); a
@@ -50,23 +51,19 @@ def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list
     scene and lets a heading it names answer with its section (``scenes``);
     a broad answer quotes each document's sentences in its order. With the
     reader's ``judgment``, the answer is that the documents don't say when it
-    declines, and its order of the candidates is the order they are chosen in."""
-    question, asked, broad = query.text, query.search_text, query.broad
-    named = named_terms(asked)
+    declines, and its order of the candidates is the order they are chosen in.
+    A list's ``items`` (``answering/items.py``), when the reader found any,
+    are what it quotes, best first while they fit, in the documents' order."""
+    question, broad = query.text, query.broad
+    named = named_terms(query.search_text)
     if should_abstain(ranked, unknown, named, settings) or (judgment is not None and judgment.declines):
         return Answer(question=question, text=NOT_FOUND, abstained=True)
     if judgment is not None:
         ranked = judgment.ranked
-    candidates, in_scene = ranked, False
-    # A broad answer keeps to the question's scene; one fact may be hedged with a second candidate.
-    scene = Scene(index, asked, ranked[0].sentence, [h.sentence for h in ranked[:20]]) if broad else None
-    if scene is not None and scene.distinctive:
-        candidates, in_scene = [ranked[0]] + [h for h in ranked[1:] if scene.belongs(h.sentence)], True
-    listing = broad and query.answer_type == "who" and not in_scene  # people asked for: "Whom did Singh meet?"
-    section = named_section(index, candidates, asked, settings) if broad else []
-    chosen = section or choose_sentences(index, candidates, settings, broad, in_scene, listing)
-    if broad:  # several points read as the document tells them; one fact comes first
-        chosen = in_reading_order(chosen)
+    if items:
+        chosen, broad = in_reading_order(_fitting(items, settings)), True
+    else:
+        chosen = _chosen(query, index, ranked, settings)
     scores = {h.sentence: h.score for h in ranked}
     # Only a sentence about as long as a chosen one can say the same (whitespace aside): read no other.
     lengths = [h.end - h.start for h in chosen]
@@ -100,6 +97,33 @@ def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list
                   citations=citations, quotes=tuple(quotes),
                   grounding=grounding_excerpts(index, ranked, scores, settings) if settings.grounding_excerpts else (),
                   short_answer=short)
+
+
+def _chosen(query: Query, index: Index, ranked: list[SentenceHit], settings: AnswerSettings) -> list[SentenceHit]:
+    """The sentences an answer quotes, chosen by retrieval's (and the reader's) order."""
+    asked, broad = query.search_text, query.broad
+    candidates, in_scene = ranked, False
+    # A broad answer keeps to the question's scene; one fact may be hedged with a second candidate.
+    scene = Scene(index, asked, ranked[0].sentence, [h.sentence for h in ranked[:20]]) if broad else None
+    if scene is not None and scene.distinctive:
+        candidates, in_scene = [ranked[0]] + [h for h in ranked[1:] if scene.belongs(h.sentence)], True
+    listing = broad and query.answer_type == "who" and not in_scene  # people asked for: "Whom did Singh meet?"
+    section = named_section(index, candidates, asked, settings) if broad else []
+    chosen = section or choose_sentences(index, candidates, settings, broad, in_scene, listing)
+    if broad:  # several points read as the document tells them; one fact comes first
+        chosen = in_reading_order(chosen)
+    return chosen
+
+
+def _fitting(hits: list[SentenceHit], settings: AnswerSettings) -> list[SentenceHit]:
+    """The first of ``hits`` that fit a broad answer's sentences and characters."""
+    kept: list[SentenceHit] = []
+    used = 0
+    for hit in hits:
+        if len(kept) < settings.broad_max_sentences and used + hit.end - hit.start <= settings.broad_max_chars:
+            kept.append(hit)
+            used += hit.end - hit.start
+    return kept
 
 
 def grounding_excerpts(index: Index, ranked: list[SentenceHit], scores: dict[int, float],

@@ -56,6 +56,9 @@ def gather(args, rng: random.Random) -> tuple[list[Example], list[Example], dict
     train_passages = [x for x in squad if not validation_article(x.title)]
     valid_passages = [x for x in squad if validation_article(x.title)]
     rng.shuffle(train_passages)
+    skipped = 0
+    while train_passages and skipped < args.skip_questions:  # an earlier run's share, same seed
+        skipped += len(train_passages.pop(0).questions)
     kept, asked = [], 0
     for passage in train_passages:  # whole paragraphs, up to --questions questions
         if asked >= args.questions:
@@ -64,6 +67,7 @@ def gather(args, rng: random.Random) -> tuple[list[Example], list[Example], dict
         asked += len(passage.questions)
     train = examples_of(kept, rng)
     about["squad_questions_used"] = asked
+    about["squad_questions_skipped"] = skipped
     if args.selqa:
         sel = selqa(args.selqa)
         train += examples_of(sel, rng)
@@ -80,11 +84,11 @@ def gather(args, rng: random.Random) -> tuple[list[Example], list[Example], dict
     return train, valid, about
 
 
-def tensors(examples: list[Example], tokenizer, torch):
+def tensors(examples: list[Example], tokenizer, torch, max_tokens: int = 128):
     """A batch: padded ids, labels, span targets as token positions, and the encoded pairs."""
     from assistant.answering.reader import batch, encode
 
-    encoded = [encode(tokenizer, e.question, e.sentence, e.before, e.after) for e in examples]
+    encoded = [encode(tokenizer, e.question, e.sentence, e.before, e.after, max_tokens) for e in examples]
     arrays = batch(encoded)
     width = arrays["input_ids"].shape[1]
     starts, ends, in_sentence = [], [], torch.zeros((len(examples), width), dtype=torch.bool)
@@ -143,6 +147,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--squad2", type=Path, help="SQuAD 2.0 dev (only its fit half is read)")
     parser.add_argument("--out", type=Path, required=True, help="the run's folder: checkpoints and log.jsonl")
     parser.add_argument("--questions", type=int, default=16000, help="SQuAD train questions to use (default 16000)")
+    parser.add_argument("--skip-questions", type=int, default=0,
+                        help="skip the first paragraphs (this many questions) of the seeded order: the share an "
+                             "earlier run with the same --seed trained on, so a follow-on run (--init) reads new ones")
+    parser.add_argument("--init", type=Path,
+                        help="start from this checkpoint.pt's weights (a fresh optimizer and schedule) "
+                             "instead of the bundled MiniLM")
+    parser.add_argument("--tokens", type=int, default=128,
+                        help="each training pair's length in tokens (default 128; askdoc reads 96)")
     parser.add_argument("--validation-paragraphs", type=int, default=300)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -183,6 +195,8 @@ def main(argv: list[str] | None = None) -> None:
     print(f"pairs: {len(train)} training, {len(valid)} validation ({about}) in {time.time() - began:.0f} s", flush=True)
     device = torch.device(args.device)
     model = ReaderModel.from_bundled(bundled).to(device)
+    if args.init is not None:
+        model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
     steps = math.ceil(len(train) / args.batch_size * args.epochs)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
@@ -224,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     while step < steps:
         at = (step * args.batch_size) % len(train)
         chunk = train[at: at + args.batch_size]
-        inputs, labels, starts, ends, in_sentence, _ = tensors(chunk, tokenizer, torch)
+        inputs, labels, starts, ends, in_sentence, _ = tensors(chunk, tokenizer, torch, args.tokens)
         with autocast():
             outputs = model(**{k: v.to(device) for k, v in inputs.items()})
         answer_loss, span_loss = losses(outputs, labels.to(device), starts.to(device), ends.to(device),

@@ -146,6 +146,9 @@ def test_packaged_parameters_round_trip_and_refuse_another_version():
     data["reader"]["tokens"] = 600
     with pytest.raises(ModelError, match="16 to 128 tokens"):
         Params.from_json(json.dumps(data))
+    data["reader"].update(tokens=96, list_candidates=0)  # a list read from no candidate would never be read
+    with pytest.raises(ModelError, match="1 for a list"):
+        Params.from_json(json.dumps(data))
 
 
 def test_a_version_1_file_reads_with_its_features_renamed_and_an_unknown_feature_is_refused():

@@ -17,13 +17,20 @@ article_part). Chosen in this order:
   ones are, counting those the rules already decline;
 - ``short_answer``: the lowest probability at which at least
   ``--short-precision`` (60%) of the fit halves' short answers equal a gold
-  answer (SQuAD's normalisation).
+  answer (SQuAD's normalisation);
+- ``list_candidates`` and ``list_probability`` (how a question asking
+  for people as a list is answered, ``answering/items.py``): from a grid,
+  for the largest share of a list's points in the first 450 characters of
+  its answer over the own question set and the fit halves of the own broad
+  and phrasing sets; fewer candidates (less time) and then a higher
+  probability win a tie. ``--lists`` fits only these two, keeping the
+  others params.json has.
 
 ``--write`` puts the three into assistant/params.json (the reader's model
 file must be in assistant/models/) and how they were chosen into
 assistant/fit-report.json; without it nothing is written. Broad questions
-are answered without the reader (``Assistant._answer``), so the broad set
-only checks that nothing else moved. The shipped ``min_probability`` is 0,
+other than lists of people are answered without the reader
+(``Assistant._answer``). The shipped ``min_probability`` is 0,
 set by hand after a fit: fit-report.json says why.
 """
 
@@ -43,10 +50,12 @@ from assistant.evaluate import run
 from assistant.params import Params, ReaderSettings, packaged
 from index.build import build_index
 from index.embedding.models import load_embedder
-from tests.benchmarks.accuracy.quality import LAYOUTS, broad_set
+from tests.benchmarks.accuracy.quality import LAYOUTS, OWN, ROOT, broad_set, phrasing_set, points_within
 from tests.support.bench import FIT_REPORT, record_fit
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
+LIST_CANDIDATES = (6, 8, 12)
+LIST_PROBABILITIES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 
 class RecordingReader(Reader):
@@ -98,7 +107,42 @@ def measure(assistant: Assistant, reader: RecordingReader | None, cases) -> dict
              "short": o.answer.short_answer.text if o.answer.short_answer else None,
              "exact": o.short_exact}
             for o in report.outcomes]
-    return {"summary": report.summary, "rows": rows}
+    summary = report.summary | {"points_within_chars": points_within(report.outcomes)}
+    return {"summary": summary, "rows": rows}
+
+
+def fit_lists(settings: ReaderSettings, reader: Reader, embedder, base: Params, work: Path) -> tuple[ReaderSettings, dict]:
+    """``settings`` with ``list_candidates`` and ``list_probability`` chosen
+    on the own set and the own broad and phrasing fit halves (see the
+    module's docstring), and how they were chosen."""
+    from assistant.evaluate import load_cases
+
+    sets = {"own": (ROOT / "docs", load_cases(OWN)),
+            "broad-fit": (work / "lists-broad", broad_set("fit", work / "lists-broad")),
+            "phrasing-fit": (work / "lists-phrasing", phrasing_set("fit", work / "lists-phrasing"))}
+    loaded = {}
+    for name, (docs, _) in sets.items():
+        build_index(docs, work / f"lists-index-{name}", embedder)
+        loaded[name] = Assistant.load(work / f"lists-index-{name}", embedder=embedder, params=base)
+    grid: dict[tuple[int, float], float] = {}
+    for candidates in LIST_CANDIDATES:
+        for floor in LIST_PROBABILITIES:
+            tried = dataclasses.replace(settings, list_candidates=candidates, list_probability=floor)
+            shares = []
+            for name, (_, cases) in sets.items():
+                assistant = loaded[name]
+                assistant.params, assistant.reader = dataclasses.replace(base, reader=tried), reader
+                shares.append(measure(assistant, None, cases)["summary"]["points_within_chars"])
+            grid[(candidates, floor)] = float(np.mean(shares))
+            print(f"lists: {candidates} candidates, probability {floor}: points within 450 characters "
+                  f"{grid[(candidates, floor)]:.4f}", flush=True)
+    candidates, floor = max(grid, key=lambda k: (round(grid[k], 4), -k[0], k[1]))
+    return dataclasses.replace(settings, list_candidates=candidates, list_probability=floor), {
+        "data": "own question set, own broad fit half, own phrasing fit half",
+        "rule": "most points within an answer's first 450 characters (mean over the sets); fewer candidates, "
+                "then a higher probability, on a tie",
+        "points_within_chars": {f"{c}x{p}": round(v, 4) for (c, p), v in grid.items()},
+        "list_candidates": candidates, "list_probability": floor}
 
 
 def provenance(args, objective: dict, without: float, fitted: ReaderSettings, squad2_rows: list[dict],
@@ -129,12 +173,27 @@ def main() -> None:
     parser.add_argument("--candidates", type=int, default=16, help="how many of retrieval's best sentences it reads")
     parser.add_argument("--tokens", type=int, default=128, help="the window each candidate is read in (at most 128)")
     parser.add_argument("--sample", type=int, default=1, help="every Nth question of each set (a quicker look)")
+    parser.add_argument("--lists", action="store_true",
+                        help="fit only how lists of people are answered, keeping params.json's other reader settings")
     parser.add_argument("--write", action="store_true", help="write the fitted settings into assistant/params.json")
     args = parser.parse_args()
 
     embedder = load_embedder()
-    base = Params.load(packaged()).without_reader()
+    shipped = Params.load(packaged())
+    base = shipped.without_reader()
     reader = RecordingReader(load_reader(args.model))
+    if args.lists:
+        if shipped.reader is None:
+            raise SystemExit("params.json has no reader settings to keep: run the whole fit first")
+        with tempfile.TemporaryDirectory() as tmp:
+            fitted, how = fit_lists(dataclasses.replace(shipped.reader, model=args.model), reader, embedder, base,
+                                    Path(tmp))
+        print(fitted)
+        if args.write:
+            packaged().write_text(dataclasses.replace(base, reader=fitted).to_json(), encoding="utf-8")
+            record_fit("reader_lists", how)
+            print(f"wrote {packaged()} and the reader_lists section of {FIT_REPORT}")
+        return
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         fit = {name: (docs, cases[:: args.sample]) for name, (docs, cases) in sets_of("fit", work).items()}
@@ -189,10 +248,12 @@ def main() -> None:
                 short = p
         print(f"short_answer {short}: {sum(p >= short for p, _ in shorts)} of {len(shorts)} fit questions get one")
         fitted = ReaderSettings(args.model, weight, minimum, short, args.candidates, args.tokens)
+        fitted, how = fit_lists(fitted, reader, embedder, base, work)
         print(fitted)
         if args.write:
             packaged().write_text(dataclasses.replace(base, reader=fitted).to_json(), encoding="utf-8")
             record_fit("reader", provenance(args, objective, without, fitted, results[weight]["squad2-fit"]["rows"], shorts))
+            record_fit("reader_lists", how)
             print(f"wrote {packaged()} and the reader's section of {FIT_REPORT}")
 
 

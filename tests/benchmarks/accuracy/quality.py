@@ -1,5 +1,6 @@
 """Answer quality of askdoc on its own question set, on its own broad and
-list questions (half of them held out), on XQuAD, on XQuAD
+list questions and its own phrasing questions (who / whom / which / lists /
+"besides" / near misses the documents don't answer; each half held out), on XQuAD, on XQuAD
 laid out as news (title line, one sentence per paragraph) and on XQuAD
 hard-wrapped at 72 columns as PDF and e-mail text comes ("wrapped") and on
 SQuAD 2.0 dev (answerable and unanswerable questions, one document per
@@ -42,26 +43,59 @@ LAYOUTS = {"xquad": (XQUAD, xquad_questions), "news": (XQUAD, news_questions), "
            "squad2": (SQUAD2, lambda path, docs, part: xquad_questions(path, docs, part, unanswerable=True))}
 BROAD = ROOT / "tests" / "data" / "broad_questions.jsonl"  # own broad and list questions, each marked fit or held-out
 BROAD_DOCS = ROOT / "tests" / "data" / "broad"
+# Own phrasing set (issue 38): who / whom / which / lists / "besides" / "apart from", and near misses
+# naming the documents' own people and places (answerable: false), each marked fit or held-out.
+PHRASING = ROOT / "tests" / "data" / "phrasing_questions.jsonl"
+PHRASING_DOCS = ROOT / "tests" / "data" / "phrasing"
+ANSWER_CHARS = 450  # the phrasing set's points count only within an answer's first 450 characters
 SETS = {"own": None, "broad-fit": None, "broad-held-out": None, "xquad-fit": ("xquad", "fit"),
         "xquad-held-out": ("xquad", "held-out"), "news-fit": ("news", "fit"),
         "news-held-out": ("news", "held-out"), "wrapped-fit": ("wrapped", "fit"), "wrapped-held-out": ("wrapped", "held-out"),
-        "squad2-fit": ("squad2", "fit"), "squad2-held-out": ("squad2", "held-out")}
+        "squad2-fit": ("squad2", "fit"), "squad2-held-out": ("squad2", "held-out"),
+        "phrasing-fit": None, "phrasing-held-out": None}
 
 
-def broad_set(part: str, docs: Path):
-    """The own broad and list questions of ``part``, over the default article
-    and the documents of tests/data/broad (copied into ``docs``)."""
+def written_set(questions: Path, folders: list[Path], part: str, docs: Path):
+    """The questions of ``part`` written here (a JSON line each: part, question,
+    facts, points, answerable), over the default article and the documents
+    of ``folders``, copied into ``docs``."""
     import json
     import shutil
 
     from assistant.evaluate import Case
 
     docs.mkdir(parents=True, exist_ok=True)
-    for path in [*(ROOT / "docs").glob("*.txt"), *BROAD_DOCS.glob("*.txt")]:
+    for path in [*(ROOT / "docs").glob("*.txt"), *(p for folder in folders for p in folder.glob("*.txt"))]:
         shutil.copy(path, docs / path.name)
-    rows = [json.loads(line) for line in BROAD.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [Case(question=r["question"], facts=tuple(r["facts"]), points=tuple(r["points"]))
+    rows = [json.loads(line) for line in questions.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [Case(question=r["question"], facts=tuple(r.get("facts", ())), points=tuple(r.get("points", ())),
+                 answerable=r.get("answerable", True))
             for r in rows if r["part"] == part]
+
+
+def broad_set(part: str, docs: Path):
+    """The own broad and list questions of ``part``, over the default article
+    and the documents of tests/data/broad."""
+    return written_set(BROAD, [BROAD_DOCS], part, docs)
+
+
+def phrasing_set(part: str, docs: Path):
+    """The own phrasing questions of ``part``, over the default article and
+    the documents of tests/data/broad and tests/data/phrasing."""
+    return written_set(PHRASING, [BROAD_DOCS, PHRASING_DOCS], part, docs)
+
+
+def points_within(outcomes, chars: int = ANSWER_CHARS) -> float | None:
+    """The mean share of a question's points in the first ``chars`` characters
+    of its answer (0 for an answer that declined), over the questions with points."""
+    from assistant.evaluate import _contains
+
+    pointed = [o for o in outcomes if o.case.answerable and o.case.points]
+    if not pointed:
+        return None
+    return sum(0.0 if o.answer.abstained else
+               sum(_contains(o.answer.text[:chars], (p,)) for p in o.case.points) / len(o.case.points)
+               for o in pointed) / len(pointed)
 
 
 def machine() -> str:
@@ -103,6 +137,7 @@ def evaluate(name: str, docs: Path, cases, work: Path, embedder, variants: dict[
         report = run(assistant.ask, cases, lambda s, index=assistant.index: index.document(s).text)
         summary = report.summary
         summary["dense_source_first"] = dense_document_first(assistant, cases)
+        summary["points_within_chars"] = points_within(report.outcomes)
         summary["index_seconds"] = built
         summary["failures"] = [
             {"question": o.case.question, "expected": list(o.case.facts), "answer": o.answer.text} for o in report.failures()
@@ -134,6 +169,9 @@ def main() -> None:
             elif name.startswith("broad-"):
                 docs = work / f"{name}-docs"
                 cases = broad_set(name.removeprefix("broad-"), docs)
+            elif name.startswith("phrasing-"):
+                docs = work / f"{name}-docs"
+                cases = phrasing_set(name.removeprefix("phrasing-"), docs)
             else:
                 layout, part = SETS[name]
                 source, questions = LAYOUTS[layout]
@@ -146,6 +184,9 @@ def main() -> None:
 
     rows = list(ROWS)
     rows.insert(5, ("right document first, plain dense chunk search", "dense_source_first", "rate"))
+    at = [key for _, key, _ in rows].index("points_in_answer") + 1
+    rows.insert(at, (f"share of the points in an answer's first {ANSWER_CHARS} characters",
+                     "points_within_chars", "rate"))
     print(f"askdoc quality — {results['machine']}")
     for variant in variants:
         sets = [k for k in SETS if k in results[variant]]
