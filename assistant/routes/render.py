@@ -12,7 +12,7 @@ import html
 import re
 from urllib.parse import urlencode
 
-from assistant.answering.answer import Answer, Citation, one_line
+from assistant.answering.answer import Answer, Citation, ShortAnswer, one_line
 
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>$<&])")
 
@@ -31,17 +31,34 @@ def escape_markdown(text: str) -> str:
     return escaped.replace("\\<", "&lt;").replace("\\>", "&gt;").replace("\\&", "&amp;")
 
 
-def source_url(citation: Citation, base: str = "") -> str:
+def answer_span(citation: Citation, short: ShortAnswer | None) -> tuple[int, int] | None:
+    """The short answer's document offsets when it stands in ``citation``'s excerpt.
+
+    >>> c = Citation(1, "d.txt", 10, 40, "x", 1.0, 12, 18)
+    >>> answer_span(c, ShortAnswer("Dong", "d.txt", 14, 18)), answer_span(c, ShortAnswer("Dong", "e.txt", 14, 18))
+    ((14, 18), None)
+    """
+    if short is None or short.source != citation.source or not citation.start <= short.start < short.end <= citation.end:
+        return None
+    return short.start, short.end
+
+
+def source_url(citation: Citation, base: str = "", short: ShortAnswer | None = None) -> str:
     """Relative link to the source view of a citation, scrolled to the excerpt,
-    with every highlighted sentence (``h``, after the first as ``hs``/``he``).
+    with every highlighted sentence (``h``, after the first as ``hs``/``he``)
+    and the words that answer (``a``) when the short answer stands in it.
 
     >>> c = Citation(1, "a b.txt", 10, 40, "x", 1.0, 12, 18, highlights=((12, 18), (20, 30)))
     >>> source_url(c)
     'source?doc=a+b.txt&start=10&end=40&hs=12&he=18&h=20-30#excerpt'
+    >>> source_url(c, short=ShortAnswer("ab", "a b.txt", 14, 16))
+    'source?doc=a+b.txt&start=10&end=40&hs=12&he=18&h=20-30&a=14-16#excerpt'
     """
+    span = answer_span(citation, short)
     query = urlencode([("doc", citation.source), ("start", citation.start), ("end", citation.end),
                        ("hs", citation.highlight_start), ("he", citation.highlight_end),
-                       *(("h", f"{a}-{b}") for a, b in citation.highlights[1:])])
+                       *(("h", f"{a}-{b}") for a, b in citation.highlights[1:]),
+                       *([("a", f"{span[0]}-{span[1]}")] if span else [])])
     return f"{base}source?{query}#excerpt"
 
 
@@ -73,7 +90,7 @@ def answer_markdown_parts(answer: Answer, base: str = "") -> list[str]:
     short = one_line(answer.short_answer.text) if answer.short_answer else ""
     for sentence, cited in answer_sentences(answer):
         links = " ".join(
-            f'[\\[{c.n}\\]]({source_url(c, base)} "{escape_markdown(c.source).replace(chr(34), "&quot;")}")'
+            f'[\\[{c.n}\\]]({source_url(c, base, answer.short_answer)} "{escape_markdown(c.source).replace(chr(34), "&quot;")}")'
             for c in cited)
         text = escape_markdown(sentence)
         if short and short in sentence:  # the words that answer, in bold where they are quoted (once)
@@ -94,19 +111,28 @@ def answer_markdown(answer: Answer, base: str = "") -> str:
     return " ".join(answer_markdown_parts(answer, base))
 
 
-def marked(text: str, offset: int, spans, css_class: str = "") -> str:
+def marked(text: str, offset: int, spans, css_class: str = "", answer: tuple[int, int] | None = None) -> str:
     """``text`` (which starts at document offset ``offset``) escaped, with each
-    of ``spans`` (document offsets) in a ``<mark>``.
+    of ``spans`` (document offsets) in a ``<mark>``, and the words that
+    answer (``answer``, document offsets) in a ``<strong class="answer">``
+    inside theirs.
 
     >>> marked("A <b>. B c. D.", 10, [(22, 24), (10, 16)])
     '<mark>A &lt;b&gt;.</mark> B c. <mark>D.</mark>'
+    >>> marked("Singh met Dong Jun.", 0, [(0, 19)], answer=(10, 18))
+    '<mark>Singh met <strong class="answer">Dong Jun</strong>.</mark>'
     """
     out, at = [], 0
+    inner = (answer[0] - offset, answer[1] - offset) if answer else None
     for a, b in sorted((max(0, a - offset), min(len(text), b - offset)) for a, b in spans):
         if a < at or a >= b:
             continue
         opening = f'<mark class="{css_class}">' if css_class else "<mark>"
-        out += [html.escape(text[at:a]), opening, html.escape(text[a:b]), "</mark>"]
+        words = html.escape(text[a:b])
+        if inner and a <= inner[0] < inner[1] <= b:
+            words = (html.escape(text[a:inner[0]]) + '<strong class="answer">' + html.escape(text[inner[0]:inner[1]])
+                     + "</strong>" + html.escape(text[inner[1]:b]))
+        out += [html.escape(text[at:a]), opening, words, "</mark>"]
         at = b
     return "".join(out) + html.escape(text[at:])
 
@@ -130,7 +156,8 @@ def cards_html(answer: Answer | None, base: str = "") -> str:
     for c in answer.citations:
         page = f" · {c.place}" if c.place else ""
         cards.append(
-            f'<a class="askdoc-card" href="{html.escape(source_url(c, base))}" target="askdoc-source" '
+            f'<a class="askdoc-card" href="{html.escape(source_url(c, base, answer.short_answer))}" '
+            f'target="askdoc-source" '
             f'data-n="{c.n}">'
             f'<div class="askdoc-card-head"><span class="askdoc-n">[{c.n}]</span> '
             f'<span class="askdoc-doc">{html.escape(c.source)}{page}</span>'
@@ -146,14 +173,17 @@ header { position: sticky; top: 0; background: #f6f8fa; border-bottom: 1px solid
 main { padding: 1rem 1.25rem 40vh; white-space: pre-wrap; word-wrap: break-word; max-width: 60rem; }
 mark.excerpt { background: #fff3bf; padding: .1em 0; }
 mark.sentence { background: #ffd43b; font-weight: 600; }
+strong.answer { font-weight: 800; text-decoration: underline 2px; }
 .more { display: block; color: #57606a; font-style: italic; margin: .5rem 0; }
 """
 
 
 def source_page_html(doc_id: str, title: str, text: str, start: int, end: int, highlights: list[tuple[int, int]],
-                     page: int | None = None, full: bool = False, original_url: str = "") -> str:
+                     page: int | None = None, full: bool = False, original_url: str = "",
+                     answer: tuple[int, int] | None = None) -> str:
     """A standalone page with the whole document, the excerpt marked and
-    scrolled to (``#excerpt``), and the answering sentences marked inside it;
+    scrolled to (``#excerpt``), the answering sentences marked inside it and
+    the words that answer (``answer``) in bold inside theirs;
     ``original_url`` links to the PDF's own page view."""
     start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
     begin = 0 if full else max(0, start - SOURCE_WINDOW)
@@ -162,7 +192,7 @@ def source_page_html(doc_id: str, title: str, text: str, start: int, end: int, h
     body = (
         (f'<span class="more">… {begin:,} characters before this point are not shown.</span>' if begin else "")
         + e(text[begin:start])
-        + f'<mark class="excerpt" id="excerpt">{marked(text[start:end], start, highlights, "sentence")}</mark>'
+        + f'<mark class="excerpt" id="excerpt">{marked(text[start:end], start, highlights, "sentence", answer)}</mark>'
         + e(text[end:finish])
         + (f'<span class="more">… {len(text) - finish:,} more characters are not shown.</span>' if finish < len(text) else "")
     )

@@ -49,7 +49,7 @@ def create_source_router(served: ServedAssistant, docs_dir: Path | None) -> APIR
 
     @router.get("/source", response_class=HTMLResponse, include_in_schema=False)
     def source(request: Request, doc: str = Query(...), start: int = 0, end: int = 0, hs: int = -1, he: int = -1,
-               h: list[str] = Query(default=[]), full: bool = False, view: str = ""):
+               h: list[str] = Query(default=[]), full: bool = False, view: str = "", a: str = ""):
         document = readable(request, doc)
         highlights = [(start, end) if hs < 0 or he < 0 else (hs, he)] + highlight_spans(h)
         page_number = document.page_at(highlights[0][0])
@@ -60,8 +60,10 @@ def create_source_router(served: ServedAssistant, docs_dir: Path | None) -> APIR
             return HTMLResponse(pdf_page_html(doc, document.title, page_number, on_page, text_url),
                                 headers={"Content-Security-Policy": PDF_CSP, "X-Content-Type-Options": "nosniff"})
         pdf_view = "source?" + request.url.query.replace("view=text", "view=pdf") if page_number and original(doc) else ""
+        answer = highlight_spans([a])  # the words that answer: marked only inside a highlighted sentence
         page = source_page_html(doc, document.title, document.text, start, end, highlights,
-                                page=document.page_at(start), full=full, original_url=pdf_view)
+                                page=document.page_at(start), full=full, original_url=pdf_view,
+                                answer=answer[0] if answer else None)
         return HTMLResponse(page, headers={"Content-Security-Policy": SOURCE_CSP, "X-Content-Type-Options": "nosniff"})
 
     return router

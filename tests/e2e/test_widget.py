@@ -149,6 +149,18 @@ def test_the_words_that_answer_stand_above_the_quotes_and_are_marked_in_them(bro
     short = bubble.locator("strong.short-answer").inner_text()
     assert short and short == bubble.locator("mark.short").inner_text()
     assert bubble.inner_text().startswith(short)
+    # The source view the first excerpt opens marks them too, inside their sentence.
+    links = [a.get_attribute("href") for a in bubble.locator("a.open-source").all()]
+    marking = [href for href in links if "&a=" in href]
+    assert marking, links
+    view = w.page.context.new_page()
+    view.goto(marking[0])
+    if view.locator("#askdoc-token").count():  # a server that asks a browser for its token first
+        view.locator("#askdoc-token").fill(TOKEN)
+        view.get_by_role("button", name="Sign in").click()
+    view.locator("strong.answer").wait_for()
+    assert view.locator("mark.sentence strong.answer").inner_text() == short
+    view.close()
     assert w.errors == []
     finish(w)
 

@@ -152,13 +152,17 @@
     return c.highlights && c.highlights.length ? c.highlights : [[c.highlight_start, c.highlight_end]];
   }
 
-  function sourceUrl(c) {
+  // The source view marks the words that answer (a=start-end) when they stand in this excerpt.
+  function sourceUrl(c, short) {
     var q = new URLSearchParams({ doc: c.source, start: c.start, end: c.end, hs: c.highlight_start, he: c.highlight_end });
     highlights(c).slice(1).forEach(function (h) { q.append("h", h[0] + "-" + h[1]); });
+    if (short && short.source === c.source && c.start <= short.start && short.end <= c.end) {
+      q.append("a", short.start + "-" + short.end);
+    }
     return base + "source?" + q.toString() + "#excerpt";
   }
 
-  function excerptNode(c) {
+  function excerptNode(c, short) {
     var box = el("div", "excerpt");
     var spans = highlights(c).map(function (h) { return [h[0] - c.start, h[1] - c.start]; });
     spans.sort(function (x, y) { return x[0] - y[0]; });
@@ -171,7 +175,7 @@
     });
     box.appendChild(document.createTextNode(c.text.slice(at)));
     var link = el("a", "open-source", "Open in askdoc ↗");
-    link.href = sourceUrl(c);
+    link.href = sourceUrl(c, short);
     link.target = "_blank";
     link.rel = "noopener";
     box.appendChild(el("br"));
@@ -286,7 +290,7 @@
               var place = c.page ? (/\.pptx$/i.test(c.source) ? "slide " : "page ") + c.page : (c.section || "");
               var summary = el("summary", "", "[" + c.n + "] " + c.source + (place ? " · " + place : ""));
               d.appendChild(summary);
-              d.appendChild(excerptNode(c));
+              d.appendChild(excerptNode(c, payload.short_answer));
               list.appendChild(d);
               details[c.n] = d;
             });

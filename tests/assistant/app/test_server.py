@@ -39,6 +39,12 @@ def test_source_view_marks_the_excerpt(client):
     assert "script-src" not in response.headers["content-security-policy"]
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
     assert '<mark class="sentence">The &lt;b&gt;bold&lt;/b&gt; claim sits here.</mark>' in response.text
+    bold = DOC.index("<b>bold</b>")
+    marked = client.get("/source", params={"doc": "notes/a.txt", "start": start, "end": end, "hs": start, "he": end,
+                                           "a": f"{bold}-{bold + 11}"})
+    assert 'The <strong class="answer">&lt;b&gt;bold&lt;/b&gt;</strong> claim' in marked.text  # the words that answer
+    assert "answer" not in client.get("/source", params={"doc": "notes/a.txt", "start": start, "end": end,
+                                                         "a": "x-y"}).text.split("<main>")[1]  # malformed: ignored
 
 
 def test_source_view_unknown_document_is_404(client):

@@ -49,6 +49,14 @@ def test_the_short_answer_is_bold_above_and_inside_its_sentence_and_escaped():
     bold = "**&lt;b&gt;levees&lt;/b&gt;**"
     assert markdown.startswith(bold + "\n\n") and markdown.count(bold) == 2 and "<b>" not in markdown
     assert answer_markdown(dataclasses.replace(answer, short_answer=None)).count("**") == 0
+    assert "&a=4-17#excerpt" in markdown and "&amp;a=4-17#excerpt" in cards_html(answer)  # the source view marks them
+
+
+def test_the_source_view_marks_the_words_that_answer_inside_their_sentence_and_escaped():
+    page = source_page_html("a.txt", "A", DOC, 7, 41, [(7, 41)], answer=(7, 32))
+    assert '<strong class="answer">&lt;script&gt;alert(1)&lt;/script&gt;</strong>' in page and "<script>" not in page
+    outside = source_page_html("a.txt", "A", DOC, 7, 41, [(7, 20)], answer=(30, 45))  # not inside a sentence marked
+    assert 'class="answer"' not in outside
 
 
 def test_abstained_markdown_says_so():
