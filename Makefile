@@ -110,9 +110,14 @@ SELQA_DIR ?=
 RUN ?= training/runs/reader
 reader: install
 	@[ -n "$(SQUAD)" ] || { echo "make reader SQUAD=.../explore/1.1/train SELQA_DIR=... [RUN=...]: see training/reader/README.md"; exit 2; }
+	# Stage 1 (version 1's recipe), then stage 2 from its weights on SQuAD questions it never read.
 	$(BIN)/python -m training.reader.train --squad "$(SQUAD)" \
 	  $(if $(SELQA_DIR),--selqa $(SELQA_DIR)/selqa-ass-dev.json $(SELQA_DIR)/selqa-ass-test.json) \
-	  --squad2 ../shared/eval/squad2-dev/dev-v2.0.json --out "$(RUN)" --resume
+	  --squad2 ../shared/eval/squad2-dev/dev-v2.0.json --out "$(RUN)/stage1" --questions 6000 \
+	  --validation-paragraphs 200 --resume
+	$(BIN)/python -m training.reader.train --squad "$(SQUAD)" --squad2 ../shared/eval/squad2-dev/dev-v2.0.json \
+	  --out "$(RUN)" --init "$(RUN)/stage1/checkpoint.pt" --questions 10000 --skip-questions 6000 --tokens 96 \
+	  --lr 3e-5 --validation-paragraphs 200 --resume
 	$(BIN)/python -m training.reader.export "$(RUN)"
 
 # LangChain gets its own virtualenv: its packages never enter the one askdoc

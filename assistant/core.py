@@ -152,6 +152,8 @@ class Assistant:
             listing = set_aside(asked)
             if (query.broad or listing.excluded) and answer_type(listing.question) == "who":
                 found = items(self.reader, listing, asked, self.index, ranked, reading)
+                if len(found) < 2 and not listing.excluded:
+                    found = []  # one person is one fact, not a list: answered as any question
         judgment = judge(self.reader, asked, self.index, ranked, reading) \
             if self.reader is not None and reading is not None and ranked and not query.broad and not found else None
         answer = compose(query, self.index, ranked, unknown, self.settings, judgment, found)

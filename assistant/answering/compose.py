@@ -53,7 +53,8 @@ def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list
     reader's ``judgment``, the answer is that the documents don't say when it
     declines, and its order of the candidates is the order they are chosen in.
     A list's ``items`` (``answering/items.py``), when the reader found any,
-    are what it quotes, best first while they fit, in the documents' order."""
+    are what it quotes, best first while they fit, in the documents' order,
+    their citations numbered in that order."""
     question, broad = query.text, query.broad
     named = named_terms(query.search_text)
     if should_abstain(ranked, unknown, named, settings) or (judgment is not None and judgment.declines):
@@ -83,7 +84,8 @@ def compose(query: Query, index: Index, ranked: list[SentenceHit], unknown: list
         # A hard-wrapped sentence is quoted on one line: its text, line breaks read as spaces.
         quotes.append(Quote(one_line(index.sentence_text(hit.sentence)), tuple(dict.fromkeys(ns))))
     cited = [n for q in quotes for n in q.citations]
-    if broad:  # quoted in reading order, numbered by strength: [1] is the best sentence's excerpt
+    if broad and not items:  # quoted in reading order, numbered by strength: [1] is the best sentence's excerpt
+        # (a list's items are its equals: numbered as they are read)
         rank = {h.sentence: i for i, h in enumerate(ranked)}
         strongest = min(range(len(chosen)), key=lambda i: rank.get(chosen[i].sentence, len(ranked)))
         cited = list(quotes[strongest].citations) + cited

@@ -2,9 +2,9 @@
 fixture, written beside the model so that a test can tell the file is the
 one the card describes and that it still reads as it did when shipped.
 
-    .venv/bin/python -m training.reader.card assistant/models/reader-int8.onnx
+    .venv/bin/python -m training.reader.card assistant/models/reader-v2-int8.onnx
 
-writes ``assistant/models/reader-int8.json``. The card itself (data,
+writes ``assistant/models/reader-v2-int8.json``. The card itself (data,
 licences, recipe, held-out numbers) is ``assistant/models/README.md``;
 tests/assistant/answering/test_shipped_reader.py checks both.
 """

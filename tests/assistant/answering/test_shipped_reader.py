@@ -32,6 +32,16 @@ def test_the_shipped_file_is_the_one_its_card_describes(shipped):
     assert record["sha256"] in card and path.name in card
 
 
+def test_every_reader_kept_in_the_folder_is_the_one_its_record_and_card_name():
+    # Earlier versions stay (a params.json may name one); each still matches its record.
+    graphs = sorted(models_folder().glob("*.onnx"))
+    assert graphs
+    card = (models_folder() / "README.md").read_text(encoding="utf-8")
+    for path in graphs:
+        record = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        assert record["file"] == path.name and sha256(path) == record["sha256"] and record["sha256"] in card
+
+
 def test_the_shipped_reader_reads_its_fixture_as_recorded(shipped):
     path, record = shipped
     reader = load_reader(path.name, threads=1)

@@ -2,7 +2,7 @@
 parts only; ``quality.py`` then reports the held-out parts with and
 without the reader.
 
-    .venv/bin/python -m tests.benchmarks.accuracy.fit_reader --model reader-int8.onnx [--write]
+    .venv/bin/python -m tests.benchmarks.accuracy.fit_reader --model reader-v2-int8.onnx --candidates 3 --tokens 96 [--write]
 
 Training parts (fitted on): XQuAD's fit half laid out as a plain page, as
 news and hard-wrapped; SQuAD 2.0 dev's fit half; the own broad fit half.
@@ -167,7 +167,7 @@ def provenance(args, objective: dict, without: float, fitted: ReaderSettings, sq
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="reader-int8.onnx", help="the reader's file in assistant/models/")
+    parser.add_argument("--model", default="reader-v2-int8.onnx", help="the reader's file in assistant/models/")
     parser.add_argument("--max-declined", type=float, default=0.04)
     parser.add_argument("--short-precision", type=float, default=0.6)
     parser.add_argument("--candidates", type=int, default=16, help="how many of retrieval's best sentences it reads")
