@@ -26,7 +26,7 @@ article_part). Chosen in this order:
   probability win a tie. ``--lists`` fits only these two, keeping the
   others params.json has.
 
-``--write`` puts the three into assistant/params.json (the reader's model
+``--write`` puts them into assistant/params.json (the reader's model
 file must be in assistant/models/) and how they were chosen into
 assistant/fit-report.json; without it nothing is written. Broad questions
 other than lists of people are answered without the reader
@@ -170,8 +170,10 @@ def main() -> None:
     parser.add_argument("--model", default="reader-v2-int8.onnx", help="the reader's file in assistant/models/")
     parser.add_argument("--max-declined", type=float, default=0.04)
     parser.add_argument("--short-precision", type=float, default=0.6)
-    parser.add_argument("--candidates", type=int, default=16, help="how many of retrieval's best sentences it reads")
-    parser.add_argument("--tokens", type=int, default=128, help="the window each candidate is read in (at most 128)")
+    parser.add_argument("--candidates", type=int, default=3,
+                        help="how many of retrieval's best sentences it reads (default 3, the shipped count)")
+    parser.add_argument("--tokens", type=int, default=96,
+                        help="the window each candidate is read in (at most 128; default 96, the shipped window)")
     parser.add_argument("--sample", type=int, default=1, help="every Nth question of each set (a quicker look)")
     parser.add_argument("--lists", action="store_true",
                         help="fit only how lists of people are answered, keeping params.json's other reader settings")
