@@ -81,6 +81,7 @@ class Assistant:
         self.embedder = embedder
         self.params = params
         self.retriever = Retriever(index, embedder, params.weights)
+        self.reading_weights = params.ranking_weights()
         self.settings = params.answer
         self.reader = reader if reader is not None or params.reader is None else load_reader(params.reader.model)
 
@@ -139,17 +140,21 @@ class Assistant:
         return prepare(question, history)
 
     def _answer(self, query: Query, vector, scope: Scope | None = None, asking_vector=None) -> Answer:
-        _, ranked, unknown = self.retriever.search(query, vector, scope, asking_vector)
         reading = self.params.reader
         # A broad question's answer is several points, not the one sentence the reader was trained to find:
         # read against it, the own set's broad answers held fewer of their points (88% against 83%).
         # A question that sets its scene first is read as the sentence that asks (the scene would fill the reader's
         # question tokens, and the lede that restates it would read as the answer).
         asked = query.asking or query.search_text
+        listing = set_aside(asked)
+        # The features the reader made redundant weigh nothing where it judges one answer; broad questions and
+        # lists keep every rule ("What did Singh tell Dong Jun?" quoted the sentence restating it first without them).
+        judged = self.reader is not None and reading is not None and not query.broad and not listing.excluded
+        _, ranked, unknown = self.retriever.search(query, vector, scope, asking_vector,
+                                                   self.reading_weights if judged else None)
         found: list = []
         if self.reader is not None and reading is not None and ranked:
             # People asked for as a list, or all but someone: each candidate the reader says names someone new.
-            listing = set_aside(asked)
             if (query.broad or listing.excluded) and answer_type(listing.question) == "who":
                 found = items(self.reader, listing, asked, self.index, ranked, reading)
                 if len(found) < 2 and not listing.excluded:

@@ -113,7 +113,11 @@ class ReaderSettings:
     "... besides Dong Jun?") has its first ``list_candidates`` read, and
     each whose probability reaches ``list_probability`` and whose words
     that answer name someone new is an item of its list
-    (``answering/items.py``)."""
+    (``answering/items.py``). ``unweighted`` names the sentence features
+    (``FEATURES``) that weigh nothing while the reader reads: rules it made
+    redundant, measured on training parts
+    (``tests/benchmarks/accuracy/rules.py``); without the reader they
+    weigh what ``sentence_weights`` says."""
 
     model: str
     weight: float
@@ -123,11 +127,13 @@ class ReaderSettings:
     tokens: int = 128
     list_candidates: int = 8
     list_probability: float = 0.45
+    unweighted: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
         return {"model": self.model, "weight": self.weight, "min_probability": self.min_probability,
                 "short_answer": self.short_answer, "candidates": self.candidates, "tokens": self.tokens,
-                "list_candidates": self.list_candidates, "list_probability": self.list_probability}
+                "list_candidates": self.list_candidates, "list_probability": self.list_probability,
+                "unweighted": list(self.unweighted)}
 
 
 @dataclass(frozen=True)
@@ -179,11 +185,15 @@ class Params:
             reader = ReaderSettings(str(reader["model"]), float(reader["weight"]), float(reader["min_probability"]),
                                     float(reader["short_answer"]), int(reader.get("candidates", 16)),
                                     int(reader.get("tokens", 128)), int(reader.get("list_candidates", 8)),
-                                    float(reader.get("list_probability", 0.45)))
+                                    float(reader.get("list_probability", 0.45)),
+                                    tuple(str(f) for f in reader.get("unweighted", ())))
             if reader.candidates < 1 or reader.list_candidates < 1 or not 16 <= reader.tokens <= 128:
                 # 128 is the window the reader was trained in (answering/reader.py: MAX_TOKENS).
                 raise ModelError(f"askdoc parameters: the reader reads at least 1 candidate (and 1 for a list) in 16 "
                                  f"to 128 tokens, not {reader.candidates} ({reader.list_candidates}) in {reader.tokens}")
+            unknown = sorted(set(reader.unweighted) - set(FEATURES))
+            if unknown:
+                raise ModelError(f"askdoc parameters: the reader's unweighted features are not scored: {', '.join(unknown)}")
         return cls(weights, AnswerSettings(float(data["min_score"]), float(data["margin"])), reader)
 
     @classmethod
@@ -201,6 +211,22 @@ class Params:
     def without_reader(self) -> "Params":
         """Today's path before the reader: retrieval's rules alone (``--no-reader``)."""
         return replace(self, reader=None)
+
+    def ranking_weights(self) -> Weights:
+        """The weights sentences are ranked by: ``weights``, but with the
+        reader on, the features it made redundant (``reader.unweighted``)
+        weigh nothing.
+
+        >>> p = Params(Weights((("dense", 1.0), ("answer_type_who", 0.05)), 1.0, 8.0), AnswerSettings(0.7, 0.3))
+        >>> p.ranking_weights().sentence
+        (('dense', 1.0), ('answer_type_who', 0.05))
+        >>> replace(p, reader=ReaderSettings("r.onnx", 0.5, 0.0, 0.6, unweighted=("answer_type_who",))).ranking_weights().sentence
+        (('dense', 1.0), ('answer_type_who', 0.0))
+        """
+        if self.reader is None or not self.reader.unweighted:
+            return self.weights
+        sentence = tuple((name, 0.0 if name in self.reader.unweighted else value) for name, value in self.weights.sentence)
+        return replace(self.weights, sentence=sentence)
 
 
 def _renamed(feature: str) -> str:

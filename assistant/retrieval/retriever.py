@@ -146,13 +146,15 @@ class Retriever:
         return found
 
     def search(self, query: Query, query_vector: np.ndarray | None = None, scope: Scope | None = None,
-               asking_vector: np.ndarray | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
+               asking_vector: np.ndarray | None = None,
+               weights: Weights | None = None) -> tuple[list[Hit], list[SentenceHit], list[str]]:
         """The best ``RANKED_CHUNKS`` chunks, ranked, ranked candidate sentences, and the question's
         topical terms that no document uses (typos and acronyms resolved).
         With ``scope``, only chunks of the documents in it are searched.
         ``query_vector`` and ``asking_vector`` (of ``query.asking``) are
-        embedded here when not given."""
-        w = self.weights
+        embedded here when not given. ``weights`` replace the retriever's
+        for this search (the reader's, ``Params.ranking_weights``)."""
+        w = weights or self.weights
         ix = self.index
         if query_vector is None:
             query_vector = self.embedder.encode([query.search_text])[0]
@@ -213,14 +215,13 @@ class Retriever:
         best_texts = [ix.chunk_text(h.chunk) for h in hits[: w.chunks_for_sentences]] if unknown else []
         unknown = [u for u in unknown if not acronym_in(u, query.search_text, best_texts)]
         sentences = self._sentences(query, query_vector, asking_vector, hits, [hits[at[o]] for o in read], weighted,
-                                    total, standing[order].tolist())
+                                    total, standing[order].tolist(), w)
         return hits[:ranked], sentences, unknown
 
     def _sentences(self, query: Query, query_vector, asking_vector, hits: list[Hit], read: list[Hit], weighted,
-                   total, standing: list[float]) -> list[SentenceHit]:
-        """``read``'s sentences, scored and ranked; ``hits`` (with their
+                   total, standing: list[float], w: Weights) -> list[SentenceHit]:
+        """``read``'s sentences, scored and ranked by ``w``; ``hits`` (with their
         ``standing``) weigh the document each comes from."""
-        w = self.weights
         ix = self.index
         t = ix.tables
         # A sentence's context is the best chunk holding it or the sentences

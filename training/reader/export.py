@@ -1,5 +1,5 @@
 """Export a trained reader as the ONNX graph askdoc runs (fp32, and int8 by
-dynamic quantization), with its checksum, from a run's checkpoint:
+dynamic quantization, one scale per output channel), with its checksum, from a run's checkpoint:
 
     .venv/bin/python -m training.reader.export RUN --out RUN/onnx
 
@@ -69,7 +69,10 @@ def main(argv: list[str] | None = None) -> None:
         if not np.allclose(want, have, atol=1e-3):
             raise SystemExit(f"the ONNX graph's {name} differs from the checkpoint's: not exported")
     int8 = out / "reader-int8.onnx"
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    # One scale per output channel, not per tensor: on version 3's validation pairs the per-tensor graph found
+    # 48.5% of spans exactly and rejected 58.1% of altered questions, per-channel 51.6% and 64.8% (fp32: 50.7%
+    # and 67.1%), in the same time. Unsigned weights held more still (50.7%, 72.4%) but read 14% slower.
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True)
     for path in (fp32, int8):
         print(f"{path} {path.stat().st_size / 1e6:.1f} MB sha256 {sha256(path)}")
 

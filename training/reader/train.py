@@ -65,7 +65,7 @@ def gather(args, rng: random.Random) -> tuple[list[Example], list[Example], dict
             break
         kept.append(passage)
         asked += len(passage.questions)
-    train = examples_of(kept, rng)
+    train = examples_of(kept, rng, args.altered_share)
     about["squad_questions_used"] = asked
     about["squad_questions_skipped"] = skipped
     if args.selqa:
@@ -155,6 +155,9 @@ def main(argv: list[str] | None = None) -> None:
                              "instead of the bundled MiniLM")
     parser.add_argument("--tokens", type=int, default=128,
                         help="each training pair's length in tokens (default 128; askdoc reads 96)")
+    parser.add_argument("--altered-share", type=float, default=0.5,
+                        help="the share of SQuAD train questions that also get an altered near miss (default 0.5; "
+                             "validation always uses 0.5, so its numbers stay comparable)")
     parser.add_argument("--validation-paragraphs", type=int, default=300)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)

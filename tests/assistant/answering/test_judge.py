@@ -113,3 +113,25 @@ def test_without_the_reader_nothing_is_read(write_docs, fake_embedder, tmp_path)
     assert plain.reader is None
     answer = plain.ask("Who did Singh meet on Wednesday?")
     assert not answer.abstained and answer.short_answer is None
+
+
+def test_features_the_reader_made_redundant_weigh_nothing_only_where_it_judges_one_answer(assistant, fake_embedder, tmp_path):
+    import json
+
+    from index.errors import ModelError
+
+    params = dataclasses.replace(Params.load(), reader=dataclasses.replace(SETTINGS, unweighted=("answer_type_when",)))
+    reading = Assistant.load(tmp_path / "index", embedder=fake_embedder, params=params, reader=FakeReader("Dong Jun"))
+    without = Assistant.load(tmp_path / "index", embedder=fake_embedder, params=params.without_reader())
+    fitted = dict(params.weights.sentence)["answer_type_when"]
+    assert dict(reading.reading_weights.sentence)["answer_type_when"] == 0.0 < fitted
+    assert dict(without.reading_weights.sentence)["answer_type_when"] == fitted
+    # Broad questions and lists, which the reader does not judge as one answer, keep every rule.
+    assert dict(reading.retriever.weights.sentence)["answer_type_when"] == fitted
+    plain = reading.ask("When did Singh meet Dong Jun?")
+    assert not plain.abstained and "Wednesday" in plain.text
+    assert Params.from_json(params.to_json()) == params
+    data = json.loads(params.to_json())
+    data["reader"]["unweighted"] = ["answer_type_colour"]
+    with pytest.raises(ModelError, match="answer_type_colour"):
+        Params.from_json(json.dumps(data))
