@@ -114,10 +114,10 @@ class ReaderSettings:
     each whose probability reaches ``list_probability`` and whose words
     that answer name someone new is an item of its list
     (``answering/items.py``). ``unweighted`` names the sentence features
-    (``FEATURES``) that weigh nothing while the reader reads: rules it made
-    redundant, measured on training parts
-    (``tests/benchmarks/accuracy/rules.py``); without the reader they
-    weigh what ``sentence_weights`` says."""
+    (``FEATURES``) that weigh nothing where the reader judges one answer:
+    rules it made redundant, measured on training parts
+    (``tests/benchmarks/accuracy/rules.py``); for broad questions, lists
+    and without the reader they weigh what ``sentence_weights`` says."""
 
     model: str
     weight: float
@@ -213,9 +213,9 @@ class Params:
         return replace(self, reader=None)
 
     def ranking_weights(self) -> Weights:
-        """The weights sentences are ranked by: ``weights``, but with the
-        reader on, the features it made redundant (``reader.unweighted``)
-        weigh nothing.
+        """The weights sentences are ranked by where the reader judges one
+        answer: ``weights``, the features it made redundant
+        (``reader.unweighted``) weighing nothing.
 
         >>> p = Params(Weights((("dense", 1.0), ("answer_type_who", 0.05)), 1.0, 8.0), AnswerSettings(0.7, 0.3))
         >>> p.ranking_weights().sentence
