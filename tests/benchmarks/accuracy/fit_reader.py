@@ -2,7 +2,7 @@
 parts only; ``quality.py`` then reports the held-out parts with and
 without the reader.
 
-    .venv/bin/python -m tests.benchmarks.accuracy.fit_reader --model reader-v2-int8.onnx --candidates 3 --tokens 96 [--write]
+    .venv/bin/python -m tests.benchmarks.accuracy.fit_reader [--model reader-v3-int8.onnx] [--write]
 
 Training parts (fitted on): XQuAD's fit half laid out as a plain page, as
 news and hard-wrapped; SQuAD 2.0 dev's fit half; the own broad fit half.
@@ -151,6 +151,16 @@ def fit_lists(settings: ReaderSettings, reader: Reader, embedder, base: Params, 
         "list_candidates": candidates, "list_probability": floor}
 
 
+def objective_of(summaries: dict[str, dict]) -> float:
+    """The fit's objective: the mean over the sets of (key fact in the first citation + in the answer) / 2.
+
+    >>> objective_of({"a": {"fact_in_first_citation": 0.8, "fact_in_answer": 1.0},
+    ...               "b": {"fact_in_first_citation": 0.6, "fact_in_answer": 0.6}})
+    0.75
+    """
+    return float(np.mean([(s["fact_in_first_citation"] + s["fact_in_answer"]) / 2 for s in summaries.values()]))
+
+
 def provenance(args, objective: dict, without: float, fitted: ReaderSettings, squad2_rows: list[dict],
                shorts: list) -> dict:
     """How the fit chose what it wrote, for assistant/fit-report.json."""
@@ -176,7 +186,7 @@ def provenance(args, objective: dict, without: float, fitted: ReaderSettings, sq
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", default="reader-v2-int8.onnx", help="the reader's file in assistant/models/")
+    parser.add_argument("--model", help="the reader's file in assistant/models/ (default: the one params.json names)")
     parser.add_argument("--max-declined", type=float, default=0.04)
     parser.add_argument("--short-precision", type=float, default=0.6)
     parser.add_argument("--candidates", type=int, default=3,
@@ -194,6 +204,10 @@ def main() -> None:
     embedder = load_embedder()
     shipped = Params.load(packaged())
     base = shipped.without_reader()
+    if args.model is None:
+        if shipped.reader is None:
+            raise SystemExit("params.json names no reader: name the one to fit with --model")
+        args.model = shipped.reader.model
     reader = RecordingReader(load_reader(args.model))
     keep = shipped.reader.unweighted if shipped.reader else ()  # chosen by rules.py: kept, and fitted with
     if args.lists:
@@ -234,8 +248,7 @@ def main() -> None:
             print(f"weight {w}: " + ", ".join(
                 f"{n} first {r['summary']['fact_in_first_citation']:.3f} answer {r['summary']['fact_in_answer']:.3f}"
                 for n, r in results[w].items()), flush=True)
-        objective = {w: np.mean([(r["summary"]["fact_in_first_citation"] + r["summary"]["fact_in_answer"]) / 2
-                                 for r in results[w].values()]) for w in grid}
+        objective = {w: objective_of({n: r["summary"] for n, r in results[w].items()}) for w in grid}
         weight = max(grid, key=lambda w: objective[w])
         rows = results[weight]["squad2-fit"]["rows"]
         answerable = [r for r in rows if r["answerable"]]
@@ -247,8 +260,7 @@ def main() -> None:
             if declined > args.max_declined * len(answerable):
                 break
             minimum = t
-        without = np.mean([(r["summary"]["fact_in_first_citation"] + r["summary"]["fact_in_answer"]) / 2
-                           for r in results["without"].values()])
+        without = objective_of({n: r["summary"] for n, r in results["without"].items()})
         print(f"weight {weight} (objective {objective[weight]:.4f}; without the reader {without:.4f})")
         print(f"min_probability {minimum}: squad2-fit unanswerable declined "
               f"{np.mean([r['abstained'] or r['best'] < minimum for r in unanswerable]):.3f}, answerable "

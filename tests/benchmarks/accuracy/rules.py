@@ -46,7 +46,7 @@ from assistant.evaluate import load_cases, run
 from assistant.params import Params, packaged
 from index.build import build_index
 from index.embedding.models import load_embedder
-from tests.benchmarks.accuracy.fit_reader import sets_of
+from tests.benchmarks.accuracy.fit_reader import objective_of, sets_of
 from tests.benchmarks.accuracy.quality import OWN, ROOT, phrasing_set
 from tests.support import RESULTS, write_result
 from tests.support.bench import record_fit
@@ -72,16 +72,6 @@ def variants(shipped: Params) -> dict[str, Params]:
             out[f"no {feature}"] = dataclasses.replace(shipped, reader=dataclasses.replace(reader, unweighted=more))
     out["no scene rule"] = shipped.with_answer(scene_coverage=SCENE_OFF)
     return out
-
-
-def objective(summaries: dict[str, dict]) -> float:
-    """fit_reader's objective: the mean over the sets of (first citation + in the answer) / 2.
-
-    >>> objective({"a": {"fact_in_first_citation": 0.8, "fact_in_answer": 1.0},
-    ...            "b": {"fact_in_first_citation": 0.6, "fact_in_answer": 0.6}})
-    0.75
-    """
-    return float(np.mean([(s["fact_in_first_citation"] + s["fact_in_answer"]) / 2 for s in summaries.values()]))
 
 
 def unweighted(shipped: Params, results: dict[str, dict]) -> tuple[str, ...]:
@@ -139,7 +129,7 @@ def main() -> None:
                              lambda s, index=assistant.index: index.document(s).text)
                 summaries[name] = report.summary
             declined = [s["unanswerable_abstained"] for s in summaries.values() if s.get("unanswerable_abstained") is not None]
-            results[variant] = {"objective": round(objective(summaries), 4),
+            results[variant] = {"objective": round(objective_of(summaries), 4),
                                 "unanswerable_declined": round(float(np.mean(declined)), 4) if declined else None,
                                 "sets": {n: {k: s[k] for k in ("fact_in_first_citation", "fact_in_answer")}
                                          for n, s in summaries.items()}}
