@@ -80,6 +80,7 @@ bench: install browser
 	$(BIN)/python -m tests.benchmarks.accuracy.quality
 	$(BIN)/python -m tests.benchmarks.accuracy.quality --model onnx-int8
 	$(BIN)/python -m tests.benchmarks.accuracy.reader
+	$(BIN)/python -m tests.benchmarks.accuracy.declining
 	$(BIN)/python -m tests.benchmarks.speed.backends
 	$(BIN)/python -m tests.benchmarks.speed.ui_latency
 	$(BIN)/python -m tests.benchmarks.speed.load

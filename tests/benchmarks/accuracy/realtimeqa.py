@@ -28,7 +28,11 @@ the results that hold it are its right documents. Measured:
   and the reverse, with the exact sign test's p on those (a quarter's 130
   questions leave a gap of a few points within chance; see ``sign_test``).
 
-Prints one table and writes tests/benchmarks/results/realtimeqa-WEEKS.json.
+askdoc answers with the reader params.json names; ``--no-reader`` answers
+as it did before the reader, for the comparison (same index, a minute).
+
+Prints one table and writes tests/benchmarks/results/realtimeqa-WEEKS.json
+(``-no-reader`` added to the name without the reader).
 """
 
 from __future__ import annotations
@@ -224,16 +228,20 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None,
                         help="where documents and index go (default: a temp dir); a folder an earlier run on the "
                              "same weeks filled is reused, so a change in ranking is measured without a rebuild")
+    parser.add_argument("--no-reader", action="store_true",
+                        help="askdoc without its reader (today's path before it), for the comparison")
     args = parser.parse_args()
 
     from assistant.core import Assistant
+    from assistant.params import Params
     from index.embedding.models import load_embedder
 
     work = args.work or Path(tempfile.mkdtemp(prefix="askdoc-rtqa-"))
     embedder = load_embedder()
     cases, build_seconds = prepared(args.data, args.weeks, work, embedder)
     documents = len(list((work / "docs").glob("*.txt")))
-    assistant = Assistant.load(work / "index", embedder=embedder)
+    params = Params.load().without_reader() if args.no_reader else Params.load()
+    assistant = Assistant.load(work / "index", embedder=embedder, params=params)
     rankings, texts, plain_seconds = plain_rankings(assistant, cases, cache=work)
     chunk_doc = assistant.index.tables.chunk_doc
     doc_ids = assistant.index.doc_ids
@@ -257,7 +265,8 @@ def main() -> None:
     n = len(cases)
     pct = lambda x: round(100.0 * x / max(1, n), 1)  # noqa: E731
     out = {
-        "weeks": args.weeks, "questions": n, "documents": documents, "chunks": assistant.index.chunk_count,
+        "weeks": args.weeks, "reader": params.reader.model if params.reader else None,
+        "questions": n, "documents": documents, "chunks": assistant.index.chunk_count,
         "build_seconds": round(build_seconds, 1),
         "plain_build_seconds": round(plain_seconds, 1) if plain_seconds is not None else None,
         "askdoc": {"right_document_first": pct(counts["first"]), "right_document_any_citation": pct(counts["any"]),
@@ -268,7 +277,8 @@ def main() -> None:
                   for name, v in plain.items()},
     }
     plain_build = f", a plain chunk-only build in {plain_seconds:.0f} s" if plain_seconds is not None else ""
-    print(f"RealTime QA {args.weeks}: {n} questions over {documents} pages ({out['chunks']} chunks; "
+    with_reader = f"with the reader {params.reader.model}" if params.reader else "without the reader"
+    print(f"RealTime QA {args.weeks}, askdoc {with_reader}: {n} questions over {documents} pages ({out['chunks']} chunks; "
           f"askdoc's index built in {build_seconds:.0f} s{plain_build})")
     print("| measure | askdoc | plain dense | plain BM25 | plain fusion |")
     print("|---|---|---|---|---|")
@@ -282,7 +292,7 @@ def main() -> None:
     print("| right document first: only askdoc / only the plain method (sign test p) | | "
           + " | ".join(f"{p[name]['askdoc_only_right_first']} / {p[name]['plain_only_right_first']} "
                        f"({shown_p(p[name]['sign_test_p'])})" for name in ("dense", "bm25", "fusion")) + " |")
-    write_result(RESULTS / f"realtimeqa-{args.weeks}.json", out)
+    write_result(RESULTS / f"realtimeqa-{args.weeks}{'-no-reader' if args.no_reader else ''}.json", out)
 
 
 if __name__ == "__main__":
