@@ -20,8 +20,10 @@ Prints one table and writes tests/benchmarks/results/declining.json.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import assistant.core
@@ -43,6 +45,26 @@ class Row:
     best: float | None  # the reader's best probability, None where it did not judge
 
 
+@contextlib.contextmanager
+def judgments() -> Iterator[list[float]]:
+    """While inside, the best probability of every judgment the engine
+    makes, in order (an Answer does not carry it): the fit
+    (``fit_reader.py``) and this curve read the reader's doubt the same way."""
+    judged: list[float] = []
+    judge = assistant.core.judge
+
+    def recording(*args, **kwargs):
+        judgment = judge(*args, **kwargs)
+        judged.append(judgment.best)
+        return judgment
+
+    assistant.core.judge = recording
+    try:
+        yield judged
+    finally:
+        assistant.core.judge = judge
+
+
 def answered(part: str, work: Path, embedder, params: Params) -> list[Row]:
     """Every question of SQuAD 2.0's ``part`` answered once, with what the reader judged."""
     source, questions = LAYOUTS["squad2"]
@@ -50,23 +72,12 @@ def answered(part: str, work: Path, embedder, params: Params) -> list[Row]:
     cases = questions(source, docs, part)
     build_index(docs, work / f"index-{part}", embedder)
     engine = Assistant.load(work / f"index-{part}", embedder=embedder, params=params)
-    judged: list = []
-    judge = assistant.core.judge
-
-    def recording(*args, **kwargs):  # the engine's own judgment, kept (its best is not in an Answer)
-        judgment = judge(*args, **kwargs)
-        judged.append(judgment.best)
-        return judgment
-
     rows = []
-    assistant.core.judge = recording
-    try:
+    with judgments() as judged:
         for case in cases:
             judged.clear()
             answer = engine.ask(case.question)
             rows.append(Row(case.answerable, answer.abstained, judged[-1] if judged else None))
-    finally:
-        assistant.core.judge = judge
     return rows
 
 
@@ -85,11 +96,16 @@ def declined_at(rows: list[Row], threshold: float) -> tuple[float, float]:
     return share(False), share(True)
 
 
-def chosen(rows: list[Row]) -> float:
-    """The threshold declining the most unanswerable questions with at most
-    ``MOST_ANSWERABLE_DECLINED`` of the answerable ones (the lowest on a tie)."""
-    allowed = [t for t in THRESHOLDS if declined_at(rows, t)[1] <= MOST_ANSWERABLE_DECLINED]
-    return max(allowed or [0.0], key=lambda t: (declined_at(rows, t)[0], -t))
+def chosen(rows: list[Row], most: float = MOST_ANSWERABLE_DECLINED, allowed: tuple[float, ...] = THRESHOLDS) -> float:
+    """The threshold of ``allowed`` declining the most unanswerable questions
+    with at most ``most`` of the answerable ones (the lowest on a tie).
+
+    >>> rows = [Row(False, False, 0.2), Row(False, False, 0.6), Row(True, False, 0.4), Row(True, False, 0.9)]
+    >>> chosen(rows, most=0.0), chosen(rows, most=0.5)
+    (0.3, 0.7)
+    """
+    within = [t for t in allowed if declined_at(rows, t)[1] <= most]
+    return max(within or [0.0], key=lambda t: (declined_at(rows, t)[0], -t))
 
 
 def main() -> None:

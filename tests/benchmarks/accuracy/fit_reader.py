@@ -12,9 +12,14 @@ article_part). Chosen in this order:
 - ``weight``: the reader probability's weight beside retrieval's score,
   from a grid, for the most key facts in the first citation and in the
   answer (their mean) over the fit parts;
-- ``min_probability``: the most unanswerable questions of SQuAD 2.0's fit
-  half declined while at most ``--max-declined`` (4%) of its answerable
-  ones are, counting those the rules already decline;
+- ``min_probability``: from ``declining.py``'s thresholds, the most
+  unanswerable questions of SQuAD 2.0's fit half declined while at most
+  ``--max-declined`` (5%, the issue's rule) of its answerable ones are,
+  counting those the rules already decline, and while no fit part's
+  answerable questions are declined more than ``--more-declined`` (1%,
+  as ``min_score``'s fit) beyond those declined at 0. A question counts
+  as declined by it only where the engine's reader judged it (the same
+  rule as ``declining.py``: broad questions and lists never are);
 - ``short_answer``: the lowest probability at which at least
   ``--short-precision`` (60%) of the fit halves' short answers equal a gold
   answer (SQuAD's normalisation), on the parts the reader was not trained
@@ -35,8 +40,7 @@ from params.json, and the fit is made with them unweighted.
 file must be in assistant/models/) and how they were chosen into
 assistant/fit-report.json; without it nothing is written. Broad questions
 other than lists of people are answered without the reader
-(``Assistant._answer``). The shipped ``min_probability`` is 0,
-set by hand after a fit: fit-report.json says why.
+(``Assistant._answer``).
 """
 
 from __future__ import annotations
@@ -48,13 +52,13 @@ from pathlib import Path
 
 import numpy as np
 
-from assistant.answering.judge import probability
 from assistant.answering.reader import Reader, load_reader
 from assistant.core import Assistant
 from assistant.evaluate import run
 from assistant.params import Params, ReaderSettings, packaged
 from index.build import build_index
 from index.embedding.models import load_embedder
+from tests.benchmarks.accuracy.declining import THRESHOLDS, Row, chosen, declined_at, judgments
 from tests.benchmarks.accuracy.quality import LAYOUTS, OWN, ROOT, broad_set, phrasing_set, points_within
 from tests.support.bench import FIT_REPORT, record_fit
 
@@ -66,21 +70,17 @@ LIST_PROBABILITIES = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 
 class RecordingReader(Reader):
     """The real reader, each reading kept: a question's candidates are read
-    once however many weights are tried, and the best probability of the
-    last question read is at hand."""
+    once however many weights are tried."""
 
     def __init__(self, reader: Reader) -> None:  # shares the loaded session, not a copy
         self.__dict__.update(reader.__dict__)
         self.cache: dict = {}
-        self.last_best = 0.0
 
     def read(self, question, candidates, max_tokens=128):
         key = (question, tuple(candidates), max_tokens)
         if key not in self.cache:
             self.cache[key] = super().read(question, candidates, max_tokens)
-        readings = self.cache[key]
-        self.last_best = max((probability(r.score) for r in readings), default=0.0)
-        return readings
+        return self.cache[key]
 
 
 def sets_of(part: str, work: Path) -> dict:
@@ -94,22 +94,21 @@ def sets_of(part: str, work: Path) -> dict:
     return sets
 
 
-def measure(assistant: Assistant, reader: RecordingReader | None, cases) -> dict:
-    """The set's summary, and per answerable question its best probability
-    and whether its short answer equals a gold answer."""
-    bests: list[tuple[str, float]] = []
+def measure(assistant: Assistant, cases) -> dict:
+    """The set's summary, and per question the best probability of the
+    engine's judgment (None where the reader did not judge it) and whether
+    its short answer equals a gold answer."""
+    bests: dict[str, float | None] = {}
 
-    def ask(question, history):
-        if reader is not None:
-            reader.last_best = 0.0  # nothing read: no candidate at all
-        answer = assistant.ask(question, history)
-        if reader is not None:
-            bests.append((question, reader.last_best))
-        return answer
+    with judgments() as judged:
+        def ask(question, history):
+            judged.clear()
+            answer = assistant.ask(question, history)
+            bests[question] = judged[-1] if judged else None
+            return answer
 
-    report = run(ask, cases, lambda s: assistant.index.document(s).text)
-    best_of = dict(bests)
-    rows = [{"answerable": o.case.answerable, "best": best_of.get(o.case.question, 1.0), "abstained": o.answer.abstained,
+        report = run(ask, cases, lambda s: assistant.index.document(s).text)
+    rows = [{"answerable": o.case.answerable, "best": bests.get(o.case.question), "abstained": o.answer.abstained,
              "short": o.answer.short_answer.text if o.answer.short_answer else None,
              "exact": o.short_exact}
             for o in report.outcomes]
@@ -138,7 +137,7 @@ def fit_lists(settings: ReaderSettings, reader: Reader, embedder, base: Params, 
             for name, (_, cases) in sets.items():
                 assistant = loaded[name]
                 assistant.params, assistant.reader = dataclasses.replace(base, reader=tried), reader
-                shares.append(measure(assistant, None, cases)["summary"]["points_within_chars"])
+                shares.append(measure(assistant, cases)["summary"]["points_within_chars"])
             grid[(candidates, floor)] = float(np.mean(shares))
             print(f"lists: {candidates} candidates, probability {floor}: points within 450 characters "
                   f"{grid[(candidates, floor)]:.4f}", flush=True)
@@ -149,6 +148,34 @@ def fit_lists(settings: ReaderSettings, reader: Reader, embedder, base: Params, 
                 "then a higher probability, on a tie",
         "points_within_chars": {f"{c}x{p}": round(v, 4) for (c, p), v in grid.items()},
         "list_candidates": candidates, "list_probability": floor}
+
+
+def rows_of(rows: list[dict]) -> list[Row]:
+    """A fit set's rows as ``declining.py`` counts them."""
+    return [Row(r["answerable"], r["abstained"], r["best"]) for r in rows]
+
+
+def min_probability(results: dict[str, dict], most: float, more: float) -> float:
+    """The threshold of ``declining.THRESHOLDS`` declining the most of
+    SQuAD 2.0 fit's unanswerable questions with at most ``most`` of its
+    answerable ones, among those declining no more than ``more`` of any fit
+    set's answerable questions beyond those declined at 0.
+
+    >>> sets = {"squad2-fit": {"rows": [{"answerable": False, "abstained": False, "best": 0.15},
+    ...                                 {"answerable": True, "abstained": False, "best": 0.9}]},
+    ...         "xquad-fit": {"rows": [{"answerable": True, "abstained": False, "best": 0.25}]}}
+    >>> min_probability(sets, 0.05, 0.01), min_probability(sets, 0.05, 1.0)
+    (0.2, 0.2)
+    >>> sets["xquad-fit"]["rows"][0]["best"] = 0.12
+    >>> min_probability(sets, 0.05, 0.01)
+    0.0
+    """
+    rows = {name: rows_of(r["rows"]) for name, r in results.items()}
+
+    def within(t: float) -> bool:
+        return all(declined_at(r, t)[1] - declined_at(r, 0.0)[1] <= more for r in rows.values())
+
+    return chosen(rows["squad2-fit"], most, tuple(t for t in THRESHOLDS if within(t)))
 
 
 def objective_of(summaries: dict[str, dict]) -> float:
@@ -164,13 +191,13 @@ def objective_of(summaries: dict[str, dict]) -> float:
 def provenance(args, objective: dict, without: float, fitted: ReaderSettings, squad2_rows: list[dict],
                shorts: list) -> dict:
     """How the fit chose what it wrote, for assistant/fit-report.json."""
-    answerable = [r for r in squad2_rows if r["answerable"]]
-    unanswerable = [r for r in squad2_rows if not r["answerable"]]
-    declined = lambda rows: round(float(np.mean([r["abstained"] or r["best"] < fitted.min_probability for r in rows])), 4)  # noqa: E731
+    unanswerable, answerable = declined_at(rows_of(squad2_rows), fitted.min_probability)
     return {
         "data": "training parts only: XQuAD fit half as plain pages, news and wrapped; SQuAD 2.0 dev fit half; own broad fit half",
-        "rule": f"weight: most (key fact in first citation + in answer) / 2, averaged over the sets; min_probability: most "
-                f"SQuAD 2.0 fit unanswerable declined with at most {args.max_declined:.0%} of its answerable; short_answer: "
+        "rule": f"weight: most (key fact in first citation + in answer) / 2, averaged over the sets; min_probability: of "
+                f"{list(THRESHOLDS)}, most SQuAD 2.0 fit unanswerable declined with at most {args.max_declined:.0%} of its "
+                f"answerable and at most {args.more_declined:.0%} more of any fit set's answerable than at 0 (declined by it "
+                f"only where the reader judged); short_answer: "
                 f"lowest probability with at least {args.short_precision:.0%} of fit short answers exact, on the fit parts "
                 f"the reader was not trained on (not {', '.join(TRAINED_ON)})" + (
                     f"; weight kept at {args.weight} (--weight), chosen from the grid by an earlier fit"
@@ -179,7 +206,7 @@ def provenance(args, objective: dict, without: float, fitted: ReaderSettings, sq
         "tokens": fitted.tokens,
         "objective_by_weight": {str(w): round(float(v), 4) for w, v in objective.items()},
         "objective_without_reader": round(float(without), 4),
-        "squad2_fit_declined": {"unanswerable": declined(unanswerable), "answerable": declined(answerable)},
+        "squad2_fit_declined": {"unanswerable": round(unanswerable, 4), "answerable": round(answerable, 4)},
         "short_answers_shown_on_fit": f"{sum(p >= fitted.short_answer for p, _ in shorts)} of {len(shorts)}",
     }
 
@@ -187,7 +214,11 @@ def provenance(args, objective: dict, without: float, fitted: ReaderSettings, sq
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", help="the reader's file in assistant/models/ (default: the one params.json names)")
-    parser.add_argument("--max-declined", type=float, default=0.04)
+    parser.add_argument("--max-declined", type=float, default=0.05,
+                        help="most of SQuAD 2.0 fit's answerable questions min_probability may decline (default 0.05)")
+    parser.add_argument("--more-declined", type=float, default=0.01,
+                        help="most of any fit set's answerable questions it may decline beyond those declined at 0 "
+                             "(default 0.01)")
     parser.add_argument("--short-precision", type=float, default=0.6)
     parser.add_argument("--candidates", type=int, default=3,
                         help="how many of retrieval's best sentences it reads (default 3, the shipped count)")
@@ -237,7 +268,7 @@ def main() -> None:
                 assistant = Assistant.load(built[name], embedder=embedder, params=params)
                 if settings is not None:
                     assistant.reader = reader
-                out[name] = measure(assistant, reader if settings else None, cases)
+                out[name] = measure(assistant, cases)
             return out
 
         results = {"without": score(None)}
@@ -250,25 +281,16 @@ def main() -> None:
                 for n, r in results[w].items()), flush=True)
         objective = {w: objective_of({n: r["summary"] for n, r in results[w].items()}) for w in grid}
         weight = max(grid, key=lambda w: objective[w])
-        rows = results[weight]["squad2-fit"]["rows"]
-        answerable = [r for r in rows if r["answerable"]]
-        unanswerable = [r for r in rows if not r["answerable"]]
-        ruled = sum(r["abstained"] for r in answerable)
-        minimum = 0.0
-        for t in sorted({round(r["best"], 4) for r in rows}):
-            declined = sum(r["abstained"] or r["best"] < t for r in answerable)
-            if declined > args.max_declined * len(answerable):
-                break
-            minimum = t
+        minimum = min_probability(results[weight], args.max_declined, args.more_declined)
         without = objective_of({n: r["summary"] for n, r in results["without"].items()})
         print(f"weight {weight} (objective {objective[weight]:.4f}; without the reader {without:.4f})")
-        print(f"min_probability {minimum}: squad2-fit unanswerable declined "
-              f"{np.mean([r['abstained'] or r['best'] < minimum for r in unanswerable]):.3f}, answerable "
-              f"{np.mean([r['abstained'] or r['best'] < minimum for r in answerable]):.3f} (rules alone {ruled})")
+        squad2 = rows_of(results[weight]["squad2-fit"]["rows"])
+        print(f"min_probability {minimum}: squad2-fit unanswerable / answerable declined "
+              f"{declined_at(squad2, minimum)} (at 0: {declined_at(squad2, 0.0)})")
         # Short answers: every fit part's answerable questions with one, by the answer's own best probability.
         shorts = sorted(((r["best"], r["exact"]) for name, res in results[weight].items() if name not in TRAINED_ON
                          for r in res["rows"]
-                         if r["answerable"] and r["short"] is not None), reverse=True)
+                         if r["answerable"] and r["short"] is not None and r["best"] is not None), reverse=True)
         short, hits = 1.01, 0
         for n, (p, exact) in enumerate(shorts, 1):
             hits += exact
