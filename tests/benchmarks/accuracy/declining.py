@@ -130,7 +130,7 @@ def main() -> None:
     for part in halves:
         cells = [f"{100 * curve[part][str(t)]['unanswerable']:.1f}% / {100 * curve[part][str(t)]['answerable']:.1f}%"
                  for t in THRESHOLDS]
-        print(f"| {part} ({'training' if part == 'fit' else 'held-out'}) | " + " | ".join(cells) + " |")
+        print(f"| {'fit (training)' if part == 'fit' else part} | " + " | ".join(cells) + " |")
     held = curve["held-out"][str(threshold)]
     print(f"chosen on the fit half (most unanswerable declined, at most {MOST_ANSWERABLE_DECLINED:.0%} of answerable): "
           f"{threshold}; held-out: {100 * held['unanswerable']:.1f}% / {100 * held['answerable']:.1f}%")
