@@ -111,8 +111,8 @@ SELQA_DIR ?=
 RUN ?= training/runs/reader
 reader: install
 	@[ -n "$(SQUAD)" ] || { echo "make reader SQUAD=.../explore/1.1/train SELQA_DIR=... [RUN=...]: see training/reader/README.md"; exit 2; }
-	# Stage 1 (version 1's recipe), then stages 2 and 3 (versions 2 and 3), each from the last one's weights
-	# on SQuAD questions it never read; stage 3 alters every question it can into a near miss.
+	# Stage 1 (version 1's recipe), then stages 2, 3 and 4 (versions 2, 3 and 4), each from the last one's weights
+	# on SQuAD questions it never read; stages 3 and 4 alter every question they can into a near miss.
 	$(BIN)/python -m training.reader.train --squad "$(SQUAD)" \
 	  $(if $(SELQA_DIR),--selqa $(SELQA_DIR)/selqa-ass-dev.json $(SELQA_DIR)/selqa-ass-test.json) \
 	  --squad2 ../shared/eval/squad2-dev/dev-v2.0.json --out "$(RUN)/stage1" --questions 6000 \
@@ -121,7 +121,10 @@ reader: install
 	  --out "$(RUN)/stage2" --init "$(RUN)/stage1/checkpoint.pt" --questions 10000 --skip-questions 6000 --tokens 96 \
 	  --lr 3e-5 --validation-paragraphs 200 --resume
 	$(BIN)/python -m training.reader.train --squad "$(SQUAD)" --squad2 ../shared/eval/squad2-dev/dev-v2.0.json \
-	  --out "$(RUN)" --init "$(RUN)/stage2/checkpoint.pt" --questions 8000 --skip-questions 16006 --tokens 96 \
+	  --out "$(RUN)/stage3" --init "$(RUN)/stage2/checkpoint.pt" --questions 8000 --skip-questions 16006 --tokens 96 \
+	  --lr 3e-5 --altered-share 1.0 --validation-paragraphs 200 --resume
+	$(BIN)/python -m training.reader.train --squad "$(SQUAD)" --squad2 ../shared/eval/squad2-dev/dev-v2.0.json \
+	  --out "$(RUN)" --init "$(RUN)/stage3/checkpoint.pt" --questions 8000 --skip-questions 24007 --tokens 96 \
 	  --lr 3e-5 --altered-share 1.0 --validation-paragraphs 200 --resume
 	$(BIN)/python -m training.reader.export "$(RUN)"
 
