@@ -27,9 +27,11 @@ article_part). Chosen in this order:
   read better than anywhere else, 78% exact against 52% on XQuAD);
 - ``list_candidates`` and ``list_probability`` (how a question asking
   for people as a list is answered, ``answering/items.py``): from a grid,
-  for the largest share of a list's points in the first 450 characters of
-  its answer over the own question set and the fit halves of the own broad
-  and phrasing sets; fewer candidates (less time) and then a higher
+  for the most (share of a list's points in the first 450 characters of
+  its answer + share of the passages quoted there that hold one) / 2 over
+  the own question set and the fit halves of the own broad and phrasing
+  sets (the second half counts a person listed who is not one of the
+  points); fewer candidates (less time) and then a higher
   probability win a tie. ``--lists`` fits only these two, keeping the
   others params.json has.
 
@@ -59,7 +61,8 @@ from assistant.params import Params, ReaderSettings, packaged
 from index.build import build_index
 from index.embedding.models import load_embedder
 from tests.benchmarks.accuracy.declining import THRESHOLDS, Row, chosen, declined_at, judgments
-from tests.benchmarks.accuracy.quality import LAYOUTS, OWN, ROOT, broad_set, phrasing_set, points_within
+from tests.benchmarks.accuracy.quality import (LAYOUTS, OWN, ROOT, broad_set, passages_with_points, phrasing_set,
+                                               points_within)
 from tests.support.bench import FIT_REPORT, record_fit
 
 WEIGHTS = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
@@ -112,7 +115,8 @@ def measure(assistant: Assistant, cases) -> dict:
              "short": o.answer.short_answer.text if o.answer.short_answer else None,
              "exact": o.short_exact}
             for o in report.outcomes]
-    summary = report.summary | {"points_within_chars": points_within(report.outcomes)}
+    summary = report.summary | {"points_within_chars": points_within(report.outcomes),
+                                "passages_with_points": passages_with_points(report.outcomes)}
     return {"summary": summary, "rows": rows}
 
 
@@ -137,16 +141,17 @@ def fit_lists(settings: ReaderSettings, reader: Reader, embedder, base: Params, 
             for name, (_, cases) in sets.items():
                 assistant = loaded[name]
                 assistant.params, assistant.reader = dataclasses.replace(base, reader=tried), reader
-                shares.append(measure(assistant, cases)["summary"]["points_within_chars"])
+                summary = measure(assistant, cases)["summary"]
+                shares.append((summary["points_within_chars"] + summary["passages_with_points"]) / 2)
             grid[(candidates, floor)] = float(np.mean(shares))
-            print(f"lists: {candidates} candidates, probability {floor}: points within 450 characters "
-                  f"{grid[(candidates, floor)]:.4f}", flush=True)
+            print(f"lists: {candidates} candidates, probability {floor}: (points within 450 characters + passages "
+                  f"holding a point) / 2 {grid[(candidates, floor)]:.4f}", flush=True)
     candidates, floor = max(grid, key=lambda k: (round(grid[k], 4), -k[0], k[1]))
     return dataclasses.replace(settings, list_candidates=candidates, list_probability=floor), {
         "data": "own question set, own broad fit half, own phrasing fit half",
-        "rule": "most points within an answer's first 450 characters (mean over the sets); fewer candidates, "
-                "then a higher probability, on a tie",
-        "points_within_chars": {f"{c}x{p}": round(v, 4) for (c, p), v in grid.items()},
+        "rule": "most (share of points within an answer's first 450 characters + share of the passages quoted "
+                "there that hold a point) / 2, mean over the sets; fewer candidates, then a higher probability, on a tie",
+        "objective": {f"{c}x{p}": round(v, 4) for (c, p), v in grid.items()},
         "list_candidates": candidates, "list_probability": floor}
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import platform
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -96,6 +97,39 @@ def points_within(outcomes, chars: int = ANSWER_CHARS) -> float | None:
     return sum(0.0 if o.answer.abstained else
                sum(_contains(o.answer.text[:chars], (p,)) for p in o.case.points) / len(o.case.points)
                for o in pointed) / len(pointed)
+
+
+def quoted_passages(text: str, chars: int = ANSWER_CHARS) -> list[str]:
+    """The passages an answer quotes (the text before each ``[n]`` marker)
+    that start within its first ``chars`` characters.
+
+    >>> quoted_passages("Dong Jun met him. [1] Wang Yi met Jaishankar. [2] Nordin met him. [2]", chars=30)
+    ['Dong Jun met him.', 'Wang Yi met Jaishankar.']
+    """
+    passages, start = [], 0
+    for marker in re.finditer(r"\s*\[\d+\]\s*", text):
+        if start < chars and text[start:marker.start()].strip():
+            passages.append(text[start:marker.start()].strip())
+        start = marker.end()
+    return passages
+
+
+def passages_with_points(outcomes, chars: int = ANSWER_CHARS) -> float | None:
+    """The mean share, over the questions with points, of the passages in an
+    answer's first ``chars`` characters that hold at least one point: what
+    ``points_within`` does not see, a person listed who is not one of them
+    (1 for an answer that declined; ``points_within`` counts that)."""
+    from assistant.evaluate import _contains
+
+    pointed = [o for o in outcomes if o.case.answerable and o.case.points]
+    if not pointed:
+        return None
+    shares = []
+    for o in pointed:
+        passages = [] if o.answer.abstained else quoted_passages(o.answer.text, chars)
+        shares.append(sum(any(_contains(q, (p,)) for p in o.case.points) for q in passages) / len(passages)
+                      if passages else 1.0)
+    return sum(shares) / len(shares)
 
 
 def machine() -> str:
