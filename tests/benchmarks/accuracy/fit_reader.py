@@ -176,9 +176,10 @@ def min_probability(results: dict[str, dict], most: float, more: float) -> float
     0.0
     """
     rows = {name: rows_of(r["rows"]) for name, r in results.items()}
+    at_zero = {name: declined_at(r, 0.0)[1] for name, r in rows.items()}
 
     def within(t: float) -> bool:
-        return all(declined_at(r, t)[1] - declined_at(r, 0.0)[1] <= more for r in rows.values())
+        return all(declined_at(r, t)[1] - at_zero[name] <= more for name, r in rows.items())
 
     return chosen(rows["squad2-fit"], most, tuple(t for t in THRESHOLDS if within(t)))
 

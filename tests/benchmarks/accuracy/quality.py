@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -99,26 +98,30 @@ def points_within(outcomes, chars: int = ANSWER_CHARS) -> float | None:
                for o in pointed) / len(pointed)
 
 
-def quoted_passages(text: str, chars: int = ANSWER_CHARS) -> list[str]:
-    """The passages an answer quotes (the text before each ``[n]`` marker)
-    that start within its first ``chars`` characters.
+def quoted_within(answer, chars: int = ANSWER_CHARS) -> list[str]:
+    """The sentences ``answer`` quotes (``Answer.sentences``) that start
+    within the first ``chars`` characters of its text.
 
-    >>> quoted_passages("Dong Jun met him. [1] Wang Yi met Jaishankar. [2] Nordin met him. [2]", chars=30)
+    >>> from assistant.answering.answer import Answer, Quote
+    >>> quotes = (Quote("Dong Jun met him.", (1,)), Quote("Wang Yi met Jaishankar.", (2,)), Quote("Nordin met him.", (2,)))
+    >>> quoted_within(Answer("Who?", " ".join(f"{q.text} {q.markers}" for q in quotes), False, quotes=quotes), chars=30)
     ['Dong Jun met him.', 'Wang Yi met Jaishankar.']
     """
-    passages, start = [], 0
-    for marker in re.finditer(r"\s*\[\d+\]\s*", text):
-        if start < chars and text[start:marker.start()].strip():
-            passages.append(text[start:marker.start()].strip())
-        start = marker.end()
-    return passages
+    within, at = [], 0
+    for quote in answer.sentences():
+        at = answer.text.find(quote.text, at)
+        if not 0 <= at < chars:
+            break
+        within.append(quote.text)
+        at += len(quote.text)
+    return within
 
 
 def passages_with_points(outcomes, chars: int = ANSWER_CHARS) -> float | None:
-    """The mean share, over the questions with points, of the passages in an
-    answer's first ``chars`` characters that hold at least one point: what
-    ``points_within`` does not see, a person listed who is not one of them
-    (1 for an answer that declined; ``points_within`` counts that)."""
+    """The mean share, over the questions with points, of the sentences
+    quoted in an answer's first ``chars`` characters that hold at least one
+    point: what ``points_within`` does not see, a person listed who is not
+    one of them (1 for an answer that declined; ``points_within`` counts that)."""
     from assistant.evaluate import _contains
 
     pointed = [o for o in outcomes if o.case.answerable and o.case.points]
@@ -126,9 +129,8 @@ def passages_with_points(outcomes, chars: int = ANSWER_CHARS) -> float | None:
         return None
     shares = []
     for o in pointed:
-        passages = [] if o.answer.abstained else quoted_passages(o.answer.text, chars)
-        shares.append(sum(any(_contains(q, (p,)) for p in o.case.points) for q in passages) / len(passages)
-                      if passages else 1.0)
+        quoted = [] if o.answer.abstained else quoted_within(o.answer, chars)
+        shares.append(sum(_contains(q, o.case.points) for q in quoted) / len(quoted) if quoted else 1.0)
     return sum(shares) / len(shares)
 
 
