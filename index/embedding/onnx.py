@@ -1,7 +1,8 @@
 """The model as an ONNX graph on onnxruntime, with the model's own tokenizer
 (``tokenizers``), mean pooling and unit rows: the same vectors as
 sentence-transformers (fp32: cosine >= 0.9999) without importing torch, so
-a question costs one tokenizer call and one forward pass.
+a question costs one tokenizer call and one forward pass. The fp32 graph
+stores its word table in fp16 (``fp16.py``): 23 MB less in memory.
 
 The graph is exported once, locally, from the model's own weights, by
 torch (sentence-transformers stays the reference and the exporter), into
@@ -36,6 +37,9 @@ from index.errors import ModelError
 log = logging.getLogger(__name__)
 
 PRECISIONS = ("fp32", "int8")
+# Which export a cached graph is: a new one is made once when it changes.
+# 2: the fp32 graph's word table is stored in fp16 (index/embedding/fp16.py).
+GRAPH_FORMAT = 2
 
 
 def cache_dir() -> Path:
@@ -45,7 +49,13 @@ def cache_dir() -> Path:
 def graph_path(load_from: str, precision: str) -> Path:
     """Where the graph of the model in ``load_from`` is cached."""
     key = hashlib.sha256(str(Path(load_from).resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / key / f"model-{precision}.onnx"
+    return cache_dir() / key / f"model-{precision}.{GRAPH_FORMAT}.onnx"
+
+
+def earlier_graph_path(load_from: str, precision: str) -> Path:
+    """Where an earlier format's graph of the same model lies: a question
+    runs it until the next export replaces it (the vectors are the same)."""
+    return graph_path(load_from, precision).with_name(f"model-{precision}.onnx")
 
 
 def _session(path: Path, threads: int):
@@ -76,6 +86,8 @@ def open_graph(load_from: str, precision: str = "fp32", threads: int = 1):
         export(load_from, path, precision)
     except ImportError as exc:
         raise ModelError(f"exporting the model to ONNX needs onnx, onnxruntime and torch ({exc})") from exc
+    # The graph of an earlier format is not read again once this one is there: 90 MB freed.
+    earlier_graph_path(load_from, precision).unlink(missing_ok=True)
     try:
         return _session(path, threads)
     except Exception as exc:
@@ -141,6 +153,8 @@ class OnnxEmbedder:
             self.prepare()
             return
         path = graph_path(self._load_from, self.precision)
+        if not path.exists() and earlier_graph_path(self._load_from, self.precision).exists():
+            path = earlier_graph_path(self._load_from, self.precision)
         if not path.exists():
             self._give_up(f"no ONNX export of the model yet (askdoc index or make install makes it in {path.parent})")
             return
@@ -241,7 +255,14 @@ def export(model_path: str, target: Path, precision: str = "fp32") -> None:
                 quantize_dynamic(str(full), str(partial), weight_type=QuantType.QInt8)
                 full.unlink(missing_ok=True)
             else:
-                os.replace(full, partial)
+                import onnx
+
+                from index.embedding.fp16 import halve_tables
+
+                graph = onnx.load(str(full))
+                halve_tables(graph)
+                onnx.save(graph, str(partial))
+                full.unlink(missing_ok=True)
         finally:
             root.setLevel(level)
     os.replace(partial, target)
