@@ -32,6 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from index.embedding.base import BATCH_SIZE, Progress, encode_by_length, normalize_rows, quiet_offline_hub
+from index.embedding.tokens import batch_feed
 from index.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -167,16 +168,16 @@ class OnnxEmbedder:
         self._use(session)
 
     def _use(self, session) -> None:
-        """Run ``session`` with the model's own tokenizer."""
-        from tokenizers import Tokenizer
+        """Run ``session`` with the model's own tokenizer (shared with the reader, ``tokens.py``)."""
+        from index.embedding.tokens import plain_tokenizer
 
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         self._session = session
         folder = Path(self._load_from)
-        self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        self._tokenizer.enable_truncation(_max_seq_length(folder))
+        self._tokenizer = plain_tokenizer(str(folder / "tokenizer.json"))
+        self._max_tokens = _max_seq_length(folder)
         pad = self._tokenizer.token_to_id("[PAD]")
-        self._tokenizer.enable_padding(pad_id=0 if pad is None else pad, pad_token="[PAD]")
+        self._pad_id = 0 if pad is None else pad
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._dimension = int(self._session.get_outputs()[0].shape[-1])
 
@@ -193,12 +194,7 @@ class OnnxEmbedder:
         session, tokenizer = self._session, self._tokenizer
 
         def mean_pooled(batch_texts: list[str]) -> np.ndarray:
-            encodings = tokenizer.encode_batch(batch_texts)
-            feed = {
-                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-                "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-            }
+            feed = batch_feed(tokenizer.encode_batch(batch_texts), self._max_tokens, self._pad_id)
             hidden = session.run(None, {name: feed[name] for name in self._inputs})[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
