@@ -40,7 +40,11 @@ def halve_tables(model: Any, min_rows: int = MIN_ROWS) -> list[str]:
     (['Gather', 'Cast'], True)
     >>> halve_tables(model)  # once is all: an fp16 table is left alone
     []
+    >>> model.graph.initializer[0].CopyFrom(numpy_helper.from_array(np.full((2000, 2), 1e6, np.float32), "words"))
+    >>> halve_tables(model)  # values fp16 cannot hold stay fp32
+    []
     """
+    import numpy as np
     from onnx import TensorProto, helper, numpy_helper
 
     graph = model.graph
@@ -48,14 +52,18 @@ def halve_tables(model: Any, min_rows: int = MIN_ROWS) -> list[str]:
     for node in graph.node:
         for i, name in enumerate(node.input):
             readers.setdefault(name, set()).add("lookup" if node.op_type == "Gather" and i == 0 else node.op_type)
-    narrowed = [t.name for t in graph.initializer
-                if t.data_type == TensorProto.FLOAT and len(t.dims) == 2 and t.dims[0] >= min_rows
-                and readers.get(t.name) == {"lookup"}]  # a table some other node reads (tied weights) stays
+    narrowed = []
+    for table in graph.initializer:
+        if (table.data_type != TensorProto.FLOAT or len(table.dims) != 2 or table.dims[0] < min_rows
+                or readers.get(table.name) != {"lookup"}):  # a table some other node reads (tied weights) stays
+            continue
+        values = numpy_helper.to_array(table)
+        if np.abs(values).max() > np.finfo(np.float16).max:  # would read back as infinity
+            continue
+        table.CopyFrom(numpy_helper.from_array(values.astype(np.float16), table.name))
+        narrowed.append(table.name)
     if not narrowed:
         return []
-    for table in graph.initializer:
-        if table.name in narrowed:
-            table.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(table).astype("float16"), table.name))
     nodes = []
     for node in graph.node:
         nodes.append(node)

@@ -32,7 +32,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from index.embedding.base import BATCH_SIZE, Progress, encode_by_length, normalize_rows, quiet_offline_hub
-from index.embedding.tokens import batch_feed
+from index.embedding.tokens import added_at_end, batch_feed
 from index.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,7 @@ class OnnxEmbedder:
         self._max_tokens = _max_seq_length(folder)
         pad = self._tokenizer.token_to_id("[PAD]")
         self._pad_id = 0 if pad is None else pad
+        self._ends = added_at_end(self._tokenizer)
         self._inputs = [i.name for i in self._session.get_inputs()]
         self._dimension = int(self._session.get_outputs()[0].shape[-1])
 
@@ -194,7 +195,7 @@ class OnnxEmbedder:
         session, tokenizer = self._session, self._tokenizer
 
         def mean_pooled(batch_texts: list[str]) -> np.ndarray:
-            feed = batch_feed(tokenizer.encode_batch(batch_texts), self._max_tokens, self._pad_id)
+            feed = batch_feed(tokenizer.encode_batch(batch_texts), self._max_tokens, self._pad_id, self._ends)
             hidden = session.run(None, {name: feed[name] for name in self._inputs})[0]
             mask = feed["attention_mask"][..., None].astype(np.float32)
             return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)

@@ -45,22 +45,32 @@ def plain_tokenizer(path: str) -> Any:
     return _loaded(str(Path(path).resolve()))
 
 
-def batch_feed(encodings: Sequence[Encoded], max_tokens: int, pad_id: int = 0) -> dict[str, np.ndarray]:
+def added_at_end(tokenizer: Any) -> int:
+    """How many tokens ``tokenizer`` adds after a text (BERT's ``[SEP]``: 1;
+    none for a tokenizer without a template): what a cut keeps at the end."""
+    mask = tokenizer.encode("a").special_tokens_mask
+    return len(mask) - len("".join(map(str, mask)).rstrip("1"))
+
+
+def batch_feed(encodings: Sequence[Encoded], max_tokens: int, pad_id: int = 0, ends: int = 1) -> dict[str, np.ndarray]:
     """``input_ids``, ``attention_mask`` and ``token_type_ids`` of a batch:
-    each encoding cut to ``max_tokens`` (its last token, the separator, kept
-    at the end) and padded with ``pad_id`` to the longest, as a tokenizer
-    with truncation and padding on gives them.
+    each encoding cut to ``max_tokens`` (the ``ends`` tokens its tokenizer
+    added at the end kept there, ``added_at_end``) and padded with ``pad_id``
+    to the longest, as a tokenizer with truncation and padding on gives them.
 
     >>> from types import SimpleNamespace as E
     >>> feed = batch_feed([E(ids=[101, 7, 8, 9, 102], type_ids=[0] * 5), E(ids=[101, 5, 102], type_ids=[0] * 3)], 4)
     >>> feed["input_ids"].tolist(), feed["attention_mask"].tolist()
     ([[101, 7, 8, 102], [101, 5, 102, 0]], [[1, 1, 1, 1], [1, 1, 1, 0]])
+    >>> batch_feed([E(ids=[7, 8, 9], type_ids=[0] * 3)], 2, ends=0)["input_ids"].tolist()
+    [[7, 8]]
     """
     ids, types = [], []
     for e in encodings:
         i, t = list(e.ids), list(e.type_ids)
         if len(i) > max_tokens:
-            i, t = i[: max_tokens - 1] + i[-1:], t[: max_tokens - 1] + t[-1:]
+            keep = max_tokens - ends
+            i, t = i[:keep] + i[len(i) - ends:], t[:keep] + t[len(t) - ends:]
         ids.append(i)
         types.append(t)
     width = max((len(i) for i in ids), default=0)

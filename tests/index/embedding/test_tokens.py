@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index.embedding.tokens import batch_feed, plain_tokenizer
+from index.embedding.tokens import added_at_end, batch_feed, plain_tokenizer
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +33,31 @@ def test_a_batch_is_cut_and_padded_as_the_tokenizer_itself_would(bundled):
     reference.enable_padding(pad_id=0, pad_token="[PAD]")
     for batch in (TEXTS, TEXTS[:1], TEXTS[1:3], TEXTS[4:]):
         theirs = reference.encode_batch(batch)
-        mine = batch_feed(plain_tokenizer(str(bundled)).encode_batch(batch), 256, 0)
+        mine = batch_feed(plain_tokenizer(str(bundled)).encode_batch(batch), 256, 0, added_at_end(reference))
         assert mine["input_ids"].tolist() == [e.ids for e in theirs]
         assert mine["attention_mask"].tolist() == [e.attention_mask for e in theirs]
         assert mine["token_type_ids"].tolist() == [e.type_ids for e in theirs]
     assert max(len(e.ids) for e in reference.encode_batch(TEXTS)) == 256  # the cut was exercised
+
+
+def test_a_tokenizer_that_adds_nothing_at_the_end_is_cut_at_its_length(bundled):
+    """Another model's tokenizer (--model) may add no separator: its cut keeps the first tokens."""
+    from tokenizers import Tokenizer, processors
+
+    def starting_only():
+        tokenizer = Tokenizer.from_file(str(bundled))
+        tokenizer.post_processor = processors.TemplateProcessing(single="[CLS] $A", special_tokens=[("[CLS]", 101)])
+        return tokenizer
+
+    plain, reference = starting_only(), starting_only()
+    plain.no_padding()
+    plain.no_truncation()
+    reference.enable_truncation(16)
+    reference.enable_padding(pad_id=0, pad_token="[PAD]")
+    assert (added_at_end(plain), added_at_end(plain_tokenizer(str(bundled)))) == (0, 1)
+    texts = ["Singh held talks with Dong Jun in Vientiane. " * 4, "short"]
+    feed = batch_feed(plain.encode_batch(texts), 16, 0, added_at_end(plain))
+    assert feed["input_ids"].tolist() == [e.ids for e in reference.encode_batch(texts)]
 
 
 def test_one_object_per_file_with_padding_and_truncation_off(bundled, tmp_path):
