@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, XQUAD, HashEmbedder, write_files, xquad_questions
+from tests.support import CHROMIUM, CHROMIUM_ARGS, DEFAULT_DOCS, XQUAD, HashEmbedder, checks, write_files, xquad_questions
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -29,6 +29,15 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.integration)
         if E2E in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.e2e)
+
+
+def pytest_collection_finish(session):
+    # After -m and -k have deselected: only the checks that will run start early.
+    checks.start_early(session.config, session.items)
+
+
+def pytest_sessionfinish(session):
+    checks.stop_early(session.config)
 
 
 @pytest.fixture(scope="session")

@@ -3,18 +3,17 @@ assistant/, as configured in pyproject.toml; both must be clean."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from tests.support import ROOT
+from tests.support.checks import CHECKS, EARLY, start
 
 # Integration tier (tests/README.md): ruff and mypy in subprocesses.
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.parametrize("command", [["ruff", "check", "index", "assistant"], ["mypy"]], ids=["ruff", "mypy"])
-def test_the_code_passes_its_checks(command):
-    done = subprocess.run([sys.executable, "-m", *command], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+@pytest.mark.parametrize("name", list(CHECKS))
+def test_the_code_passes_its_checks(name, request):
+    # mypy is started when the tests are collected (tests/conftest.py); the rest now.
+    running = request.config.stash.get(EARLY, {}).pop(name, None) or start(name)
+    code, output = running.finish()
+    assert code == 0, output
