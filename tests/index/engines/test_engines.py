@@ -318,18 +318,18 @@ def first_citations_agree(expected: list, engine_assistant, cases) -> tuple[floa
     return same / len(cases), differing
 
 
-def every_other(cases: list) -> list:
-    """Half of XQuAD's questions (595 of 1,190, from all 48 articles): Milvus Lite
-    and Qdrant's local mode answer them at about 30 ms each, and the whole set
-    took 40 s per engine, a minute of the suite's twelve."""
-    return cases[::2]
+def every_third(cases: list) -> list:
+    """A third of XQuAD's questions (397 of 1,190, from all 48 articles): Milvus
+    Lite and Qdrant's local mode answer them at about 30 ms each; the whole set
+    took 40 s per engine, and half of it still 20 s of the suite's twelve minutes."""
+    return cases[::3]
 
 
 @pytest.fixture(scope="module")
 def xquad_on_faiss(xquad):
     """XQuAD's first citations on FAISS, asked once for every engine compared with it."""
     faiss_assistant, cases = xquad
-    return first_citations(without_reader(faiss_assistant), every_other(cases))
+    return first_citations(without_reader(faiss_assistant), every_third(cases))
 
 
 @pytest.mark.parametrize("kind", ENGINES)
@@ -349,7 +349,7 @@ def test_own_questions_get_the_same_first_citation(kind, default_assistant, real
 def test_xquad_questions_get_the_same_first_citation(kind, xquad, xquad_on_faiss, real_embedder, tmp_path_factory):
     faiss_assistant, cases = xquad
     engine_assistant = on_engine(faiss_assistant, kind, tmp_path_factory, real_embedder)
-    share, differing = first_citations_agree(xquad_on_faiss, engine_assistant, every_other(cases))
+    share, differing = first_citations_agree(xquad_on_faiss, engine_assistant, every_third(cases))
     assert share >= 0.99, differing[:10]
 
 
