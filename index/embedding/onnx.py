@@ -154,8 +154,8 @@ class OnnxEmbedder:
             self.prepare()
             return
         path = graph_path(self._load_from, self.precision)
-        if not path.exists() and earlier_graph_path(self._load_from, self.precision).exists():
-            path = earlier_graph_path(self._load_from, self.precision)
+        if not path.exists():
+            path = earlier_graph_path(self._load_from, self.precision)  # answers until the next export
         if not path.exists():
             self._give_up(f"no ONNX export of the model yet (askdoc index or make install makes it in {path.parent})")
             return

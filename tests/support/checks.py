@@ -34,8 +34,9 @@ class Running:
             code = self.process.wait(timeout)
         finally:
             self.stop()
-        self.output.seek(0)
-        return code, self.output.read()
+        with self.output:
+            self.output.seek(0)
+            return code, self.output.read()
 
     def stop(self) -> None:
         if self.process.poll() is None:

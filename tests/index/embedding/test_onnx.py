@@ -126,10 +126,7 @@ def test_an_index_built_by_one_encoder_answers_with_the_other_identically(real_e
     for index, embedder in (("torch", real_embedder), ("onnx", torch_embedder), ("onnx", real_embedder)):
         other = Assistant.load(tmp_path / index, embedder=embedder)
         for question in questions:
-            mine, theirs = other.ask(question), expected[question]
-            assert without_scores(mine) == without_scores(theirs), (index, question)
-            # As on XQuAD below: scores are rounded to 4 decimals, and close vectors can straddle a step.
-            assert all(abs(a.score - b.score) <= 2e-4 for a, b in zip(mine.citations, theirs.citations)), question
+            assert_same_answer(other.ask(question), expected[question], (index, question))
 
 
 @pytest.mark.slow
@@ -143,10 +140,14 @@ def test_xquad_sample_answers_identically(xquad, torch_embedder):
     cosine = (assistant.embedder.encode(texts) * torch_embedder.encode(texts)).sum(axis=1)
     assert cosine.min() >= 0.9999
     for question in sample:
-        mine, theirs = assistant.ask(question), reference.ask(question)
-        assert without_scores(mine) == without_scores(theirs), question
-        # Scores are rounded to 4 decimals, and vectors this close can straddle a rounding step.
-        assert all(abs(a.score - b.score) <= 2e-4 for a, b in zip(mine.citations, theirs.citations)), question
+        assert_same_answer(assistant.ask(question), reference.ask(question), question)
+
+
+def assert_same_answer(mine, theirs, context) -> None:
+    """The same answer, citations and all; the citations' scores a rounding step
+    apart at most (they are rounded to 4 decimals, and vectors this close can straddle a step)."""
+    assert without_scores(mine) == without_scores(theirs), context
+    assert all(abs(a.score - b.score) <= 2e-4 for a, b in zip(mine.citations, theirs.citations)), context
 
 
 def without_scores(answer) -> dict:
