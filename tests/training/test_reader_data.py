@@ -9,7 +9,7 @@ import json
 import random
 
 from training.reader.data import parse_explorer_page, selqa, squad2_fit
-from training.reader.examples import altered, examples_of
+from training.reader.examples import altered, examples_of, someone_else
 
 PAGE = ('<div class="para-wrap"><div class="row"><div class="col-md-6"><pre>Singh met Dong Jun in Vientiane. '
         'They spoke about the border. Singh then met Khaled Nordin on 21 November 2024.</pre></div>'
@@ -74,3 +74,26 @@ def test_an_altered_question_swaps_a_shared_name_for_another_of_the_same_shape()
                       "In 2019 Dong Jun and Singh spoke.", rng)
     assert changed in ("When did Dong Jun meet Khaled Nordin in 2024?", "When did Singh meet Khaled Nordin in 2019?")
     assert altered("What is it?", "It rained.", "Singh met Dong Jun.", rng) is None
+
+
+def test_someone_else_pairs_say_the_answering_sentence_of_another_name_of_the_article():
+    passages = parse_explorer_page(PAGE, "ADMM Plus")
+    assert not [p for p in examples_of(passages, random.Random(0), 1.0) if p.kind == "someone_else"]
+    pairs = examples_of(passages, random.Random(0), 1.0, someone_else_share=1.0)
+    told = [p for p in pairs if p.kind == "someone_else"]
+    assert told
+    answering = {p.question: p for p in pairs if p.label == 1}
+    for p in told:
+        real = answering[p.question]  # the question as asked, beside its own answering sentence's neighbours
+        assert p.label == 0 and p.span is None and (p.before, p.after) == (real.before, real.after)
+        assert p.sentence != real.sentence and real.sentence[real.span[0]:real.span[1]] in p.sentence
+
+
+def test_someone_else_swaps_every_occurrence_but_never_the_answer():
+    rng = random.Random(0)
+    told = someone_else("When did Singh meet Khaled Nordin?", "Singh met Khaled Nordin in 2024, and Singh left.",
+                        (26, 30), "Later, Dong Jun spoke.", rng)
+    assert told in ("Dong Jun met Khaled Nordin in 2024, and Dong Jun left.",
+                    "Singh met Dong Jun in 2024, and Singh left.")
+    # The only shared name is the answer itself: nothing to swap.
+    assert someone_else("Who met Dong Jun?", "Singh met Dong Jun.", (10, 18), "Later, Khaled spoke.", rng) is None

@@ -8,6 +8,12 @@ near misses:
 - the question altered to ask what the passage does not say: a name,
   number or date it shares with the answering sentence replaced by another
   of the same shape from the article, asked of that same sentence (label 0);
+- the answering sentence altered to say it of someone else: a name,
+  number or date it shares with the question replaced, in the sentence, by
+  another of the same shape from the article, its neighbours unchanged
+  (label 0): someone else's meeting beside the asked-of person's, the
+  shape a list question meets ("Who did Singh meet besides Dong Jun?"
+  beside "Jaishankar held talks with Wang Yi");
 - for a question its paragraph cannot answer (SQuAD 2.0), the paragraph's
   closest sentence (label 0).
 
@@ -41,7 +47,7 @@ class Example:
     after: str
     label: int
     span: tuple[int, int] | None  # the answer's offsets inside ``sentence`` (label 1 only)
-    kind: str  # answer, same_paragraph, other_paragraph, altered, unanswerable, selqa
+    kind: str  # answer, same_paragraph, other_paragraph, altered, someone_else, unanswerable, selqa
 
 
 def words(text: str) -> set[str]:
@@ -93,6 +99,36 @@ def altered(question: str, sentence: str, article: str, rng: random.Random) -> s
     return question[: chosen.start()] + rng.choice(pool) + question[chosen.end():]
 
 
+def someone_else(question: str, sentence: str, answer: tuple[int, int], article: str,
+                 rng: random.Random) -> str | None:
+    """``sentence`` with a name, year or number it shares with ``question``
+    (outside the answer's offsets ``answer``) replaced, wherever it stands
+    in the sentence, by another of the same shape from ``article`` that
+    neither holds; None when there is none to swap.
+
+    >>> someone_else("Who did Singh meet?", "Singh met Dong Jun in Laos.", (10, 18),
+    ...              "Dong Jun also met Khaled.", random.Random(0))
+    'Khaled met Dong Jun in Laos.'
+    """
+    shared = sorted({m.group(0) for m in named(question) if m.group(0) in sentence
+                     and not any(at < answer[1] and at + len(m.group(0)) > answer[0]
+                                 for at in _occurrences(sentence, m.group(0)))})
+    if not shared:
+        return None
+    chosen = rng.choice(shared)
+    kind = shape(chosen)
+    pool = sorted({m.group(0) for m in named(article) if shape(m.group(0)) == kind and m.group(0) not in sentence
+                   and m.group(0) not in question and chosen not in m.group(0)})
+    if not pool:
+        return None
+    other = rng.choice(pool)
+    return re.sub(rf"(?<!\w){re.escape(chosen)}(?!\w)", lambda _: other, sentence)
+
+
+def _occurrences(text: str, part: str) -> list[int]:
+    return [m.start() for m in re.finditer(re.escape(part), text)]
+
+
 def _sentences(text: str) -> list[tuple[int, int]]:
     return [(s.start, s.end) for s in split_sentences(text)]
 
@@ -111,8 +147,12 @@ def _holding(spans: list[tuple[int, int]], answer: tuple[int, int]) -> int | Non
     return None
 
 
-def examples_of(passages: list[Passage], rng: random.Random, altered_share: float = 0.5) -> list[Example]:
-    """Every question's pairs (see the module's docstring), article by article."""
+def examples_of(passages: list[Passage], rng: random.Random, altered_share: float = 0.5,
+                someone_else_share: float = 0.0) -> list[Example]:
+    """Every question's pairs (see the module's docstring), article by article.
+    ``someone_else_share`` of the questions also get their answering
+    sentence said of someone else (0 draws nothing more from ``rng``, so
+    a recipe without it reads the same pairs as before it existed)."""
     by_title: dict[str, list[tuple[Passage, list[tuple[int, int]]]]] = {}
     for passage in passages:
         by_title.setdefault(f"{passage.source}:{passage.title}", []).append((passage, _sentences(passage.text)))
@@ -125,7 +165,7 @@ def examples_of(passages: list[Passage], rng: random.Random, altered_share: floa
         for at, (passage, spans) in enumerate(group):
             others = [entry for entry in pool if entry[0] != at]
             for question in passage.questions:
-                out += _pairs(question, passage, spans, others, article, rng, altered_share)
+                out += _pairs(question, passage, spans, others, article, rng, altered_share, someone_else_share)
     return out
 
 
@@ -143,7 +183,7 @@ def _closest(question: str, candidates, avoid: tuple[str, ...] = ()) -> tuple[st
 
 
 def _pairs(question: Question, passage: Passage, spans: list[tuple[int, int]], others, article: str,
-           rng: random.Random, altered_share: float) -> list[Example]:
+           rng: random.Random, altered_share: float, someone_else_share: float = 0.0) -> list[Example]:
     text = passage.text
     pairs: list[Example] = []
     answering = {i for i in (_holding(spans, a) for a in question.answers) if i is not None}
@@ -181,4 +221,8 @@ def _pairs(question: Question, passage: Passage, spans: list[tuple[int, int]], o
         changed = altered(question.text, sentence, article, rng)
         if changed:
             pairs.append(Example(changed, sentence, *_around(spans, best, text), 0, None, "altered"))
+    if someone_else_share and rng.random() < someone_else_share:
+        told = someone_else(question.text, sentence, (answer[0] - start, answer[1] - start), article, rng)
+        if told:
+            pairs.append(Example(question.text, told, *_around(spans, best, text), 0, None, "someone_else"))
     return pairs

@@ -65,7 +65,7 @@ def gather(args, rng: random.Random) -> tuple[list[Example], list[Example], dict
             break
         kept.append(passage)
         asked += len(passage.questions)
-    train = examples_of(kept, rng, args.altered_share)
+    train = examples_of(kept, rng, args.altered_share, args.someone_else_share)
     about["squad_questions_used"] = asked
     about["squad_questions_skipped"] = skipped
     if args.selqa:
@@ -80,6 +80,9 @@ def gather(args, rng: random.Random) -> tuple[list[Example], list[Example], dict
     valid_rng = random.Random(1)
     valid_rng.shuffle(valid_passages)
     valid = examples_of(valid_passages[: args.validation_paragraphs], valid_rng)
+    if args.someone_else_share:  # measured apart, after the usual pairs, so those stay comparable across runs
+        told = examples_of(valid_passages[: args.validation_paragraphs], random.Random(2), 0.0, 1.0)
+        valid += [e for e in told if e.kind == "someone_else"]
     about["pairs"] = {"train": len(train), "validation": len(valid)}
     return train, valid, about
 
@@ -124,20 +127,25 @@ def evaluate(model, examples: list[Example], tokenizer, torch, device, autocast,
                 scores.append(float(answer[row]))
                 spans.append(best_span(start[row], end[row], x)[:2])
     model.train()
-    right = sum((s > 0) == bool(e.label) for s, e in zip(scores, examples))
     by_question: dict[str, list[tuple[float, int]]] = {}
     for s, e in zip(scores, examples):
-        if e.kind != "altered":
+        if e.kind not in ("altered", "someone_else"):
             by_question.setdefault(e.question, []).append((s, e.label))
     ranked = [q for q in by_question.values() if any(label for _, label in q)]
     first = sum(max(q)[1] == 1 for q in ranked)
     answers = [(e, e.span, sp) for e, sp in zip(examples, spans) if e.span]
+    told = [s for s, e in zip(scores, examples) if e.kind == "someone_else"]
     exact = sum(e.sentence[sp[0]:sp[1]].strip(" .,").lower() == e.sentence[gold[0]:gold[1]].strip(" .,").lower()
                 for e, gold, sp in answers)
     altered = [(s, e) for s, e in zip(scores, examples) if e.kind == "altered"]
-    return {"pairs_right": right / max(1, len(examples)), "answer_first": first / max(1, len(ranked)),
-            "span_exact": exact / max(1, len(answers)),
-            "altered_rejected": sum(s <= 0 for s, _ in altered) / max(1, len(altered)), "questions": len(ranked)}
+    usual = [(s, e) for s, e in zip(scores, examples) if e.kind != "someone_else"]
+    right = sum((s > 0) == bool(e.label) for s, e in usual)
+    measured = {"pairs_right": right / max(1, len(usual)), "answer_first": first / max(1, len(ranked)),
+                "span_exact": exact / max(1, len(answers)),
+                "altered_rejected": sum(s <= 0 for s, _ in altered) / max(1, len(altered)), "questions": len(ranked)}
+    if told:
+        measured["someone_else_rejected"] = sum(s <= 0 for s in told) / len(told)
+    return measured
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -158,6 +166,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--altered-share", type=float, default=0.5,
                         help="the share of SQuAD train questions that also get an altered near miss (default 0.5; "
                              "validation always uses 0.5, so its numbers stay comparable)")
+    parser.add_argument("--someone-else-share", type=float, default=0.0,
+                        help="the share of SQuAD train questions that also get their answering sentence said of "
+                             "someone else (a name, year or number the question names swapped in the sentence), "
+                             "label 0 (default 0; validation then measures such pairs apart)")
     parser.add_argument("--validation-paragraphs", type=int, default=300)
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch-size", type=int, default=32)
@@ -236,6 +248,12 @@ def main(argv: list[str] | None = None) -> None:
             log.write(json.dumps(line) + "\n")
         tqdm.write(json.dumps(line))
 
+    if args.init is not None and step == 0:  # where the stage starts from, on the same validation pairs
+        line = {"step": 0, "of": steps, "seconds": round(time.time() - began),
+                **evaluate(model, valid, tokenizer, torch, device, autocast)}
+        with open(args.out / "log.jsonl", "a") as log:
+            log.write(json.dumps(line) + "\n")
+        print(json.dumps(line), flush=True)
     model.train()
     bar = tqdm(total=steps, initial=step, desc="training the reader", unit="step")
     while step < steps:
