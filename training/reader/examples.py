@@ -109,6 +109,8 @@ def someone_else(question: str, sentence: str, answer: tuple[int, int], article:
     >>> someone_else("Who did Singh meet?", "Singh met Dong Jun in Laos.", (10, 18),
     ...              "Dong Jun also met Khaled.", random.Random(0))
     'Khaled met Dong Jun in Laos.'
+    >>> someone_else("Where was Jun?", "In June it rained in Laos.", (20, 24), "Later, Khaled left.", random.Random(0)) is None
+    True
     """
     shared = sorted({m.group(0) for m in named(question) if m.group(0) in sentence
                      and not any(at < answer[1] and at + len(m.group(0)) > answer[0]
@@ -122,7 +124,8 @@ def someone_else(question: str, sentence: str, answer: tuple[int, int], article:
     if not pool:
         return None
     other = rng.choice(pool)
-    return re.sub(rf"(?<!\w){re.escape(chosen)}(?!\w)", lambda _: other, sentence)
+    told = re.sub(rf"(?<!\w){re.escape(chosen)}(?!\w)", lambda _: other, sentence)
+    return told if told != sentence else None  # shared only inside a longer word ("Jun" in "June"): no swap
 
 
 def _occurrences(text: str, part: str) -> list[int]:

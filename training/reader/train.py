@@ -242,18 +242,17 @@ def main(argv: list[str] | None = None) -> None:
                     "scheduler": scheduler.state_dict(), "step": step, "torch_rng": torch.get_rng_state()},
                    checkpoint.with_suffix(".tmp"))
         checkpoint.with_suffix(".tmp").replace(checkpoint)  # a run killed mid-write keeps the last checkpoint
-        measured = evaluate(model, valid, tokenizer, torch, device, autocast)
-        line = {"step": step, "of": steps, "seconds": round(time.time() - began), **measured}
+        measure(step)
+
+    def measure(step: int) -> None:
+        line = {"step": step, "of": steps, "seconds": round(time.time() - began),
+                **evaluate(model, valid, tokenizer, torch, device, autocast)}
         with open(args.out / "log.jsonl", "a") as log:
             log.write(json.dumps(line) + "\n")
         tqdm.write(json.dumps(line))
 
     if args.init is not None and step == 0:  # where the stage starts from, on the same validation pairs
-        line = {"step": 0, "of": steps, "seconds": round(time.time() - began),
-                **evaluate(model, valid, tokenizer, torch, device, autocast)}
-        with open(args.out / "log.jsonl", "a") as log:
-            log.write(json.dumps(line) + "\n")
-        print(json.dumps(line), flush=True)
+        measure(0)
     model.train()
     bar = tqdm(total=steps, initial=step, desc="training the reader", unit="step")
     while step < steps:
