@@ -37,11 +37,12 @@ def test_every_weight_of_the_reader_comes_back_by_its_training_name_and_shape():
 
 def test_a_starting_weight_on_the_same_code_is_kept_and_one_elsewhere_is_not():
     plain = recover(MODELS / "reader-v4-int8.onnx", {})
-    name = "encoder.encoder.layer.2.output.dense.weight"
-    near = plain[name] + 1e-7  # far within half a step of every code
-    far = plain[name] + 1.0
-    assert np.array_equal(recover(MODELS / "reader-v4-int8.onnx", {name: near})[name], near)
-    assert np.array_equal(recover(MODELS / "reader-v4-int8.onnx", {name: far})[name], plain[name])
+    kept, passed_over = "encoder.encoder.layer.2.output.dense.weight", "encoder.encoder.layer.3.output.dense.weight"
+    near = plain[kept] + 1e-7  # far within half a step of every code
+    far = plain[passed_over] + 1.0
+    started = recover(MODELS / "reader-v4-int8.onnx", {kept: near, passed_over: far})
+    assert np.array_equal(started[kept], near)
+    assert np.array_equal(started[passed_over], plain[passed_over])
 
 
 def test_an_existing_checkpoint_is_never_replaced(tmp_path):

