@@ -109,9 +109,9 @@ def tensors(examples: list[Example], tokenizer, torch, max_tokens: int = 128):
             encoded)
 
 
-def evaluate(model, examples: list[Example], tokenizer, torch, device, autocast, size: int = 64) -> dict:
-    """Validation: pairs right, each question's answering sentence ranked
-    first among its pairs, and the answer's words found exactly."""
+def readings(model, examples: list[Example], tokenizer, torch, device, autocast,
+             size: int = 64) -> tuple[list[float], list[tuple[int, int]]]:
+    """Each pair's answer logit and best span (character offsets in its sentence)."""
     from assistant.answering.reader import best_span
 
     model.eval()
@@ -127,6 +127,16 @@ def evaluate(model, examples: list[Example], tokenizer, torch, device, autocast,
                 scores.append(float(answer[row]))
                 spans.append(best_span(start[row], end[row], x)[:2])
     model.train()
+    return scores, spans
+
+
+def evaluate(model, examples: list[Example], tokenizer, torch, device, autocast,
+             held: list[float] | None = None) -> dict:
+    """Validation: pairs right, each question's answering sentence ranked
+    first among its pairs, and the answer's words found exactly. With
+    ``held`` (a teacher's answer logits on the same pairs), also how far the
+    answer logits have moved from them (``held_gap``, the mean absolute gap)."""
+    scores, spans = readings(model, examples, tokenizer, torch, device, autocast)
     by_question: dict[str, list[tuple[float, int]]] = {}
     for s, e in zip(scores, examples):
         if e.kind not in ("altered", "someone_else"):
@@ -145,6 +155,8 @@ def evaluate(model, examples: list[Example], tokenizer, torch, device, autocast,
                 "altered_rejected": sum(s <= 0 for s, _ in altered) / max(1, len(altered)), "questions": len(ranked)}
     if told:
         measured["someone_else_rejected"] = sum(s <= 0 for s in told) / len(told)
+    if held is not None:
+        measured["held_gap"] = sum(abs(s - h) for s, h in zip(scores, held)) / max(1, len(scores))
     return measured
 
 
@@ -175,6 +187,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--span-weight", type=float, default=1.0, help="the span loss's weight beside the answer loss")
+    parser.add_argument("--answer-weight", type=float, default=1.0,
+                        help="the answer loss's weight (0 with --hold: the answer head only keeps the teacher's "
+                             "readings while the span head learns)")
+    parser.add_argument("--hold", type=float, default=0.0,
+                        help="weight of a loss that keeps each training pair's answer logit near the --hold-to "
+                             "checkpoint's (mean squared gap; default 0: off)")
+    parser.add_argument("--hold-to", type=Path,
+                        help="the checkpoint.pt whose answer logits --hold keeps (default: --init)")
     parser.add_argument("--checkpoint-every", type=int, default=200, help="steps between checkpoints (and validation)")
     parser.add_argument("--resume", action="store_true", help="go on from the run's last checkpoint")
     parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
@@ -183,6 +203,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="bf16 autocast on the CPU: only where it is faster (AMX); measure first")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.hold and not (args.hold_to or args.init):
+        parser.error("--hold needs --hold-to or --init: the checkpoint whose answer logits to keep")
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import contextlib
@@ -224,6 +246,14 @@ def main(argv: list[str] | None = None) -> None:
         autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # noqa: E731
     else:
         autocast = contextlib.nullcontext
+    teacher, held = None, None
+    if args.hold:
+        source = args.hold_to or args.init
+        teacher = ReaderModel.from_bundled(bundled).to(device)
+        teacher.load_state_dict(torch.load(source, map_location=device, weights_only=False)["model"])
+        teacher.requires_grad_(False)
+        held = readings(teacher, valid, tokenizer, torch, device, autocast)[0]
+        teacher.eval()
     step = 0
     checkpoint = args.out / "checkpoint.pt"
     if args.resume and checkpoint.exists():
@@ -246,7 +276,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def measure(step: int) -> None:
         line = {"step": step, "of": steps, "seconds": round(time.time() - began),
-                **evaluate(model, valid, tokenizer, torch, device, autocast)}
+                **evaluate(model, valid, tokenizer, torch, device, autocast, held)}
         with open(args.out / "log.jsonl", "a") as log:
             log.write(json.dumps(line) + "\n")
         tqdm.write(json.dumps(line))
@@ -263,7 +293,14 @@ def main(argv: list[str] | None = None) -> None:
             outputs = model(**{k: v.to(device) for k, v in inputs.items()})
         answer_loss, span_loss = losses(outputs, labels.to(device), starts.to(device), ends.to(device),
                                         in_sentence.to(device))
-        loss = answer_loss + args.span_weight * span_loss
+        loss = args.answer_weight * answer_loss + args.span_weight * span_loss
+        shown = {"answer": answer_loss.item(), "span": span_loss.item()}
+        if teacher is not None:
+            with torch.no_grad(), autocast():
+                kept = teacher(**{k: v.to(device) for k, v in inputs.items()})[0]
+            hold_loss = torch.nn.functional.mse_loss(outputs[0].float(), kept.float())
+            loss = loss + args.hold * hold_loss
+            shown["hold"] = hold_loss.item()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -271,7 +308,7 @@ def main(argv: list[str] | None = None) -> None:
         optimizer.zero_grad(set_to_none=True)
         step += 1
         bar.update(1)
-        bar.set_postfix(answer=f"{answer_loss.item():.3f}", span=f"{span_loss.item():.3f}")
+        bar.set_postfix({k: f"{v:.3f}" for k, v in shown.items()})
         if step % args.checkpoint_every == 0 or step == steps:
             save(step)
     bar.close()
