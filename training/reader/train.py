@@ -134,7 +134,7 @@ def evaluate(model, examples: list[Example], tokenizer, torch, device, autocast,
              held: list[float] | None = None) -> dict:
     """Validation: pairs right, each question's answering sentence ranked
     first among its pairs, and the answer's words found exactly. With
-    ``held`` (a teacher's answer logits on the same pairs), also how far the
+    ``held`` (the kept checkpoint's answer logits on the same pairs), also how far the
     answer logits have moved from them (``held_gap``, the mean absolute gap)."""
     scores, spans = readings(model, examples, tokenizer, torch, device, autocast)
     by_question: dict[str, list[tuple[float, int]]] = {}
@@ -188,8 +188,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--span-weight", type=float, default=1.0, help="the span loss's weight beside the answer loss")
     parser.add_argument("--answer-weight", type=float, default=1.0,
-                        help="the answer loss's weight (0 with --hold: the answer head only keeps the teacher's "
-                             "readings while the span head learns)")
+                        help="the answer loss's weight (0 with --hold: the answer head only keeps the kept "
+                             "checkpoint's readings while the span head learns)")
     parser.add_argument("--hold", type=float, default=0.0,
                         help="weight of a loss that keeps each training pair's answer logit near the --hold-to "
                              "checkpoint's (mean squared gap; default 0: off)")
@@ -246,14 +246,14 @@ def main(argv: list[str] | None = None) -> None:
         autocast = lambda: torch.autocast("cpu", dtype=torch.bfloat16)  # noqa: E731
     else:
         autocast = contextlib.nullcontext
-    teacher, held = None, None
+    kept_model, held = None, None
     if args.hold:
         source = args.hold_to or args.init
-        teacher = ReaderModel.from_bundled(bundled).to(device)
-        teacher.load_state_dict(torch.load(source, map_location=device, weights_only=False)["model"])
-        teacher.requires_grad_(False)
-        held = readings(teacher, valid, tokenizer, torch, device, autocast)[0]
-        teacher.eval()
+        kept_model = ReaderModel.from_bundled(bundled).to(device)
+        kept_model.load_state_dict(torch.load(source, map_location=device, weights_only=False)["model"])
+        kept_model.requires_grad_(False)
+        held = readings(kept_model, valid, tokenizer, torch, device, autocast)[0]
+        kept_model.eval()  # readings() leaves a model in training mode; the kept one reads without dropout
     step = 0
     checkpoint = args.out / "checkpoint.pt"
     if args.resume and checkpoint.exists():
@@ -295,9 +295,9 @@ def main(argv: list[str] | None = None) -> None:
                                         in_sentence.to(device))
         loss = args.answer_weight * answer_loss + args.span_weight * span_loss
         shown = {"answer": answer_loss.item(), "span": span_loss.item()}
-        if teacher is not None:
+        if kept_model is not None:
             with torch.no_grad(), autocast():
-                kept = teacher(**{k: v.to(device) for k, v in inputs.items()})[0]
+                kept = kept_model(**{k: v.to(device) for k, v in inputs.items()})[0]
             hold_loss = torch.nn.functional.mse_loss(outputs[0].float(), kept.float())
             loss = loss + args.hold * hold_loss
             shown["hold"] = hold_loss.item()
