@@ -3,15 +3,14 @@ refuses before it reads any data. Training itself never runs in the suite."""
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_hold_without_a_checkpoint_to_keep_is_refused_before_any_data_is_read(tmp_path, capsys):
     from training.reader.train import main
 
-    try:
+    with pytest.raises(SystemExit) as stop:
         main(["--squad", str(tmp_path / "absent"), "--out", str(tmp_path / "run"), "--hold", "1"])
-    except SystemExit as stop:
-        assert stop.code == 2
-    else:
-        raise AssertionError("--hold without --hold-to or --init ran")
+    assert stop.value.code == 2
     assert "--hold needs --hold-to or --init" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()

@@ -111,9 +111,11 @@ def tensors(examples: list[Example], tokenizer, torch, max_tokens: int = 128):
 
 def readings(model, examples: list[Example], tokenizer, torch, device, autocast,
              size: int = 64) -> tuple[list[float], list[tuple[int, int]]]:
-    """Each pair's answer logit and best span (character offsets in its sentence)."""
+    """Each pair's answer logit and best span (character offsets in its
+    sentence), read without dropout; the model is left in the mode it came in."""
     from assistant.answering.reader import best_span
 
+    was_training = model.training
     model.eval()
     scores, spans = [], []
     with torch.no_grad():
@@ -126,7 +128,7 @@ def readings(model, examples: list[Example], tokenizer, torch, device, autocast,
             for row, x in enumerate(encoded):
                 scores.append(float(answer[row]))
                 spans.append(best_span(start[row], end[row], x)[:2])
-    model.train()
+    model.train(was_training)
     return scores, spans
 
 
@@ -231,9 +233,15 @@ def main(argv: list[str] | None = None) -> None:
     train, valid, about = gather(args, rng)
     print(f"pairs: {len(train)} training, {len(valid)} validation ({about}) in {time.time() - began:.0f} s", flush=True)
     device = torch.device(args.device)
-    model = ReaderModel.from_bundled(bundled).to(device)
-    if args.init is not None:
-        model.load_state_dict(torch.load(args.init, map_location=device, weights_only=False)["model"])
+
+    def reader_at(start: Path | None) -> ReaderModel:
+        """The bundled MiniLM as a reader, with a checkpoint.pt's weights when given."""
+        reader = ReaderModel.from_bundled(bundled).to(device)
+        if start is not None:
+            reader.load_state_dict(torch.load(start, map_location=device, weights_only=False)["model"])
+        return reader
+
+    model = reader_at(args.init)
     steps = math.ceil(len(train) / args.batch_size * args.epochs)
     optimizer = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
     warmup = max(1, steps // 10)
@@ -248,12 +256,8 @@ def main(argv: list[str] | None = None) -> None:
         autocast = contextlib.nullcontext
     kept_model, held = None, None
     if args.hold:
-        source = args.hold_to or args.init
-        kept_model = ReaderModel.from_bundled(bundled).to(device)
-        kept_model.load_state_dict(torch.load(source, map_location=device, weights_only=False)["model"])
-        kept_model.requires_grad_(False)
+        kept_model = reader_at(args.hold_to or args.init).eval().requires_grad_(False)
         held = readings(kept_model, valid, tokenizer, torch, device, autocast)[0]
-        kept_model.eval()  # readings() leaves a model in training mode; the kept one reads without dropout
     step = 0
     checkpoint = args.out / "checkpoint.pt"
     if args.resume and checkpoint.exists():
@@ -289,15 +293,16 @@ def main(argv: list[str] | None = None) -> None:
         at = (step * args.batch_size) % len(train)
         chunk = train[at: at + args.batch_size]
         inputs, labels, starts, ends, in_sentence, _ = tensors(chunk, tokenizer, torch, args.tokens)
+        fed = {k: v.to(device) for k, v in inputs.items()}
         with autocast():
-            outputs = model(**{k: v.to(device) for k, v in inputs.items()})
+            outputs = model(**fed)
         answer_loss, span_loss = losses(outputs, labels.to(device), starts.to(device), ends.to(device),
                                         in_sentence.to(device))
         loss = args.answer_weight * answer_loss + args.span_weight * span_loss
         shown = {"answer": answer_loss.item(), "span": span_loss.item()}
         if kept_model is not None:
             with torch.no_grad(), autocast():
-                kept = kept_model(**{k: v.to(device) for k, v in inputs.items()})[0]
+                kept = kept_model(**fed)[0]
             hold_loss = torch.nn.functional.mse_loss(outputs[0].float(), kept.float())
             loss = loss + args.hold * hold_loss
             shown["hold"] = hold_loss.item()
